@@ -1,0 +1,93 @@
+"""Logging for dbprocessing and its plugins (frozen plugin API, spec section 12).
+
+Plugins of the original call ``DBlogging.dblogger.info(...)``; that logger is
+kept.  Records go to daily UTC files ``dbprocessing_<db name>.log.YYYY-MM-DD``
+in ``$DBPROCESSING_LOG_DIR`` (default ``~/dbprocessing_logs``), but only once
+a command calls ``configure``: importing this module opens no file and makes
+no directory.
+"""
+from __future__ import annotations
+
+import datetime
+import logging
+import os
+import time
+from pathlib import Path
+
+__all__ = ["dblogger", "configure", "log_dir", "DailyFileHandler"]
+
+#: The logger plugins of the original write to.
+dblogger = logging.getLogger("DBLogger")
+
+_FORMAT = "%(asctime)s %(levelname)s %(name)s %(process)d: %(message)s"
+
+
+def log_dir() -> Path:
+    return Path(os.environ.get("DBPROCESSING_LOG_DIR")
+                or Path.home() / "dbprocessing_logs").expanduser()
+
+
+class DailyFileHandler(logging.Handler):
+    """Append to ``<directory>/<stem>.log.YYYY-MM-DD``, the date being UTC now."""
+
+    def __init__(self, directory: Path, stem: str) -> None:
+        super().__init__()
+        self.directory = directory
+        self.stem = stem
+        self._day: datetime.date | None = None
+        self._stream = None
+
+    def _open_for(self, day: datetime.date) -> None:
+        if self._stream is not None:
+            self._stream.close()
+        self.directory.mkdir(parents=True, exist_ok=True)
+        path = self.directory / f"{self.stem}.log.{day.isoformat()}"
+        self._stream = path.open("a", encoding="utf-8")
+        self._day = day
+
+    def emit(self, record: logging.LogRecord) -> None:
+        try:
+            day = datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc).date()
+            if day != self._day:
+                self._open_for(day)
+            self._stream.write(self.format(record) + "\n")
+            self._stream.flush()
+        except Exception:  # logging must never stop a run
+            self.handleError(record)
+
+    def close(self) -> None:
+        if self._stream is not None:
+            self._stream.close()
+            self._stream = None
+        super().close()
+
+
+def configure(db_name: str | None, level: str | int = "INFO", *,
+              console: bool = False) -> None:
+    """Route dbprocessing's and plugins' records to the daily file of *db_name*.
+
+    Called by the commands only.  Replaces handlers set by an earlier call, so
+    tests may call it repeatedly.
+    """
+    if isinstance(level, str):
+        numeric = logging.getLevelName(level.upper())
+        if not isinstance(numeric, int):
+            raise ValueError(f"unknown log level {level!r}")
+        level = numeric
+    formatter = logging.Formatter(_FORMAT)
+    formatter.converter = time.gmtime
+    handlers: list[logging.Handler] = []
+    if db_name is not None:
+        handlers.append(DailyFileHandler(log_dir(), f"dbprocessing_{db_name}"))
+    if console:
+        handlers.append(logging.StreamHandler())
+    for name in ("dbprocessing", "DBLogger"):
+        logger = logging.getLogger(name)
+        for old in [h for h in logger.handlers if getattr(h, "_dbprocessing", False)]:
+            logger.removeHandler(old)
+            old.close()
+        logger.setLevel(level)
+        for handler in handlers:
+            handler.setFormatter(formatter)
+            handler._dbprocessing = True  # type: ignore[attr-defined]
+            logger.addHandler(handler)

@@ -1,0 +1,50 @@
+"""addFromConfig -m DB [-v] config_file: load products, processes and codes from a mission config."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from ..config import read_config
+from ..config_rows import apply_config
+from ..db import open_database
+from . import ArgumentParser, parse, run_command
+
+PROG = "addFromConfig"
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog=PROG, description=__doc__.split(":", 1)[1].strip())
+    parser.add_argument("-m", "--mission", required=True, help="the database")
+    parser.add_argument("-v", "--verify", action="store_true",
+                        help="validate the file against the database, write nothing")
+    parser.add_argument("config_file", help="the mission config file (INI)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(build_parser(), argv)
+
+    def body() -> int:
+        config = read_config(args.config_file)
+        engine = open_database(args.mission)
+        try:
+            with Session(engine) as session:
+                changes = apply_config(session, config)
+                if args.verify:
+                    session.rollback()
+                    print(f"{args.config_file}: valid; loading it would make "
+                          f"{len(changes)} change(s)")
+                    for line in changes:
+                        print(f"  would: {line}")
+                    return 0
+                session.commit()
+        finally:
+            engine.dispose()
+        for line in changes:
+            print(line)
+        if not changes:
+            print(f"{args.config_file}: nothing changed")
+        return 0
+
+    return run_command(PROG, body)

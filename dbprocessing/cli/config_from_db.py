@@ -1,0 +1,54 @@
+"""configFromDB -m DB [-f] [-s sat] [-i inst] [-c] filename: write the mission config of one instrument."""
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.orm import Session
+
+from ..config_export import export_config
+from ..db import open_database
+from ..errors import UsageError
+from . import ArgumentParser, parse, run_command
+
+PROG = "configFromDB"
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog=PROG, description=__doc__.split(":", 1)[1].strip())
+    parser.add_argument("-m", "--mission", required=True, help="the database")
+    parser.add_argument("-f", "--force", action="store_true",
+                        help="overwrite the file if it exists")
+    parser.add_argument("-s", "--satellite", help="satellite (needed if there are several)")
+    parser.add_argument("-i", "--instrument", help="instrument (needed if there are several)")
+    parser.add_argument("-c", "--comments", action="store_true",
+                        help="start the file with a comment saying what it is")
+    parser.add_argument("filename", help="config file to write ('-' for standard output)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(build_parser(), argv)
+
+    def body() -> int:
+        target = Path(args.filename)
+        if args.filename != "-" and target.exists() and not args.force:
+            raise UsageError(f"{target} exists; pass -f to overwrite it")
+        engine = open_database(args.mission)
+        try:
+            with Session(engine) as session:
+                text = export_config(session, args.satellite, args.instrument, args.comments)
+        finally:
+            engine.dispose()
+        if args.filename == "-":
+            print(text, end="")
+            return 0
+        # Write beside the target and rename, so a failure never leaves half a file.
+        partial = target.with_name(f".{target.name}.partial")
+        partial.write_text(text, encoding="utf-8")
+        os.replace(partial, target)
+        print(f"wrote {target}")
+        return 0
+
+    return run_command(PROG, body)

@@ -1,0 +1,23 @@
+# Inspector for the hello mission's level-0 files, in the original's plugin style.
+import datetime
+import re
+
+from dbprocessing import inspector
+from dbprocessing import Version
+
+
+class Inspector(inspector.inspector):
+    code_name = 'hello_L0.py'
+
+    def inspect(self, kwargs):
+        channel = kwargs.get('channel', 'a')
+        m = re.match(r'^hello_' + channel + r'_L0_(\d{8})_v(\d+\.\d+\.\d+)\.txt$',
+                     self.basename)
+        if m is None:
+            return None
+        day = datetime.datetime.strptime(m.group(1), '%Y%m%d')
+        self.diskfile.params['utc_file_date'] = day.date()
+        self.diskfile.params['utc_start_time'] = day
+        self.diskfile.params['utc_stop_time'] = day + datetime.timedelta(days=1)
+        self.diskfile.params['version'] = Version.Version.fromString(m.group(2))
+        return True
