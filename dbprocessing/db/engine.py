@@ -38,6 +38,9 @@ def resolve_url(name: str, *, creating: bool = False,
             raise UsageError(f"not a database URL: {name!r} ({exc})") from None
         if url.drivername in ("postgresql", "postgres"):
             url = url.set(drivername="postgresql+psycopg")
+        if url.get_backend_name() not in ("sqlite", "postgresql"):
+            raise UsageError(f"unsupported database kind {url.drivername!r} in {name!r} "
+                             f"(use sqlite:/// or postgresql+psycopg://)")
         if url.get_backend_name() == "sqlite" and url.database and not creating \
                 and not Path(url.database).is_file():
             raise DatabaseNotFound(f"no SQLite database file at {url.database}")

@@ -3,7 +3,7 @@
 On an empty database this creates every table.  On a database made by the
 original (MigrateDB stamps nothing first: there is no alembic_version table)
 it adds only what older releases of the original lacked: the ``unixtime``
-table (filled from the file rows), ``productprocesslink.yesterday`` and
+table (with a row for every file that lacks one), ``productprocesslink.yesterday`` and
 ``tomorrow`` (0), and ``mission.codedir``, ``inspectordir``, ``errordir``
 (NULL).  No row is touched otherwise.
 
@@ -245,7 +245,8 @@ def _epoch(value) -> int | None:
 
 def _fill_unixtime(bind) -> None:
     rows = bind.execute(sa.text(
-        "SELECT file_id, utc_start_time, utc_stop_time FROM file")).all()
+        "SELECT f.file_id, f.utc_start_time, f.utc_stop_time FROM file f "
+        "LEFT JOIN unixtime u ON u.file_id = f.file_id WHERE u.file_id IS NULL")).all()
     if not rows:
         return
     unixtime = sa.table("unixtime", sa.column("file_id"), sa.column("unix_start"),
@@ -270,8 +271,9 @@ def upgrade() -> None:
     for name, spec in _tables().items():
         if name not in existing:
             op.create_table(name, *spec)
-            if name == "unixtime" and "file" in existing:
-                _fill_unixtime(bind)
+    # Every file needs its unixtime row (older releases had no such table,
+    # and some databases of 0.1.0 lack rows for files made before it).
+    _fill_unixtime(bind)
     for (table, column), make in _LATER_COLUMNS.items():
         if table in existing and column not in {
                 c["name"] for c in inspector.get_columns(table)}:

@@ -39,8 +39,11 @@ def _fix_file_identity(bind) -> None:
     inspector = sa.inspect(bind)
     wrong = [uc for uc in inspector.get_unique_constraints("file")
              if "quality_comment" in uc["column_names"]]
+    # A unique index standing alone (not the index behind a constraint).
     wrong_ix = [ix for ix in inspector.get_indexes("file")
-                if ix.get("unique") and "quality_comment" in ix["column_names"]]
+                if ix.get("unique") and "quality_comment" in ix["column_names"]
+                and not ix.get("duplicates_constraint")
+                and ix["name"] not in {uc["name"] for uc in wrong}]
     has_right = any(sorted(uc["column_names"]) == sorted(IDENTITY)
                     for uc in inspector.get_unique_constraints("file"))
     for ix in wrong_ix:

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# Run the "hello" example mission end to end on SQLite, in a scratch directory.
+#   examples/run_example.sh [workdir]     (default: ./example-run, made anew)
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+work=${1:-example-run}
+rm -rf "$work"
+cp -r "$here/hello" "$work"
+cd "$work"
+export DBPROCESSING_LOG_DIR=${DBPROCESSING_LOG_DIR:-$PWD/logs}
+mkdir -p incoming
+cp data/* incoming/
+
+CreateDB hello.sqlite
+addFromConfig -m hello.sqlite hello.conf
+echo
+echo "Mission database: $PWD/hello.sqlite (config loaded from hello.conf)"

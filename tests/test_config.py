@@ -1,0 +1,241 @@
+"""Mission config files: addFromConfig and configFromDB on real databases."""
+from __future__ import annotations
+
+import re
+
+import pytest
+import sqlalchemy as sa
+
+from dbprocessing.cli import add_from_config, config_from_db
+from dbprocessing.db.models import Base
+
+TABLES = ["mission", "satellite", "instrument", "product", "instrumentproductlink",
+          "inspector", "process", "productprocesslink", "code"]
+
+
+def snapshot(engine) -> dict[str, list[tuple]]:
+    """Every row of the config tables, ids left out, in a comparable order."""
+    out = {}
+    with engine.connect() as conn:
+        names = {r.product_id: r.product_name for r in conn.execute(
+            sa.text("SELECT product_id, product_name FROM product"))}
+        procs = {r.process_id: r.process_name for r in conn.execute(
+            sa.text("SELECT process_id, process_name FROM process"))}
+        for name in TABLES:
+            table = Base.metadata.tables[name]
+            rows = []
+            for row in conn.execute(sa.select(table)):
+                data = dict(row._mapping)
+                for key in ("product", "product_id", "output_product", "input_product_id"):
+                    if key in data and data[key] is not None:
+                        data[key] = names[data[key]]
+                if "process_id" in data:
+                    data["process_id"] = procs[data["process_id"]]
+                for key in [k for k in data if k.endswith("_id") and k not in (
+                        "product_id", "input_product_id", "process_id")]:
+                    data.pop(key)
+                rows.append(tuple(sorted((k, str(v)) for k, v in data.items())))
+            out[name] = sorted(rows)
+    return out
+
+
+def count_rows(engine) -> int:
+    with engine.connect() as conn:
+        return sum(conn.execute(sa.text(f'SELECT count(*) FROM "{t}"')).scalar()
+                   for t in TABLES)
+
+
+def test_load_example_then_reload_changes_nothing(created_db, example_dir, engine_for, capsys):
+    conf = str(example_dir / "hello.conf")
+    assert add_from_config.main(["-m", created_db, conf]) == 0
+    out = capsys.readouterr().out
+    assert "added product 'hello_counter_L1'" in out
+    engine = engine_for(created_db)
+    first = snapshot(engine)
+    assert len(first["product"]) == 3 and len(first["process"]) == 1
+    assert len(first["productprocesslink"]) == 2 and len(first["code"]) == 1
+    with engine.connect() as conn:
+        mission = conn.execute(sa.text("SELECT * FROM mission")).one()
+        sat = conn.execute(sa.text("SELECT satellite_name FROM satellite")).scalar()
+        link = conn.execute(sa.text(
+            "SELECT yesterday, tomorrow, optional FROM productprocesslink l JOIN product p "
+            "ON p.product_id = l.input_product_id WHERE p.product_name = 'hello_counter_L0_a'"
+        )).one()
+    assert mission.rootdir == str(example_dir)  # resolved against the config's directory
+    assert mission.errordir == "errors"
+    assert sat == "hello-sat"  # {MISSION} expanded at load time
+    assert (link.yesterday, link.tomorrow, bool(link.optional)) == (1, 1, False)
+
+    assert add_from_config.main(["-m", created_db, conf]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    assert snapshot(engine) == first
+
+
+def test_changed_file_updates_and_says_what(created_db, example_dir, engine_for, capsys):
+    conf = example_dir / "hello.conf"
+    assert add_from_config.main(["-m", created_db, str(conf)]) == 0
+    capsys.readouterr()
+    text = conf.read_text()
+    text = text.replace("Daily summary of both channels", "Daily sums")
+    text = text.replace("code_version = 1.0.0", "code_version = 1.1.0")
+    text = text.replace('required_input1 = ("product_hello_L0_a", 1, 1)',
+                        'required_input1 = ("product_hello_L0_a", 2, 0)')
+    conf.write_text(text)
+    assert add_from_config.main(["-m", created_db, str(conf)]) == 0
+    out = capsys.readouterr().out
+    assert "product_description 'Daily summary of both channels' -> 'Daily sums'" in out
+    assert "added code of process 'hello_L0toL1' hello_L0toL1.py 1.1.0" in out
+    assert "superseded by 1.1.0" in out
+    assert "yesterday 1 -> 2" in out and "tomorrow 1 -> 0" in out
+    engine = engine_for(created_db)
+    with engine.connect() as conn:
+        codes = conn.execute(sa.text(
+            "SELECT quality_version, newest_version, active_code FROM code "
+            "ORDER BY quality_version")).all()
+    assert [(q, bool(n), bool(a)) for q, n, a in codes] == [(0, False, False), (1, True, True)]
+
+
+SECOND = """
+[mission]
+mission_name = hello
+rootdir = .
+incoming_dir = incoming
+codedir = codes
+inspectordir = inspectors
+errordir = errors
+
+[satellite]
+satellite_name = hello-sat
+
+[instrument]
+instrument_name = second
+
+[product_L2]
+product_name = hello_second_L2
+relative_path = L2
+level = 2
+format = hello_L2_{Y}{m}{d}_v{VERSION}.txt
+inspector_filename = hello_L1.py
+inspector_relative_path = .
+inspector_version = 1.0.0
+inspector_date_written = 2025-01-01
+
+[process_L1toL2]
+process_name = hello_L1toL2
+output_product = product_L2
+output_timebase = DAILY
+required_input1 = hello_counter_L1
+code_filename = hello_L0toL1.py
+code_relative_path = .
+code_start_date = 20200101
+code_stop_date = 20301231
+code_version = 1.0.0
+code_date_written = 2025-01-01
+"""
+
+
+def test_second_file_refers_to_products_by_name(created_db, example_dir, engine_for, capsys):
+    assert add_from_config.main(["-m", created_db, str(example_dir / "hello.conf")]) == 0
+    second = example_dir / "second.conf"
+    second.write_text(SECOND)
+    assert add_from_config.main(["-m", created_db, str(second)]) == 0
+    assert "added input 'hello_counter_L1'" in capsys.readouterr().out
+    engine = engine_for(created_db)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM instrument")).scalar() == 2
+        assert conn.execute(sa.text("SELECT count(*) FROM satellite")).scalar() == 1
+
+
+def test_round_trip_through_config_from_db(created_db, example_dir, engine_for, tmp_path,
+                                           db_url, capsys):
+    assert add_from_config.main(["-m", created_db, str(example_dir / "hello.conf")]) == 0
+    exported = tmp_path / "exported.conf"
+    assert config_from_db.main(["-m", created_db, "-c", str(exported)]) == 0
+    assert config_from_db.main(["-m", created_db, str(exported)]) == 2
+    assert "pass -f" in capsys.readouterr().err
+    assert config_from_db.main(["-m", created_db, "-f", str(exported)]) == 0
+    original = snapshot(engine_for(created_db))
+
+    # A fresh database of the same backend: drop everything and create again.
+    engine = engine_for(created_db)
+    Base.metadata.drop_all(engine)
+    with engine.begin() as conn:
+        conn.execute(sa.text("DROP TABLE alembic_version"))
+    from dbprocessing.db.schema import create_schema
+    create_schema(engine)
+    assert add_from_config.main(["-m", created_db, str(exported)]) == 0
+    assert snapshot(engine) == original
+
+
+BAD_CASES = [
+    ("malformed", lambda t: t.replace("[mission]", "[mission"), r"malformed config file"),
+    ("unknown key", lambda t: t.replace("level = 1\n", "level = 1\nlevle = 2\n"),
+     r"\[product_hello_L1\] unknown key 'levle'"),
+    ("missing key", lambda t: t.replace("format = hello_L1_{Y}{m}{d}_v{VERSION}.txt\n", ""),
+     r"\[product_hello_L1\] missing required key 'format'"),
+    ("bad date", lambda t: t.replace("code_start_date = 2020-01-01", "code_start_date = 2020-13-45"),
+     r"\[process_hello_L0toL1\] code_start_date: not a date"),
+    ("bad version", lambda t: t.replace("code_version = 1.0.0", "code_version = 1.0"),
+     r"\[process_hello_L0toL1\] code_version: not a version"),
+    ("no such output", lambda t: t.replace("output_product = product_hello_L1",
+                                           "output_product = product_nope"),
+     r"\[process_hello_L0toL1\] output_product: no product 'product_nope'"),
+    ("duplicate section", lambda t: t + "\n[satellite]\nsatellite_name = x\n",
+     r"malformed config file.*satellite"),
+    ("bad boolean", lambda t: t.replace("code_active = True", "code_active = perhaps"),
+     r"\[process_hello_L0toL1\] code_active: not a boolean"),
+    ("bad timebase", lambda t: t.replace("output_timebase = DAILY", "output_timebase = HOURLY"),
+     r"\[process_hello_L0toL1\] output_timebase: 'HOURLY'"),
+    ("unknown section", lambda t: t + "\n[extra]\nx = 1\n", r"\[extra\] unknown section"),
+    ("bad level", lambda t: t.replace("level = 1\n", "level = one\n"),
+     r"\[product_hello_L1\] level: not a number"),
+    ("bad input tuple", lambda t: t.replace('("product_hello_L0_a", 1, 1)', '("product_hello_L0_a", 1)'),
+     r"\[process_hello_L0toL1\] required_input1: expected"),
+    ("no such input", lambda t: t.replace("optional_input1 = product_hello_L0_b",
+                                          "optional_input1 = product_gone"),
+     r"\[process_hello_L0toL1\] optional_input1: no product 'product_gone'"),
+    ("bad format", lambda t: t.replace("format = hello_L1_{Y}", "format = hello_L1_{Y"),
+     r"\[product_hello_L1\] format: unbalanced brace"),
+]
+
+
+@pytest.mark.parametrize("mutate, message", [c[1:] for c in BAD_CASES],
+                         ids=[c[0] for c in BAD_CASES])
+def test_bad_config_is_one_clear_error_and_writes_nothing(created_db, example_dir, engine_for,
+                                                          capsys, mutate, message):
+    conf = example_dir / "hello.conf"
+    conf.write_text(mutate(conf.read_text()))
+    assert add_from_config.main(["-m", created_db, str(conf)]) == 2
+    err = capsys.readouterr().err
+    assert re.search(message, err, re.S), err
+    assert len(err.strip().splitlines()) == 1
+    assert count_rows(engine_for(created_db)) == 0
+
+
+def test_verify_only_writes_nothing(created_db, example_dir, engine_for, capsys):
+    assert add_from_config.main(["-m", created_db, "-v", str(example_dir / "hello.conf")]) == 0
+    assert "valid" in capsys.readouterr().out
+    assert count_rows(engine_for(created_db)) == 0
+
+
+def test_refuses_to_move_a_product_that_has_files(created_db, example_dir, engine_for, capsys):
+    conf = example_dir / "hello.conf"
+    assert add_from_config.main(["-m", created_db, str(conf)]) == 0
+    engine = engine_for(created_db)
+    with engine.begin() as conn:
+        pid = conn.execute(sa.text("SELECT product_id FROM product WHERE product_name = "
+                                   "'hello_counter_L1'")).scalar()
+        conn.execute(sa.text(
+            "INSERT INTO file (filename, utc_file_date, data_level, interface_version, "
+            "quality_version, revision_version, file_create_date, exists_on_disk, product_id) "
+            "VALUES ('f', '2020-01-01', 1, 1, 0, 0, '2020-01-01 00:00:00', true, :p)"), {"p": pid})
+    before = snapshot(engine)
+    conf.write_text(conf.read_text().replace("relative_path = L1/{Y}", "relative_path = L1new"))
+    assert add_from_config.main(["-m", created_db, str(conf)]) == 2
+    assert "changeProductDir" in capsys.readouterr().err
+    assert snapshot(engine) == before
+
+
+def test_missing_config_file(created_db, tmp_path, capsys):
+    assert add_from_config.main(["-m", created_db, str(tmp_path / "nope.conf")]) == 2
+    assert "config file not found" in capsys.readouterr().err
