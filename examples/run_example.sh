@@ -13,5 +13,8 @@ cp data/* incoming/
 
 CreateDB hello.sqlite
 addFromConfig -m hello.sqlite hello.conf
+ProcessQueue -i -m hello.sqlite
 echo
-echo "Mission database: $PWD/hello.sqlite (config loaded from hello.conf)"
+echo "Mission database: $PWD/hello.sqlite"
+echo "Archived files:   $PWD/L0/ (by product and year); rejects in $PWD/errors/"
+echo "Logs:             $DBPROCESSING_LOG_DIR/"

@@ -1,0 +1,101 @@
+"""Archive: put files where they belong, never overwriting and never losing one.
+
+* ``product_path`` is ``rootdir/<relative_path with substitutions>/<name>``,
+  refused when it would leave rootdir.
+* ``move_file`` renames atomically; across filesystems it copies to a hidden
+  ``.partial`` name beside the target, syncs, renames, then removes the source,
+  so the file is always whole in at least one place.
+* ``reject_file`` moves a file to the error directory, under a new unique name
+  (``name.1``, ``name.2``...) when one of that name is already there.
+"""
+from __future__ import annotations
+
+import errno
+import hashlib
+import logging
+import os
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from .errors import FormatError
+from .substitution import format_name
+
+logger = logging.getLogger(__name__)
+
+_CHUNK = 1 << 20
+
+
+def sha1_of(path: Path) -> str:
+    digest = hashlib.sha1()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _inside(path: Path, root: Path) -> bool:
+    try:
+        path.relative_to(root)
+    except ValueError:
+        return False
+    return True
+
+
+def product_path(rootdir: Path, relative_path: str, name: str,
+                 values: Mapping[str, Any]) -> Path:
+    """Where a file of a product lives; FormatError if that would escape rootdir."""
+    directory = format_name(relative_path, values)
+    root = Path(os.path.abspath(rootdir))
+    target = Path(os.path.abspath(root / directory / name))
+    if not _inside(target, root) or target.parent == root.parent:
+        raise FormatError(f"product path {directory!r} for {name!r} leaves the mission "
+                          f"root {root}")
+    return target
+
+
+def partial_name(target: Path) -> Path:
+    return target.with_name(f".{target.name}.partial")
+
+
+def move_file(source: Path, target: Path) -> None:
+    """Move *source* to *target* (which must not exist), atomically where possible."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.exists() or target.is_symlink():
+        raise FileExistsError(errno.EEXIST, "target exists", str(target))
+    try:
+        os.rename(source, target)
+        return
+    except OSError as exc:
+        if exc.errno != errno.EXDEV:
+            raise
+    partial = partial_name(target)
+    shutil.copy2(source, partial, follow_symlinks=False)
+    with open(partial, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.rename(partial, target)
+    os.unlink(source)
+
+
+def unique_path(directory: Path, name: str) -> Path:
+    candidate = directory / name
+    counter = 0
+    while candidate.exists() or candidate.is_symlink():
+        counter += 1
+        candidate = directory / f"{name}.{counter}"
+    return candidate
+
+
+def reject_file(path: Path, errordir: Path, reason: str) -> Path | None:
+    """Move *path* into *errordir* (a new name if taken); None if it could not be moved."""
+    try:
+        errordir.mkdir(parents=True, exist_ok=True)
+        target = unique_path(errordir, path.name)
+        move_file(path, target)
+    except OSError as exc:
+        logger.error("could not move rejected %s to %s (%s); it stays in incoming",
+                     path, errordir, exc)
+        return None
+    logger.info("rejected %s -> %s: %s", path.name, target, reason)
+    return target

@@ -1,0 +1,35 @@
+"""clearProcessingFlag DB message: clear the processing lock after a crash, recording why."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from ..db import open_database
+from ..lock import clear
+from . import ArgumentParser, parse, run_command
+
+PROG = "clearProcessingFlag"
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog=PROG, description=__doc__.split(":", 1)[1].strip())
+    parser.add_argument("database", help="the database")
+    parser.add_argument("message", help="why the lock is cleared (recorded in its comment)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(build_parser(), argv)
+
+    def body() -> int:
+        engine = open_database(args.database)
+        try:
+            cleared = clear(engine, args.message)
+        finally:
+            engine.dispose()
+        if not cleared:
+            print("no run holds the processing lock; nothing to clear")
+        for holder in cleared:
+            print(f"cleared the lock of {holder.describe()}")
+        return 0
+
+    return run_command(PROG, body)

@@ -1,0 +1,78 @@
+"""ProcessQueue (-i|-p) -m DB: ingest incoming files (-i) or build child products (-p)."""
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from .. import DBlogging
+from ..db import open_database
+from ..db.engine import describe
+from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from ..lock import processing_lock
+from ..mission import load_mission
+from ..pipeline import ingest_incoming
+from . import ArgumentParser, parse, run_command
+
+PROG = "ProcessQueue"
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog=PROG, description=__doc__.split(":", 1)[1].strip(),
+                            epilog="exit codes: 0 all done, 1 some files rejected or runs "
+                                   "failed (the rest done), 2 usage or configuration "
+                                   "error, 3 another run holds the lock")
+    mode = parser.add_mutually_exclusive_group(required=True)
+    mode.add_argument("-i", "--ingest", action="store_true", help="ingest incoming files")
+    mode.add_argument("-p", "--process", action="store_true", help="build child products")
+    parser.add_argument("-m", "--mission", required=True, help="the database")
+    parser.add_argument("-l", "--log-level", default="INFO",
+                        choices=("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL",
+                                 "debug", "info", "warning", "error", "critical"),
+                        help="level of the daily log file (default INFO)")
+    parser.add_argument("--echo", action="store_true", help="echo every SQL statement")
+    parser.add_argument("-d", "--dryrun", action="store_true",
+                        help="print what would be done; change nothing")
+    parser.add_argument("--glb", default="*", help="only incoming names matching this glob")
+    parser.add_argument("-n", "--num-proc", type=int, default=2,
+                        help="codes to run at once (with -p)")
+    parser.add_argument("-o", "--only", help="comma-separated processes to run (with -p)")
+    parser.add_argument("-s", "--skip-run", action="store_true",
+                        help="skip RUN-timebase processes (with -p)")
+    parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(build_parser(), argv)
+
+    def body() -> int:
+        if args.num_proc < 1:
+            raise UsageError("-n must be at least 1")
+        engine = open_database(args.mission, echo=args.echo)
+        try:
+            DBlogging.configure(describe(engine.url), args.log_level)
+            if args.process:
+                raise UsageError("processing (-p) is not in this release yet; only "
+                                 "ingest (-i) is available")
+            with Session(engine) as session:
+                tree = load_mission(session)
+            say = (lambda line: None) if args.quiet else print
+            if args.dryrun:
+                summary = ingest_incoming(engine, tree, pattern=args.glb, dry_run=True,
+                                          say=say)
+            else:
+                with processing_lock(engine, tree.mission_id, args.mission) as lock:
+                    summary = ingest_incoming(engine, tree, pattern=args.glb, say=say)
+                    if summary.rejected:
+                        lock["comment"] = (f"Nominal Exit; {len(summary.rejected)} "
+                                           f"file(s) rejected")
+            print(summary.text())
+            return EXIT_SOME_FAILED if summary.rejected else EXIT_OK
+        finally:
+            engine.dispose()
+
+    return run_command(PROG, body)

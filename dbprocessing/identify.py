@@ -1,0 +1,229 @@
+"""Identify: which product is this file?  Inspector plugins, loaded once per run.
+
+``load_products(session, tree)`` reads every product with its active, newest
+inspector and imports each plugin file once (importlib from its path).
+``identify_file(path, products, dbu)`` asks them: first the products whose
+format recognises the file name (all of them, so two claimants are caught),
+then, only if none of those claimed it, the others until one does.  A plugin
+that fails to import, raises, or fills the required fields badly is saying
+"not mine"; the reason is logged with its traceback and the run goes on.
+"""
+from __future__ import annotations
+
+import datetime
+import importlib.util
+import logging
+import re
+import sys
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .db import models
+from .errors import FormatError
+from .inspector import REQUIRED_PARAMS
+from .mission import MissionTree
+from .substitution import name_regex
+from .Version import Version
+
+logger = logging.getLogger(__name__)
+
+
+def parse_arguments(text: str | None) -> dict[str, Any]:
+    """``inspector.arguments`` (``k=v k=v``) as the kwargs dict plugins receive.
+
+    A bare word (like ``-q``) becomes a key whose value is True.
+    """
+    kwargs: dict[str, Any] = {}
+    for word in (text or "").split():
+        key, sep, value = word.partition("=")
+        kwargs[key] = value if sep else True
+    return kwargs
+
+
+class PluginDatabase:
+    """The ``self.dbu`` plugins see: ``getEntry(table_name, id)`` as in the original."""
+
+    _MODELS = {mapper.class_.__name__.lower(): mapper.class_
+               for mapper in models.Base.registry.mappers}
+    _MODELS.update({mapper.class_.__tablename__: mapper.class_
+                    for mapper in models.Base.registry.mappers})
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._cache: dict[tuple[str, Any], Any] = {}
+
+    def getEntry(self, table: str, key: Any) -> Any:  # noqa: N802 (frozen API)
+        model = self._MODELS.get(table.lower())
+        if model is None:
+            raise KeyError(f"no table {table!r}")
+        cache_key = (model.__tablename__, key)
+        if cache_key not in self._cache:
+            self._cache[cache_key] = self.session.get(model, key)
+        return self._cache[cache_key]
+
+
+@dataclass
+class Candidate:
+    """A product and the plugin that recognises its files."""
+
+    product_id: int
+    name: str
+    level: float
+    format: str
+    relative_path: str
+    regex: re.Pattern[str] | None
+    plugin: type | None
+    plugin_path: Path
+    kwargs: dict[str, Any] = field(default_factory=dict)
+    names: dict[str, str] = field(default_factory=dict)  # MISSION, INSTRUMENT... values
+
+
+@dataclass(frozen=True)
+class Identification:
+    """The outcome for one file: the claiming product with its params, or why not."""
+
+    candidate: Candidate | None
+    params: dict[str, Any] | None
+    reason: str | None = None  # set when candidate is None
+
+
+def _import_plugin(path: Path, key: str) -> type:
+    spec = importlib.util.spec_from_file_location(f"dbprocessing_plugin_{key}", path)
+    if spec is None or spec.loader is None:
+        raise ImportError(f"cannot load {path}")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module
+    try:
+        spec.loader.exec_module(module)
+    except BaseException:
+        sys.modules.pop(spec.name, None)
+        raise
+    plugin = getattr(module, "Inspector", None)
+    if plugin is None:
+        raise ImportError(f"{path} defines no class Inspector")
+    return plugin
+
+
+def load_products(session: Session, tree: MissionTree,
+                  names: dict[str, str] | None = None) -> list[Candidate]:
+    """Every product of the mission with its plugin imported (once per file path)."""
+    rows = session.execute(
+        select(models.Product, models.Inspector, models.Instrument, models.Satellite)
+        .join(models.Inspector, models.Inspector.product == models.Product.product_id)
+        .join(models.Instrument, models.Instrument.instrument_id == models.Product.instrument_id)
+        .join(models.Satellite, models.Satellite.satellite_id == models.Instrument.satellite_id)
+        .where(models.Inspector.active_code.is_(True), models.Satellite.mission_id ==
+               tree.mission_id)
+        .order_by(models.Product.product_id, models.Inspector.interface_version.desc(),
+                  models.Inspector.quality_version.desc(),
+                  models.Inspector.revision_version.desc())).all()
+    loaded: dict[Path, type | None] = {}
+    candidates: list[Candidate] = []
+    seen: set[int] = set()
+    for product, insp, instrument, satellite in rows:
+        if product.product_id in seen:  # the newest active inspector only
+            continue
+        seen.add(product.product_id)
+        path = (tree.inspectordir / insp.relative_path / insp.filename).resolve()
+        if path not in loaded:
+            try:
+                loaded[path] = _import_plugin(path, str(insp.inspector_id))
+            except BaseException as exc:  # a broken plugin must not stop the run
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                loaded[path] = None
+                logger.error("inspector %s for product %s cannot be loaded; it will claim "
+                             "nothing this run:\n%s", path, product.product_name,
+                             "".join(traceback.format_exception(exc)).rstrip())
+        known = {"MISSION": tree.name, "SPACECRAFT": satellite.satellite_name,
+                 "SATELLITE": satellite.satellite_name,
+                 "INSTRUMENT": instrument.instrument_name, "PRODUCT": product.product_name}
+        try:
+            regex = name_regex(product.format, known)
+        except FormatError:
+            regex = None
+        candidates.append(Candidate(
+            product_id=product.product_id, name=product.product_name, level=product.level,
+            format=product.format, relative_path=product.relative_path, regex=regex,
+            plugin=loaded[path], plugin_path=path, kwargs=parse_arguments(insp.arguments),
+            names=known))
+    return candidates
+
+
+def _check_params(params: dict[str, Any]) -> str | None:
+    """Why the required params are unusable, or None when they are fine."""
+    for key in REQUIRED_PARAMS:
+        if params.get(key) is None:
+            return f"{key} not set"
+    if not isinstance(params["version"], Version):
+        return f"version is {type(params['version']).__name__}, not Version"
+    for key in ("utc_start_time", "utc_stop_time"):
+        if not isinstance(params[key], datetime.datetime):
+            if isinstance(params[key], datetime.date):
+                params[key] = datetime.datetime.combine(params[key], datetime.time())
+            else:
+                return f"{key} is not a datetime"
+    date = params["utc_file_date"]
+    if isinstance(date, datetime.datetime):
+        params["utc_file_date"] = date.date()
+    elif not isinstance(date, datetime.date):
+        return "utc_file_date is not a date"
+    if params["utc_start_time"] > params["utc_stop_time"]:
+        return "utc_start_time is after utc_stop_time"
+    return None
+
+
+def _ask(candidate: Candidate, path: Path, dbu: PluginDatabase) -> dict[str, Any] | None:
+    """Run one plugin on one file; its params if it claims the file, else None."""
+    if candidate.plugin is None:
+        return None
+    try:
+        instance = candidate.plugin(str(path), dbu, candidate.product_id,
+                                    filenameformat=candidate.format,
+                                    filenameregex=candidate.regex, **candidate.kwargs)
+        diskfile = instance()
+    except Exception:
+        logger.warning("inspector %s raised on %s (taken as 'not mine'):\n%s",
+                       candidate.plugin_path.name, path.name, traceback.format_exc().rstrip())
+        return None
+    if diskfile is None:
+        return None
+    params = dict(diskfile.params)
+    problem = _check_params(params)
+    if problem is not None:
+        logger.warning("inspector %s claimed %s but %s (taken as 'not mine')",
+                       candidate.plugin_path.name, path.name, problem)
+        return None
+    if params.get("data_level") is not None:
+        logger.warning("inspector %s set data_level for %s; ignored (the product's level "
+                       "%s is used)", candidate.plugin_path.name, path.name, candidate.level)
+    return params
+
+
+def identify_file(path: Path, candidates: list[Candidate],
+                  dbu: PluginDatabase) -> Identification:
+    """Which product claims the file at *path* (spec section 7, step 3)."""
+    name = path.name
+    likely = [c for c in candidates if c.regex is not None and c.regex.match(name)]
+    claims = [(c, p) for c in likely if (p := _ask(c, path, dbu)) is not None]
+    if not claims:
+        asked = {id(c) for c in likely}
+        for candidate in candidates:
+            if id(candidate) in asked:
+                continue
+            params = _ask(candidate, path, dbu)
+            if params is not None:
+                claims.append((candidate, params))
+                break
+    if len(claims) == 1:
+        return Identification(*claims[0])
+    if not claims:
+        return Identification(None, None, "no product claims it")
+    names = ", ".join(c.name for c, _ in claims)
+    logger.error("%s is claimed by several products (%s): a configuration error", name, names)
+    return Identification(None, None, f"claimed by several products: {names}")

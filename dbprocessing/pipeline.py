@@ -1,0 +1,223 @@
+"""The stages wired together: ``ingest_incoming`` (ProcessQueue -i).
+
+Ingest takes the incoming files in batches.  For each batch:
+
+1. identify every file (inspector plugins) and decide: ingest, or reject with
+   a reason (rejects go to the error directory at once);
+2. one transaction records the batch: file, unixtime and processqueue rows,
+   plus an ``ingest_pending`` row per file promising its move;
+3. the files are moved (symlinks: the link is removed);
+4. a second transaction deletes the batch's promises.
+
+A crash before 2 commits leaves the files untouched in incoming; a crash after
+leaves promises that ``recover_pending`` (run first by every ingest) carries
+out.  So every file is either untouched in incoming or fully recorded, moved
+and queued: never a row without its file, a file without its row, a lost file
+or a duplicate.  The caller holds the processing lock.
+"""
+from __future__ import annotations
+
+import logging
+import os
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from . import faults
+from .archive import move_file, partial_name, product_path, reject_file, sha1_of
+from .db.models import File, IngestPending
+from .errors import FormatError
+from .identify import Candidate, PluginDatabase, identify_file, load_products
+from .incoming import incoming_problem, list_incoming
+from .mission import MissionTree
+from .record import PendingFile, clear_pending, file_row, identity_clashes, known_names, \
+    record_files
+
+logger = logging.getLogger(__name__)
+
+BATCH_SIZE = 500
+
+
+@dataclass
+class IngestSummary:
+    ingested: list[str] = field(default_factory=list)
+    rejected: list[tuple[str, str]] = field(default_factory=list)
+    recovered: int = 0
+    dry_run: bool = False
+
+    def text(self) -> str:
+        verb = "would ingest" if self.dry_run else "ingested"
+        line = f"{verb} {len(self.ingested)} file(s), "
+        line += f"{'would reject' if self.dry_run else 'rejected'} {len(self.rejected)}"
+        if self.rejected:
+            reasons = Counter(_reason_kind(r) for _, r in self.rejected)
+            line += " (" + "; ".join(f"{k}: {n}" for k, n in sorted(reasons.items())) + ")"
+        if self.recovered:
+            line += f"; finished {self.recovered} move(s) left by an interrupted run"
+        return line
+
+
+def _reason_kind(reason: str) -> str:
+    return reason.split(" (", 1)[0].split(":", 1)[0]
+
+
+def recover_pending(session: Session) -> int:
+    """Carry out the moves promised by committed rows of an interrupted run."""
+    promises = session.scalars(select(IngestPending)).all()
+    for promise in promises:
+        source, target = Path(promise.source_path), Path(promise.target_path)
+        if promise.is_link:
+            if source.is_symlink():
+                source.unlink()
+        elif os.path.lexists(source):
+            if target.exists():
+                # A cross-filesystem move finished its copy but not its unlink.
+                row = session.get(File, promise.file_id)
+                if row is not None and row.shasum == sha1_of(target):
+                    source.unlink()
+                else:
+                    logger.error("both %s and %s exist and differ; leaving both for an "
+                                 "operator", source, target)
+                    continue
+            else:
+                stray = partial_name(target)
+                if stray.exists():
+                    stray.unlink()
+                move_file(source, target)
+        elif not target.exists():
+            logger.error("file %s (file_id %s) is neither in incoming nor at %s",
+                         source.name, promise.file_id, target)
+        logger.warning("finished the move of %s to %s left by an interrupted run",
+                       source.name, target)
+    clear_pending(session, [p.file_id for p in promises])
+    session.commit()
+    return len(promises)
+
+
+def _target_for(candidate: Candidate, tree: MissionTree, name: str, params: dict) -> Path:
+    values = dict(candidate.names)
+    values["datetime"] = params["utc_file_date"]
+    values["VERSION"] = params["version"]
+    for word in (params.get("process_keywords") or "").split():
+        key, sep, value = word.partition("=")
+        if sep:
+            values[key] = value
+    return product_path(tree.rootdir, candidate.relative_path, name, values)
+
+
+def _plan_one(path: Path, tree: MissionTree, candidates: list[Candidate],
+              dbu: PluginDatabase) -> PendingFile | str:
+    """A PendingFile for *path*, or the reason to reject it."""
+    problem = incoming_problem(path)
+    if problem is not None:
+        return problem
+    found = identify_file(path, candidates, dbu)
+    faults.checkpoint("identified")
+    if found.candidate is None:
+        return found.reason or "no product claims it"
+    try:
+        target = _target_for(found.candidate, tree, path.name, found.params)
+    except FormatError as exc:
+        return f"bad product path: {exc}"
+    is_link = path.is_symlink()
+    if is_link:
+        if path.resolve() != target.resolve():
+            return (f"symlink target {os.readlink(path)} is not where product "
+                    f"{found.candidate.name} keeps it ({target})")
+    elif os.path.lexists(target):
+        return f"a file named {path.name} is already in {target.parent} (not in the database)"
+    stat = path.stat()
+    row = file_row(path.name, found.params, found.candidate.product_id,
+                   found.candidate.level, sha1_of(path), stat.st_mtime)
+    return PendingFile(source=path, target=target, is_link=is_link, row=row)
+
+
+def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
+                    dry_run: bool = False, batch_size: int = BATCH_SIZE,
+                    say: Callable[[str], None] = lambda _line: None) -> IngestSummary:
+    """Ingest every file waiting in incoming (the caller holds the lock unless dry_run)."""
+    summary = IngestSummary(dry_run=dry_run)
+    with Session(engine) as session:
+        if not dry_run:
+            summary.recovered = recover_pending(session)
+        candidates = load_products(session, tree)
+        dbu = PluginDatabase(session)
+        paths = list_incoming(tree.incoming, pattern)
+        logger.info("%d file(s) waiting in %s", len(paths), tree.incoming)
+        for start in range(0, len(paths), batch_size):
+            _ingest_batch(session, tree, candidates, dbu, paths[start:start + batch_size],
+                          summary, dry_run, say)
+    return summary
+
+
+def _reject(path: Path, reason: str, tree: MissionTree, summary: IngestSummary,
+            dry_run: bool, say: Callable[[str], None]) -> None:
+    summary.rejected.append((path.name, reason))
+    if dry_run:
+        say(f"would reject {path.name}: {reason}")
+        return
+    where = reject_file(path, tree.errordir, reason)
+    say(f"rejected {path.name}: {reason}"
+        + (f" -> {where}" if where else " (left in incoming: could not move it)"))
+
+
+def _ingest_batch(session: Session, tree: MissionTree, candidates: list[Candidate],
+                  dbu: PluginDatabase, paths: list[Path], summary: IngestSummary,
+                  dry_run: bool, say: Callable[[str], None]) -> None:
+    in_db = known_names(session, [p.name for p in paths])
+    planned: list[PendingFile] = []
+    for path in paths:
+        if path.name in in_db:
+            _reject(path, "already in the database", tree, summary, dry_run, say)
+            continue
+        outcome = _plan_one(path, tree, candidates, dbu)
+        if isinstance(outcome, str):
+            _reject(path, outcome, tree, summary, dry_run, say)
+        else:
+            planned.append(outcome)
+    clashes = identity_clashes(session, planned)
+    accepted: list[PendingFile] = []
+    for item in planned:
+        holder = clashes.get(item.identity)
+        if holder is not None:
+            _reject(item.source, f"same product, date and version as {holder}", tree,
+                    summary, dry_run, say)
+            continue
+        clashes[item.identity] = item.source.name  # a later twin in this batch is rejected
+        accepted.append(item)
+    if dry_run:
+        session.rollback()
+        for item in accepted:
+            summary.ingested.append(item.source.name)
+            say(f"would ingest {item.source.name} -> {item.target}")
+        return
+    if not accepted:
+        session.commit()
+        return
+    ids = record_files(session, accepted)
+    session.commit()
+    faults.checkpoint("recorded")
+    done: list[int] = []
+    for item in accepted:
+        try:
+            if item.is_link:
+                item.source.unlink()
+            else:
+                move_file(item.source, item.target)
+        except OSError as exc:
+            # The row is committed with its promise: the next run retries the move.
+            logger.error("recorded %s but could not move it to %s (%s); the next run "
+                         "will retry", item.source.name, item.target, exc)
+            say(f"recorded {item.source.name} but could not move it yet: {exc}")
+            continue
+        faults.checkpoint("moved")
+        done.append(ids[item.row["filename"]])
+        summary.ingested.append(item.source.name)
+        logger.info("ingested %s -> %s", item.source.name, item.target)
+    clear_pending(session, done)
+    session.commit()
+    faults.checkpoint("batch_done")

@@ -1,0 +1,106 @@
+"""Record: file rows, their unixtime rows, queue entries and promised moves, set-based.
+
+``file_row`` turns an inspector's params into the values of a ``file`` row.
+``known_names`` and ``identity_clashes`` look a whole batch up in one query
+each.  ``record_files`` inserts a batch of file rows with their ``unixtime``,
+``processqueue`` and ``ingest_pending`` rows in four statements.  The caller
+owns the transaction.
+"""
+from __future__ import annotations
+
+import calendar
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy.orm import Session
+
+from .db.models import File, IngestPending, ProcessQueue, UnixTime
+
+_OPTIONAL = ("verbose_provenance", "check_date", "quality_comment", "caveats",
+             "met_start_time", "met_stop_time", "quality_checked", "process_keywords")
+
+
+@dataclass
+class PendingFile:
+    """A file about to be recorded: its row values and where it goes."""
+
+    source: Path                # in incoming
+    target: Path                # in its product directory
+    is_link: bool
+    row: dict[str, Any]
+
+    @property
+    def identity(self) -> tuple:
+        r = self.row
+        return (r["product_id"], r["utc_file_date"], r["interface_version"],
+                r["quality_version"], r["revision_version"])
+
+
+def file_row(name: str, params: dict[str, Any], product_id: int, level: float,
+             shasum: str, mtime: float) -> dict[str, Any]:
+    version = params["version"]
+    row = {
+        "filename": name, "product_id": product_id, "data_level": level,
+        "utc_file_date": params["utc_file_date"], "utc_start_time": params["utc_start_time"],
+        "utc_stop_time": params["utc_stop_time"], "interface_version": version.interface,
+        "quality_version": version.quality, "revision_version": version.revision,
+        "file_create_date": datetime.datetime.fromtimestamp(
+            mtime, datetime.timezone.utc).replace(tzinfo=None),
+        "exists_on_disk": True, "shasum": shasum,
+    }
+    for key in _OPTIONAL:
+        row[key] = params.get(key)
+    return row
+
+
+def epoch(value: datetime.datetime | None) -> int | None:
+    return None if value is None else calendar.timegm(value.timetuple())
+
+
+def known_names(session: Session, names: Sequence[str]) -> set[str]:
+    if not names:
+        return set()
+    return set(session.scalars(select(File.filename).where(File.filename.in_(names))))
+
+
+def identity_clashes(session: Session, pending: Iterable[PendingFile]) -> dict[tuple, str]:
+    """Identities of *pending* already taken in the database -> the file holding each."""
+    keys = {p.identity for p in pending}
+    if not keys:
+        return {}
+    pairs = {(k[0], k[1]) for k in keys}
+    rows = session.execute(
+        select(File.product_id, File.utc_file_date, File.interface_version,
+               File.quality_version, File.revision_version, File.filename)
+        .where(tuple_(File.product_id, File.utc_file_date).in_(list(pairs))))
+    return {tuple(r[:5]): r[5] for r in rows if tuple(r[:5]) in keys}
+
+
+def record_files(session: Session, pending: Sequence[PendingFile]) -> dict[str, int]:
+    """Insert the batch's rows (file, unixtime, queue, promised move); name -> file_id."""
+    if not pending:
+        return {}
+    result = session.execute(
+        insert(File.__table__).returning(File.file_id, File.filename,
+                                         sort_by_parameter_order=True),
+        [p.row for p in pending])
+    ids = {name: file_id for file_id, name in result}
+    session.execute(insert(UnixTime.__table__), [
+        {"file_id": ids[p.row["filename"]], "unix_start": epoch(p.row["utc_start_time"]),
+         "unix_stop": epoch(p.row["utc_stop_time"])} for p in pending])
+    session.execute(insert(ProcessQueue.__table__), [
+        {"file_id": ids[p.row["filename"]], "version_bump": None} for p in pending])
+    session.execute(insert(IngestPending.__table__), [
+        {"file_id": ids[p.row["filename"]], "source_path": str(p.source),
+         "target_path": str(p.target), "is_link": p.is_link} for p in pending])
+    return ids
+
+
+def clear_pending(session: Session, file_ids: Iterable[int]) -> None:
+    ids = list(file_ids)
+    if ids:
+        session.execute(delete(IngestPending).where(IngestPending.file_id.in_(ids)))
