@@ -1,0 +1,145 @@
+"""Small real missions for tests: a config file, inspector plugins as text, a database.
+
+``build_mission(root, db_url, products)`` writes ``root/mission.conf`` and one
+plugin file per product under ``root/inspectors``, loads the config into the
+database, and returns a ``TestMission`` with the paths and a few queries.
+"""
+from __future__ import annotations
+
+import hashlib
+import subprocess
+import sys
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+
+from dbprocessing.cli import add_from_config
+from dbprocessing.db.engine import make_engine, resolve_url
+
+REPO = Path(__file__).resolve().parents[1]
+
+# A name-based plugin in the original's style: date and version from the name.
+NAME_PLUGIN = '''
+import datetime
+import re
+
+from dbprocessing import inspector
+from dbprocessing import Version
+
+
+class Inspector(inspector.inspector):
+    code_name = '{filename}'
+
+    def inspect(self, kwargs):
+        m = re.match(r'{regex}', self.basename)
+        if m is None:
+            return None
+        day = datetime.datetime.strptime(m.group('date'), '%Y%m%d')
+        self.diskfile.params['utc_file_date'] = day.date()
+        self.diskfile.params['utc_start_time'] = day
+        self.diskfile.params['utc_stop_time'] = day + datetime.timedelta(days=1)
+        version = m.groupdict().get('version') or '1.0.0'
+        self.diskfile.params['version'] = Version.Version.fromString(version)
+        return True
+'''
+
+
+def name_plugin(filename: str, regex: str) -> str:
+    return NAME_PLUGIN.format(filename=filename, regex=regex)
+
+
+@dataclass
+class Product:
+    key: str                 # section is product_<key>; product_name is the key too
+    format: str
+    plugin: str              # plugin source text
+    relative_path: str = "{key}/{{Y}}"
+    level: float = 0
+    arguments: str = ""
+
+
+@dataclass
+class TestMission:
+    root: Path
+    db_url: str
+    config: Path
+
+    @property
+    def incoming(self) -> Path:
+        return self.root / "incoming"
+
+    def errordir(self) -> Path:
+        return self.root / "errors"
+
+    def engine(self):
+        return make_engine(resolve_url(self.db_url))
+
+    def query(self, sql: str, **params) -> list:
+        engine = self.engine()
+        try:
+            with engine.connect() as conn:
+                return list(conn.execute(sa.text(sql), params))
+        finally:
+            engine.dispose()
+
+    def count(self, table: str) -> int:
+        return self.query(f'SELECT count(*) FROM "{table}"')[0][0]
+
+    def add_incoming(self, name: str, content: str | bytes = "data\n") -> Path:
+        self.incoming.mkdir(parents=True, exist_ok=True)
+        path = self.incoming / name
+        if isinstance(content, str):
+            content = content.encode()
+        path.write_bytes(content)
+        return path
+
+    def run(self, *args: str, env: dict | None = None, timeout: float = 120):
+        """ProcessQueue in a real child process (as cron runs it)."""
+        import os
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        return subprocess.run(
+            [sys.executable, str(REPO / "scripts" / "ProcessQueue.py"), "-m", self.db_url,
+             *args], capture_output=True, text=True, timeout=timeout, env=full_env)
+
+
+def sha1(path: Path) -> str:
+    return hashlib.sha1(path.read_bytes()).hexdigest()
+
+
+def build_mission(root: Path, db_url: str, products: list[Product],
+                  errordir: str | None = None) -> TestMission:
+    (root / "inspectors").mkdir(parents=True, exist_ok=True)
+    (root / "incoming").mkdir(exist_ok=True)
+    sections = [textwrap.dedent(f"""
+        [mission]
+        mission_name = testmission
+        rootdir = .
+        incoming_dir = incoming
+        inspectordir = inspectors
+        """)]
+    if errordir:
+        sections[0] += f"errordir = {errordir}\n"
+    sections.append("[satellite]\nsatellite_name = sat\n\n[instrument]\ninstrument_name = inst\n")
+    for product in products:
+        plugin_name = f"insp_{product.key}.py"
+        (root / "inspectors" / plugin_name).write_text(product.plugin)
+        relative_path = product.relative_path.format(key=product.key)
+        sections.append(textwrap.dedent(f"""
+            [product_{product.key}]
+            product_name = {product.key}
+            relative_path = {relative_path}
+            level = {product.level}
+            format = {product.format}
+            inspector_filename = {plugin_name}
+            inspector_relative_path = .
+            inspector_version = 1.0.0
+            inspector_date_written = 2025-01-01
+            inspector_arguments = {product.arguments}
+            """))
+    config = root / "mission.conf"
+    config.write_text("\n".join(sections))
+    assert add_from_config.main(["-m", db_url, str(config)]) == 0
+    return TestMission(root=root, db_url=db_url, config=config)
