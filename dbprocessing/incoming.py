@@ -12,12 +12,17 @@ import fnmatch
 import os
 from pathlib import Path
 
+from .errors import UsageError
+
 
 def list_incoming(directory: Path, pattern: str = "*") -> list[Path]:
     try:
         entries = list(os.scandir(directory))
     except FileNotFoundError:
         return []
+    except OSError as exc:
+        raise UsageError(f"cannot list the incoming directory {directory}: "
+                         f"{exc.strerror or exc}") from None
     names = sorted(e.name for e in entries
                    if not e.name.startswith(".") and fnmatch.fnmatchcase(e.name, pattern)
                    and (e.is_symlink() or e.is_file(follow_symlinks=False)))

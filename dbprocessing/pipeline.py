@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from . import faults
 from .archive import move_file, partial_name, product_path, reject_file, sha1_of
+from .db.engine import for_writing
 from .db.models import File, IngestPending
 from .errors import FormatError
 from .identify import Candidate, PluginDatabase, identify_file, load_products
@@ -141,16 +142,21 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
                     say: Callable[[str], None] = lambda _line: None) -> IngestSummary:
     """Ingest every file waiting in incoming (the caller holds the lock unless dry_run)."""
     summary = IngestSummary(dry_run=dry_run)
-    with Session(engine) as session:
+    # Plugins and look-ups read through ``reader``, which never holds SQLite's
+    # write lock (a slow plugin must not block other connections); each batch
+    # is recorded through ``writer`` in short transactions.
+    with Session(engine) as reader, Session(for_writing(engine)) as writer:
         if not dry_run:
-            summary.recovered = recover_pending(session)
-        candidates = load_products(session, tree)
-        dbu = PluginDatabase(session)
+            summary.recovered = recover_pending(writer)
+        candidates = load_products(reader, tree)
+        dbu = PluginDatabase(reader)
         paths = list_incoming(tree.incoming, pattern)
         logger.info("%d file(s) waiting in %s", len(paths), tree.incoming)
         for start in range(0, len(paths), batch_size):
-            _ingest_batch(session, tree, candidates, dbu, paths[start:start + batch_size],
-                          summary, dry_run, say)
+            batch = paths[start:start + batch_size]
+            planned = _plan_batch(reader, tree, candidates, dbu, batch, summary, dry_run, say)
+            reader.commit()  # end the read snapshot before writing
+            _record_batch(writer, tree, planned, summary, dry_run, say)
     return summary
 
 
@@ -165,9 +171,10 @@ def _reject(path: Path, reason: str, tree: MissionTree, summary: IngestSummary,
         + (f" -> {where}" if where else " (left in incoming: could not move it)"))
 
 
-def _ingest_batch(session: Session, tree: MissionTree, candidates: list[Candidate],
-                  dbu: PluginDatabase, paths: list[Path], summary: IngestSummary,
-                  dry_run: bool, say: Callable[[str], None]) -> None:
+def _plan_batch(session: Session, tree: MissionTree, candidates: list[Candidate],
+                dbu: PluginDatabase, paths: list[Path], summary: IngestSummary,
+                dry_run: bool, say: Callable[[str], None]) -> list[PendingFile]:
+    """Identify a batch; reject what cannot be ingested; return the rest."""
     in_db = known_names(session, [p.name for p in paths])
     planned: list[PendingFile] = []
     for path in paths:
@@ -179,6 +186,15 @@ def _ingest_batch(session: Session, tree: MissionTree, candidates: list[Candidat
             _reject(path, outcome, tree, summary, dry_run, say)
         else:
             planned.append(outcome)
+    return planned
+
+
+def _record_batch(session: Session, tree: MissionTree, planned: list[PendingFile],
+                  summary: IngestSummary, dry_run: bool,
+                  say: Callable[[str], None]) -> None:
+    """Record, move and clear one batch (crash-safe; see the module docstring)."""
+    if not planned:
+        return
     clashes = identity_clashes(session, planned)
     accepted: list[PendingFile] = []
     for item in planned:

@@ -8,6 +8,7 @@ from sqlalchemy.orm import Session
 from ..config import read_config
 from ..config_rows import apply_config
 from ..db import open_database
+from ..db.engine import for_writing
 from . import ArgumentParser, parse, run_command
 
 PROG = "addFromConfig"
@@ -29,7 +30,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         config = read_config(args.config_file)
         engine = open_database(args.mission)
         try:
-            with Session(engine) as session:
+            with Session(for_writing(engine)) as session:
                 changes = apply_config(session, config)
                 if args.verify:
                     session.rollback()

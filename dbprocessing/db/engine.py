@@ -94,10 +94,19 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
 
 
 def _sqlite_on_begin(connection) -> None:
-    # BEGIN IMMEDIATE takes the write lock up front, so two writers queue on
-    # busy_timeout instead of one failing with "database is locked" when it
-    # upgrades from a read to a write.
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    # Readers begin deferred, so they never block a writer (WAL).  A writer
+    # (an engine from ``for_writing``) begins IMMEDIATE: it takes the write
+    # lock up front, so two writers queue on busy_timeout instead of one
+    # failing with "database is locked" when it upgrades from read to write.
+    if connection.get_execution_options().get("dbprocessing_write"):
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
+    else:
+        connection.exec_driver_sql("BEGIN")
+
+
+def for_writing(engine: Engine) -> Engine:
+    """The same engine (and pool), for transactions that read then write."""
+    return engine.execution_options(dbprocessing_write=True)
 
 
 def check_reachable(engine: Engine) -> None:
