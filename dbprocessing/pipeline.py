@@ -94,6 +94,7 @@ def recover_pending(session: Session) -> int:
                          source.name, promise.file_id, target)
         logger.warning("finished the move of %s to %s left by an interrupted run",
                        source.name, target)
+        faults.checkpoint("recover_moved")
     clear_pending(session, [p.file_id for p in promises])
     session.commit()
     return len(promises)

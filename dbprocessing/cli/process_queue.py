@@ -14,7 +14,7 @@ from ..db.engine import describe
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ..lock import processing_lock
 from ..mission import load_mission
-from ..pipeline import ingest_incoming
+from ..pipeline import BATCH_SIZE, ingest_incoming
 from . import ArgumentParser, parse, run_command
 
 PROG = "ProcessQueue"
@@ -42,6 +42,9 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("-o", "--only", help="comma-separated processes to run (with -p)")
     parser.add_argument("-s", "--skip-run", action="store_true",
                         help="skip RUN-timebase processes (with -p)")
+    parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
+                        help=f"files recorded per transaction when ingesting "
+                             f"(default {BATCH_SIZE})")
     parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
     return parser
 
@@ -52,6 +55,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         if args.num_proc < 1:
             raise UsageError("-n must be at least 1")
+        if args.batch_size < 1:
+            raise UsageError("--batch-size must be at least 1")
         engine = open_database(args.mission, echo=args.echo)
         try:
             DBlogging.configure(describe(engine.url), args.log_level)
@@ -63,10 +68,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             say = (lambda line: None) if args.quiet else print
             if args.dryrun:
                 summary = ingest_incoming(engine, tree, pattern=args.glb, dry_run=True,
-                                          say=say)
+                                          batch_size=args.batch_size, say=say)
             else:
                 with processing_lock(engine, tree.mission_id, args.mission) as lock:
-                    summary = ingest_incoming(engine, tree, pattern=args.glb, say=say)
+                    summary = ingest_incoming(engine, tree, pattern=args.glb,
+                                              batch_size=args.batch_size, say=say)
                     if summary.rejected:
                         lock["comment"] = (f"Nominal Exit; {len(summary.rejected)} "
                                            f"file(s) rejected")
