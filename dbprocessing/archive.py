@@ -43,16 +43,31 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
+class ProductPaths:
+    """``product_path`` with the checked directories remembered (one run, many files)."""
+
+    def __init__(self, rootdir: Path) -> None:
+        self.root = Path(os.path.abspath(rootdir))
+        self._dirs: dict[str, Path] = {}
+
+    def path(self, relative_path: str, name: str, values: Mapping[str, Any]) -> Path:
+        directory = format_name(relative_path, values)
+        checked = self._dirs.get(directory)
+        if checked is None:
+            checked = Path(os.path.abspath(self.root / directory))
+            if not _inside(checked, self.root):
+                raise FormatError(f"product path {directory!r} leaves the mission root "
+                                  f"{self.root}")
+            self._dirs[directory] = checked
+        if not name or "/" in name or name in (".", ".."):
+            raise FormatError(f"not a file name: {name!r}")
+        return checked / name
+
+
 def product_path(rootdir: Path, relative_path: str, name: str,
                  values: Mapping[str, Any]) -> Path:
     """Where a file of a product lives; FormatError if that would escape rootdir."""
-    directory = format_name(relative_path, values)
-    root = Path(os.path.abspath(rootdir))
-    target = Path(os.path.abspath(root / directory / name))
-    if not _inside(target, root) or target.parent == root.parent:
-        raise FormatError(f"product path {directory!r} for {name!r} leaves the mission "
-                          f"root {root}")
-    return target
+    return ProductPaths(rootdir).path(relative_path, name, values)
 
 
 def partial_name(target: Path) -> Path:
@@ -61,12 +76,16 @@ def partial_name(target: Path) -> Path:
 
 def move_file(source: Path, target: Path) -> None:
     """Move *source* to *target* (which must not exist), atomically where possible."""
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.exists() or target.is_symlink():
+    if os.path.lexists(target):
         raise FileExistsError(errno.EEXIST, "target exists", str(target))
     try:
         os.rename(source, target)
         return
+    except FileNotFoundError:
+        if not os.path.lexists(source):
+            raise
+        target.parent.mkdir(parents=True, exist_ok=True)  # first file of a new directory
+        return move_file(source, target)
     except OSError as exc:
         if exc.errno != errno.EXDEV:
             raise

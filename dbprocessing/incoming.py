@@ -3,8 +3,8 @@
 ``list_incoming`` gives regular files and symlinks matching the glob, in name
 order, leaving out names that start with ``.`` (uploaders hide partial copies
 that way).  ``incoming_problem`` says why a listed entry cannot be ingested
-(a dangling or looping symlink, not a regular file, empty, unreadable), or
-None.
+(a dangling or looping symlink, not a regular file, empty), or None; a file
+that cannot be read is found when its checksum is taken.
 """
 from __future__ import annotations
 
@@ -40,11 +40,8 @@ def incoming_problem(path: Path) -> str | None:
                 return f"symlink to a missing target ({os.readlink(path)})"
             if not real.is_file():
                 return "symlink to something that is not a regular file"
-        size = path.stat().st_size
-        if size == 0:
+        if path.stat().st_size == 0:
             return "empty file (0 bytes)"
-        with open(path, "rb") as handle:
-            handle.read(1)
     except PermissionError:
         return "unreadable (permission denied)"
     except OSError as exc:

@@ -28,7 +28,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from . import faults
-from .archive import move_file, partial_name, product_path, reject_file, sha1_of
+from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
 from .db.engine import for_writing
 from .db.models import File, IngestPending
 from .errors import FormatError
@@ -100,7 +100,7 @@ def recover_pending(session: Session) -> int:
     return len(promises)
 
 
-def _target_for(candidate: Candidate, tree: MissionTree, name: str, params: dict) -> Path:
+def _target_for(candidate: Candidate, paths: ProductPaths, name: str, params: dict) -> Path:
     values = dict(candidate.names)
     values["datetime"] = params["utc_file_date"]
     values["VERSION"] = params["version"]
@@ -108,10 +108,10 @@ def _target_for(candidate: Candidate, tree: MissionTree, name: str, params: dict
         key, sep, value = word.partition("=")
         if sep:
             values[key] = value
-    return product_path(tree.rootdir, candidate.relative_path, name, values)
+    return paths.path(candidate.relative_path, name, values)
 
 
-def _plan_one(path: Path, tree: MissionTree, candidates: list[Candidate],
+def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
               dbu: PluginDatabase) -> PendingFile | str:
     """A PendingFile for *path*, or the reason to reject it."""
     problem = incoming_problem(path)
@@ -122,7 +122,7 @@ def _plan_one(path: Path, tree: MissionTree, candidates: list[Candidate],
     if found.candidate is None:
         return found.reason or "no product claims it"
     try:
-        target = _target_for(found.candidate, tree, path.name, found.params)
+        target = _target_for(found.candidate, paths, path.name, found.params)
     except FormatError as exc:
         return f"bad product path: {exc}"
     is_link = path.is_symlink()
@@ -132,9 +132,13 @@ def _plan_one(path: Path, tree: MissionTree, candidates: list[Candidate],
                     f"{found.candidate.name} keeps it ({target})")
     elif os.path.lexists(target):
         return f"a file named {path.name} is already in {target.parent} (not in the database)"
-    stat = path.stat()
+    try:
+        shasum = sha1_of(path)
+        mtime = path.stat().st_mtime
+    except OSError as exc:
+        return f"unreadable ({exc.strerror or exc})"
     row = file_row(path.name, found.params, found.candidate.product_id,
-                   found.candidate.level, sha1_of(path), stat.st_mtime)
+                   found.candidate.level, shasum, mtime)
     return PendingFile(source=path, target=target, is_link=is_link, row=row)
 
 
@@ -151,11 +155,13 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
             summary.recovered = recover_pending(writer)
         candidates = load_products(reader, tree)
         dbu = PluginDatabase(reader)
+        targets = ProductPaths(tree.rootdir)
         paths = list_incoming(tree.incoming, pattern)
         logger.info("%d file(s) waiting in %s", len(paths), tree.incoming)
         for start in range(0, len(paths), batch_size):
             batch = paths[start:start + batch_size]
-            planned = _plan_batch(reader, tree, candidates, dbu, batch, summary, dry_run, say)
+            planned = _plan_batch(reader, tree, targets, candidates, dbu, batch, summary,
+                                  dry_run, say)
             reader.commit()  # end the read snapshot before writing
             _record_batch(writer, tree, planned, summary, dry_run, say)
     return summary
@@ -172,9 +178,10 @@ def _reject(path: Path, reason: str, tree: MissionTree, summary: IngestSummary,
         + (f" -> {where}" if where else " (left in incoming: could not move it)"))
 
 
-def _plan_batch(session: Session, tree: MissionTree, candidates: list[Candidate],
-                dbu: PluginDatabase, paths: list[Path], summary: IngestSummary,
-                dry_run: bool, say: Callable[[str], None]) -> list[PendingFile]:
+def _plan_batch(session: Session, tree: MissionTree, targets: ProductPaths,
+                candidates: list[Candidate], dbu: PluginDatabase, paths: list[Path],
+                summary: IngestSummary, dry_run: bool,
+                say: Callable[[str], None]) -> list[PendingFile]:
     """Identify a batch; reject what cannot be ingested; return the rest."""
     in_db = known_names(session, [p.name for p in paths])
     planned: list[PendingFile] = []
@@ -182,7 +189,7 @@ def _plan_batch(session: Session, tree: MissionTree, candidates: list[Candidate]
         if path.name in in_db:
             _reject(path, "already in the database", tree, summary, dry_run, say)
             continue
-        outcome = _plan_one(path, tree, candidates, dbu)
+        outcome = _plan_one(path, targets, candidates, dbu)
         if isinstance(outcome, str):
             _reject(path, outcome, tree, summary, dry_run, say)
         else:

@@ -84,10 +84,10 @@ def record_files(session: Session, pending: Sequence[PendingFile]) -> dict[str, 
     """Insert the batch's rows (file, unixtime, queue, promised move); name -> file_id."""
     if not pending:
         return {}
-    result = session.execute(
-        insert(File.__table__).returning(File.file_id, File.filename,
-                                         sort_by_parameter_order=True),
-        [p.row for p in pending])
+    # Rows come back in any order; they are matched by filename (unique), which
+    # lets both backends insert the whole batch in one multi-row statement.
+    result = session.execute(insert(File.__table__).returning(File.file_id, File.filename),
+                             [p.row for p in pending])
     ids = {name: file_id for file_id, name in result}
     session.execute(insert(UnixTime.__table__), [
         {"file_id": ids[p.row["filename"]], "unix_start": epoch(p.row["utc_start_time"]),

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -68,7 +69,8 @@ _DATE_FIELDS = ("Y", "m", "d", "b", "y", "j", "H", "M", "S", "MILLI",
                 "MICRO", "DATE")
 
 
-def _tokens(pattern: str) -> list[tuple[str, str]]:
+@functools.lru_cache(maxsize=512)
+def _tokens(pattern: str) -> tuple[tuple[str, str], ...]:
     """Split a pattern into ('text', literal) and ('field', name) pieces."""
     pieces: list[tuple[str, str]] = []
     pos = 0
@@ -88,7 +90,7 @@ def _tokens(pattern: str) -> list[tuple[str, str]]:
         pos = match.end()
     if pos < len(pattern):
         pieces.append(("text", pattern[pos:]))
-    return pieces
+    return tuple(pieces)
 
 
 def fields_of(pattern: str) -> list[str]:

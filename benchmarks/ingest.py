@@ -1,0 +1,223 @@
+#!/usr/bin/env python3
+"""Benchmark ``ProcessQueue -i``: files per second and SQL statements per file.
+
+Builds a mission of N small files over two products (one file per product per
+day, trivial name-based plugins in the original's style), then runs the real
+command (``process_queue.main``) and prints the figures.  With ``--prefill``
+the archive first holds that many files already (rows inserted directly), to
+show that the cost per file does not grow with the archive.
+
+    python benchmarks/ingest.py                      # N=10000, SQLite, empty and 100k archive
+    python benchmarks/ingest.py --postgres postgresql+psycopg://postgres@127.0.0.1/test
+
+Targets (issue 3): >= 2000 files/s on SQLite at N=10000, <= 3 statements per
+file, and the same rate within 20% when the archive already holds 100000 files.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import shutil
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from dbprocessing.cli import add_from_config, create_db, process_queue
+
+PLUGIN = '''
+import datetime
+import re
+
+from dbprocessing import inspector
+from dbprocessing import Version
+
+
+class Inspector(inspector.inspector):
+    code_name = 'bench_{channel}.py'
+
+    def inspect(self, kwargs):
+        m = re.match(r'^bench_{channel}_(\\d{{8}})_v(\\d+\\.\\d+\\.\\d+)\\.dat$', self.basename)
+        if m is None:
+            return None
+        day = datetime.datetime.strptime(m.group(1), '%Y%m%d')
+        self.diskfile.params['utc_file_date'] = day.date()
+        self.diskfile.params['utc_start_time'] = day
+        self.diskfile.params['utc_stop_time'] = day + datetime.timedelta(days=1)
+        self.diskfile.params['version'] = Version.Version.fromString(m.group(2))
+        return True
+'''
+
+CONFIG = """
+[mission]
+mission_name = bench
+rootdir = .
+incoming_dir = incoming
+inspectordir = inspectors
+
+[satellite]
+satellite_name = sat
+
+[instrument]
+instrument_name = inst
+"""
+
+PRODUCT = """
+[product_{channel}]
+product_name = bench_{channel}
+relative_path = {channel}/{{Y}}
+level = 0
+format = bench_{channel}_{{Y}}{{m}}{{d}}_v{{VERSION}}.dat
+inspector_filename = bench_{channel}.py
+inspector_relative_path = .
+inspector_version = 1.0.0
+inspector_date_written = 2025-01-01
+"""
+
+START = datetime.date(1990, 1, 1)
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *args) -> None:
+        self.count += 1
+
+
+def build(root: Path, url: str, n: int) -> None:
+    (root / "inspectors").mkdir(parents=True)
+    incoming = root / "incoming"
+    incoming.mkdir()
+    text = CONFIG
+    for channel in ("a", "b"):
+        (root / "inspectors" / f"bench_{channel}.py").write_text(PLUGIN.format(channel=channel))
+        text += PRODUCT.format(channel=channel)
+    (root / "bench.conf").write_text(text)
+    quiet(add_from_config.main, ["-m", url, str(root / "bench.conf")])
+    for i in range(n):
+        channel = "ab"[i % 2]
+        day = START + datetime.timedelta(days=i // 2)
+        (incoming / f"bench_{channel}_{day:%Y%m%d}_v1.0.0.dat").write_text(f"{i}\n")
+
+
+def prefill(url: str, count: int) -> None:
+    """Put *count* file rows (dates after the benchmark's) straight into the archive."""
+    engine = sa.create_engine(url)
+    file_t = sa.table("file", *[sa.column(c) for c in (
+        "filename", "utc_file_date", "utc_start_time", "utc_stop_time", "data_level",
+        "interface_version", "quality_version", "revision_version", "file_create_date",
+        "exists_on_disk", "product_id", "shasum")])
+    now = datetime.datetime(2025, 1, 1)
+    first = datetime.date(2060, 1, 1)
+    with engine.begin() as conn:
+        pids = [r[0] for r in conn.execute(sa.text("SELECT product_id FROM product "
+                                                    "ORDER BY product_id"))]
+        for start in range(0, count, 20000):
+            rows = []
+            for i in range(start, min(count, start + 20000)):
+                day = first + datetime.timedelta(days=i // 2)
+                stamp = datetime.datetime.combine(day, datetime.time())
+                rows.append(dict(filename=f"old_{i}_{day:%Y%m%d}.dat", utc_file_date=day,
+                                 utc_start_time=stamp, utc_stop_time=stamp,
+                                 data_level=0, interface_version=1, quality_version=0,
+                                 revision_version=0, file_create_date=now, exists_on_disk=True,
+                                 product_id=pids[i % 2], shasum="0" * 40))
+            conn.execute(file_t.insert(), rows)
+        conn.execute(sa.text("INSERT INTO unixtime (file_id, unix_start, unix_stop) "
+                             "SELECT file_id, 0, 0 FROM file"))
+    engine.dispose()
+
+
+def quiet(func, argv) -> int:
+    devnull = open(os.devnull, "w")
+    saved = sys.stdout
+    sys.stdout = devnull
+    try:
+        return func(argv)
+    finally:
+        sys.stdout = saved
+        devnull.close()
+
+
+def run_one(label: str, url: str, root: Path, n: int, prefill_count: int) -> dict:
+    build(root, url, n)
+    if prefill_count:
+        prefill(url, prefill_count)
+    counter = StatementCounter()
+    event.listen(sa.Engine, "before_cursor_execute", counter)
+    os.environ["DBPROCESSING_LOG_DIR"] = str(root / "logs")
+    try:
+        began = time.perf_counter()
+        code = quiet(process_queue.main, ["-i", "-m", url, "-q"])
+        elapsed = time.perf_counter() - began
+    finally:
+        event.remove(sa.Engine, "before_cursor_execute", counter)
+    if code != 0:
+        raise SystemExit(f"{label}: ProcessQueue -i exited {code}")
+    left = len(list((root / "incoming").iterdir()))
+    if left:
+        raise SystemExit(f"{label}: {left} files left in incoming")
+    return {"label": label, "n": n, "prefill": prefill_count, "seconds": elapsed,
+            "rate": n / elapsed, "statements": counter.count,
+            "per_file": counter.count / n}
+
+
+def sqlite_case(n: int, prefill_count: int, workdir: Path) -> dict:
+    root = workdir / f"sqlite_{prefill_count}"
+    root.mkdir()
+    db = root / "bench.sqlite"
+    quiet(create_db.main, [str(db)])
+    return run_one("sqlite", f"sqlite:///{db}", root, n, prefill_count)
+
+
+def postgres_case(admin_url: str, n: int, prefill_count: int, workdir: Path) -> dict:
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(admin_url).update_query_dict(
+        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    try:
+        root = workdir / f"pg_{prefill_count}"
+        root.mkdir()
+        quiet(create_db.main, [url])
+        return run_one("postgresql", url, root, n, prefill_count)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--n", type=int, default=10000, help="files to ingest")
+    parser.add_argument("--prefill", type=int, default=100000,
+                        help="files already in the archive for the second run (0: skip)")
+    parser.add_argument("--postgres", default=os.environ.get("DBPROCESSING_TEST_POSTGRES_URL"),
+                        help="PostgreSQL URL to benchmark too")
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="dbp_bench_") as tmp:
+        workdir = Path(tmp)
+        for prefill_count in sorted({0, args.prefill}):
+            results.append(sqlite_case(args.n, prefill_count, workdir))
+            if args.postgres:
+                url = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
+                results.append(postgres_case(url, args.n, prefill_count, workdir))
+        shutil.rmtree(workdir, ignore_errors=True)
+    print(f"{'backend':<11} {'files':>7} {'archive':>8} {'seconds':>8} {'files/s':>9} "
+          f"{'statements':>10} {'stmt/file':>9}")
+    for r in results:
+        print(f"{r['label']:<11} {r['n']:>7} {r['prefill']:>8} {r['seconds']:>8.2f} "
+              f"{r['rate']:>9.0f} {r['statements']:>10} {r['per_file']:>9.3f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
