@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import delete, insert, select, tuple_
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from .db.models import File, IngestPending, ProcessQueue, UnixTime
@@ -72,11 +72,13 @@ def identity_clashes(session: Session, pending: Iterable[PendingFile]) -> dict[t
     keys = {p.identity for p in pending}
     if not keys:
         return {}
-    pairs = {(k[0], k[1]) for k in keys}
+    # Two IN lists over the (product_id, utc_file_date) index: a superset of the
+    # pairs, filtered below.  (A row-value IN is a full scan on SQLite.)
     rows = session.execute(
         select(File.product_id, File.utc_file_date, File.interface_version,
                File.quality_version, File.revision_version, File.filename)
-        .where(tuple_(File.product_id, File.utc_file_date).in_(list(pairs))))
+        .where(File.product_id.in_({k[0] for k in keys}),
+               File.utc_file_date.in_({k[1] for k in keys})))
     return {tuple(r[:5]): r[5] for r in rows if tuple(r[:5]) in keys}
 
 

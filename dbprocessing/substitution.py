@@ -65,8 +65,8 @@ _FIELD_OF_GROUP = {v: k for k, v in _GROUP_NAME.items()}
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
-_DATE_FIELDS = ("Y", "m", "d", "b", "y", "j", "H", "M", "S", "MILLI",
-                "MICRO", "DATE")
+_STAMP_FIELDS = frozenset(("Y", "m", "d", "b", "y", "j", "H", "M", "S", "MILLI",
+                           "MICRO", "DATE", "datetime"))
 
 
 @functools.lru_cache(maxsize=512)
@@ -160,9 +160,13 @@ def format_name(pattern: str, values: Mapping[str, Any], *,
     when a config file is loaded: only MISSION, SPACECRAFT, INSTRUMENT are
     known then); otherwise a missing value is a FormatError.
     """
-    strings = expand_values(values)
+    tokens = _tokens(pattern)
+    needed = {value for kind, value in tokens if kind == "field"}
+    # Only expand what the pattern uses (a datetime expands into a dozen fields).
+    strings = expand_values({k: v for k, v in values.items()
+                             if k in needed or (k == "datetime" and needed & _STAMP_FIELDS)})
     out: list[str] = []
-    for kind, value in _tokens(pattern):
+    for kind, value in tokens:
         if kind == "text":
             out.append(value.replace("{", "{{").replace("}", "}}") if partial else value)
         elif value in strings:

@@ -1,11 +1,9 @@
 """ProcessQueue (-i|-p) -m DB: ingest incoming files (-i) or build child products (-p)."""
 from __future__ import annotations
 
-import os
-import sys
+import gc
 from collections.abc import Sequence
 
-from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from .. import DBlogging
@@ -65,6 +63,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                                  "ingest (-i) is available")
             with Session(engine) as session:
                 tree = load_mission(session)
+            # Everything imported so far lives for the whole run: keep the cyclic
+            # garbage collector from walking it again and again (about 10% of ingest).
+            gc.freeze()
             say = (lambda line: None) if args.quiet else print
             if args.dryrun:
                 summary = ingest_incoming(engine, tree, pattern=args.glb, dry_run=True,
