@@ -75,6 +75,7 @@ class CodeSpec:
     arguments: str
     cpu: int
     ram: float
+    timeout: float | None = None
 
 
 @dataclass(frozen=True)
@@ -124,7 +125,7 @@ PROCESS_KEYS = {
     "code_stop_date": True, "code_description": False, "code_version": True,
     "code_output_interface": False, "code_active": False, "code_date_written": True,
     "code_newest_version": False, "code_arguments": False, "code_cpu": False,
-    "code_ram": False,
+    "code_ram": False, "code_timeout": False,
 }
 
 
@@ -364,12 +365,15 @@ def _read_process(sec: _Section, names: dict[str, str]) -> ProcessSpec:
         newest_version=sec.boolean("code_newest_version", True),
         arguments=sec.text("code_arguments", ""),
         cpu=sec.number("code_cpu", int, 1), ram=sec.number("code_ram", float, 1.0),
+        timeout=sec.number("code_timeout", float) if sec.text("code_timeout") else None,
     )
     if code.stop_date < code.start_date:
         raise sec.error("code_stop_date", f"{code.stop_date} is before code_start_date "
                                           f"{code.start_date}")
     if code.cpu < 1:
         raise sec.error("code_cpu", "must be at least 1")
+    if code.timeout is not None and code.timeout <= 0:
+        raise sec.error("code_timeout", "must be a positive number of seconds")
     name = _sub(sec.required_text("process_name"), names)
     if len(name) > 50:
         raise sec.error("process_name", "longer than 50 characters")

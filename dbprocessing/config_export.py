@@ -133,6 +133,7 @@ def export_config(session: Session, satellite: str | None = None,
                 "code_arguments": code.arguments or "",
                 "code_cpu": str(code.cpu if code.cpu is not None else 1),
                 "code_ram": repr(float(code.ram if code.ram is not None else 1.0)),
+                "code_timeout": repr(code.code_timeout) if code.code_timeout else "",
             })
         out[f"process_{process.process_name}"] = section
 

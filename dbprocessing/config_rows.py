@@ -216,6 +216,7 @@ def _apply_process(session: Session, spec: ProcessSpec, by_section: dict[str, Pr
                   code_stop_date=code.stop_date, code_description=code.description,
                   output_interface_version=code.output_interface, active_code=code.active,
                   date_written=code.date_written, newest_version=code.newest_version,
-                  arguments=code.arguments or None, cpu=code.cpu, ram=code.ram)
+                  arguments=code.arguments or None, cpu=code.cpu, ram=code.ram,
+                  code_timeout=code.timeout)
     _apply_versioned(session, Code, Code.process_id, process.process_id, code,
                      f"code of {label}", values, changes)

@@ -178,7 +178,8 @@ def _check_params(params: dict[str, Any]) -> str | None:
     return None
 
 
-def _ask(candidate: Candidate, path: Path, dbu: PluginDatabase) -> dict[str, Any] | None:
+def inspect_file(candidate: Candidate, path: Path,
+                 dbu: PluginDatabase) -> dict[str, Any] | None:
     """Run one plugin on one file; its params if it claims the file, else None."""
     if candidate.plugin is None:
         return None
@@ -210,13 +211,13 @@ def identify_file(path: Path, candidates: list[Candidate],
     """Which product claims the file at *path* (spec section 7, step 3)."""
     name = path.name
     likely = [c for c in candidates if c.regex is not None and c.regex.match(name)]
-    claims = [(c, p) for c in likely if (p := _ask(c, path, dbu)) is not None]
+    claims = [(c, p) for c in likely if (p := inspect_file(c, path, dbu)) is not None]
     if not claims:
         asked = {id(c) for c in likely}
         for candidate in candidates:
             if id(candidate) in asked:
                 continue
-            params = _ask(candidate, path, dbu)
+            params = inspect_file(candidate, path, dbu)
             if params is not None:
                 claims.append((candidate, params))
                 break

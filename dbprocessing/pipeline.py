@@ -1,4 +1,4 @@
-"""The stages wired together: ``ingest_incoming`` (ProcessQueue -i).
+"""The stages wired together: ``ingest_incoming`` (-i) and ``process_queue`` (-p).
 
 Ingest takes the incoming files in batches.  For each batch:
 
@@ -14,6 +14,12 @@ leaves promises that ``recover_pending`` (run first by every ingest) carries
 out.  So every file is either untouched in incoming or fully recorded, moved
 and queued: never a row without its file, a file without its row, a lost file
 or a duplicate.  The caller holds the processing lock.
+
+Processing works in waves by data level: plan the children of the queued
+files of the lowest level, run them, record each output as it finishes (it
+joins the queue), then delete the wave's queue entries.  A crash loses no
+queued work: the entries stay until their wave is done, and outputs already
+recorded are up to date when the wave is planned again.
 """
 from __future__ import annotations
 
@@ -24,13 +30,13 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from . import faults
 from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
 from .db.engine import for_writing
-from .db.models import File, IngestPending
+from .db.models import File, IngestPending, ProcessQueue
 from .errors import FormatError
 from .identify import Candidate, PluginDatabase, identify_file, load_products
 from .incoming import incoming_problem, list_incoming
@@ -245,3 +251,107 @@ def _record_batch(session: Session, tree: MissionTree, planned: list[PendingFile
     clear_pending(session, done)
     session.commit()
     faults.checkpoint("batch_done")
+
+
+# -- ProcessQueue -p ---------------------------------------------------------
+
+MAX_WAVES = 10000  # a process that feeds itself would otherwise never stop
+
+
+@dataclass
+class ProcessSummary:
+    made: int = 0
+    ran: int = 0          # RUN-timebase runs (no output)
+    failed: list[str] = field(default_factory=list)
+    up_to_date: int = 0
+    blocked: list[str] = field(default_factory=list)
+    waves: int = 0
+    planned: int = 0
+    recovered: int = 0
+    dry_run: bool = False
+
+    def text(self) -> str:
+        if self.dry_run:
+            return (f"would run {self.planned} code(s); {self.up_to_date} output(s) up to "
+                    f"date, {len(self.blocked)} not possible (dry run: nothing changed)")
+        return (f"made {self.made} file(s), {self.ran} RUN-process run(s), "
+                f"{len(self.failed)} failed, {self.up_to_date} up to date, "
+                f"{len(self.blocked)} not possible, in {self.waves} wave(s)")
+
+
+def _note_skips(wave, summary: ProcessSummary, say) -> None:
+    for skip in wave.skips:
+        if skip.reason == "up to date":
+            summary.up_to_date += 1
+        else:
+            summary.blocked.append(skip.describe())
+            logger.info(skip.describe())
+            say(skip.describe())
+
+
+def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
+                  only: set[str] | None = None, skip_run: bool = False,
+                  timeout: float | None = None, dry_run: bool = False,
+                  say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
+    """Build every buildable child of the queued files, level by level."""
+    from .planner import Planner
+    from .provenance import discard_workdir, record_failure, record_output
+    from .runner import clear_work, run_plans
+
+    summary = ProcessSummary(dry_run=dry_run)
+    with Session(engine) as reader, Session(for_writing(engine)) as writer:
+        if not dry_run:
+            summary.recovered = recover_pending(writer)
+            clear_work(tree)
+        planner = Planner(reader, tree, only=only, skip_run=skip_run, default_timeout=timeout)
+        candidates = {c.product_id: c for c in load_products(reader, tree)}
+        dbu = PluginDatabase(reader)
+        level = None
+        for _ in range(MAX_WAVES):
+            wave = planner.next_wave(after_level=level if dry_run else None)
+            if wave.level is None:
+                break
+            summary.waves += 1
+            summary.planned += len(wave.plans)
+            _note_skips(wave, summary, say)
+            if dry_run:
+                for plan in wave.plans:
+                    say(f"would run {plan.describe()}")
+                level = wave.level
+                continue
+            reader.commit()
+            for plan in wave.plans:
+                logger.info("planned: %s", plan.describe())
+            for result in run_plans(wave.plans, tree, slots):
+                _finish(result, writer, tree, candidates, dbu, summary, say,
+                        record_output, record_failure)
+                discard_workdir(result)
+            writer.execute(delete(ProcessQueue).where(ProcessQueue.file_id.in_(wave.queue_ids)))
+            writer.commit()
+            faults.checkpoint("wave_done")
+            reader.expire_all()
+            reader.commit()
+        else:
+            logger.error("stopped after %d waves: does a process feed itself?", MAX_WAVES)
+    return summary
+
+
+def _finish(result, writer, tree, candidates, dbu, summary, say, record_output,
+            record_failure) -> None:
+    plan = result.plan
+    if result.ok:
+        if plan.output_product_id is None:
+            summary.ran += 1
+            say(f"ran {plan.process_name} {plan.date} ({result.seconds:.1f} s)")
+            return
+        problem = record_output(writer, result, candidates[plan.output_product_id], dbu)
+        if problem is None:
+            summary.made += 1
+            say(f"made {plan.output_name} ({result.seconds:.1f} s)")
+            return
+        writer.rollback()
+    else:
+        problem = result.failure()
+    prob = record_failure(result, tree, problem)
+    summary.failed.append(f"{plan.process_name} {plan.date}: {problem}")
+    say(f"FAILED {plan.process_name} {plan.date}: {problem} (see {prob})")

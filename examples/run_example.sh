@@ -14,7 +14,11 @@ cp data/* incoming/
 CreateDB hello.sqlite
 addFromConfig -m hello.sqlite hello.conf
 ProcessQueue -i -m hello.sqlite
+ProcessQueue -p -m hello.sqlite
 echo
 echo "Mission database: $PWD/hello.sqlite"
-echo "Archived files:   $PWD/L0/ (by product and year); rejects in $PWD/errors/"
+echo "Input files:      $PWD/L0/ (by product and year); rejects in $PWD/errors/"
+echo "Products:         $PWD/L1/ (daily summaries), $PWD/L2/ (in words)"
+echo "RUN step report:  $PWD/report.txt"
 echo "Logs:             $DBPROCESSING_LOG_DIR/"
+echo "Running ProcessQueue -p again changes nothing."

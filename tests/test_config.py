@@ -52,8 +52,8 @@ def test_load_example_then_reload_changes_nothing(created_db, example_dir, engin
     assert "added product 'hello_counter_L1'" in out
     engine = engine_for(created_db)
     first = snapshot(engine)
-    assert len(first["product"]) == 3 and len(first["process"]) == 1
-    assert len(first["productprocesslink"]) == 2 and len(first["code"]) == 1
+    assert len(first["product"]) == 4 and len(first["process"]) == 3
+    assert len(first["productprocesslink"]) == 4 and len(first["code"]) == 3
     with engine.connect() as conn:
         mission = conn.execute(sa.text("SELECT * FROM mission")).one()
         sat = conn.execute(sa.text("SELECT satellite_name FROM satellite")).scalar()
@@ -77,7 +77,7 @@ def test_changed_file_updates_and_says_what(created_db, example_dir, engine_for,
     capsys.readouterr()
     text = conf.read_text()
     text = text.replace("Daily summary of both channels", "Daily sums")
-    text = text.replace("code_version = 1.0.0", "code_version = 1.1.0")
+    text = text.replace("code_version = 1.0.0", "code_version = 1.1.0", 1)  # hello_L0toL1
     text = text.replace('required_input1 = ("product_hello_L0_a", 1, 1)',
                         'required_input1 = ("product_hello_L0_a", 2, 0)')
     conf.write_text(text)
@@ -91,7 +91,7 @@ def test_changed_file_updates_and_says_what(created_db, example_dir, engine_for,
     with engine.connect() as conn:
         codes = conn.execute(sa.text(
             "SELECT quality_version, newest_version, active_code FROM code "
-            "ORDER BY quality_version")).all()
+            "WHERE filename = 'hello_L0toL1.py' ORDER BY quality_version")).all()
     assert [(q, bool(n), bool(a)) for q, n, a in codes] == [(0, False, False), (1, True, True)]
 
 
@@ -121,7 +121,7 @@ inspector_version = 1.0.0
 inspector_date_written = 2025-01-01
 
 [process_L1toL2]
-process_name = hello_L1toL2
+process_name = second_L1toL2
 output_product = product_L2
 output_timebase = DAILY
 required_input1 = hello_counter_L1

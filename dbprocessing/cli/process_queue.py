@@ -4,15 +4,17 @@ from __future__ import annotations
 import gc
 from collections.abc import Sequence
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from .. import DBlogging
 from ..db import open_database
 from ..db.engine import describe
+from ..db.models import Process
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ..lock import processing_lock
 from ..mission import load_mission
-from ..pipeline import BATCH_SIZE, ingest_incoming
+from ..pipeline import BATCH_SIZE, ingest_incoming, process_queue
 from . import ArgumentParser, parse, run_command
 
 PROG = "ProcessQueue"
@@ -43,7 +45,11 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
                         help=f"files recorded per transaction when ingesting "
                              f"(default {BATCH_SIZE})")
-    parser.add_argument("-q", "--quiet", action="store_true", help="print only the summary")
+    parser.add_argument("--timeout", type=float, default=None,
+                        help="seconds a run may take before it is killed, for codes "
+                             "without their own code_timeout (default: no limit)")
+    parser.add_argument("-q", "--quiet", action="store_true",
+                        help="print only the summary (for cron)")
     return parser
 
 
@@ -55,31 +61,61 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("-n must be at least 1")
         if args.batch_size < 1:
             raise UsageError("--batch-size must be at least 1")
+        if args.timeout is not None and args.timeout <= 0:
+            raise UsageError("--timeout must be a positive number of seconds")
         engine = open_database(args.mission, echo=args.echo)
         try:
             DBlogging.configure(describe(engine.url), args.log_level)
-            if args.process:
-                raise UsageError("processing (-p) is not in this release yet; only "
-                                 "ingest (-i) is available")
             with Session(engine) as session:
                 tree = load_mission(session)
+                only = _resolve_only(session, args.only) if args.only else None
             # Everything imported so far lives for the whole run: keep the cyclic
             # garbage collector from walking it again and again (about 10% of ingest).
             gc.freeze()
             say = (lambda line: None) if args.quiet else print
-            if args.dryrun:
-                summary = ingest_incoming(engine, tree, pattern=args.glb, dry_run=True,
-                                          batch_size=args.batch_size, say=say)
-            else:
-                with processing_lock(engine, tree.mission_id, args.mission) as lock:
-                    summary = ingest_incoming(engine, tree, pattern=args.glb,
-                                              batch_size=args.batch_size, say=say)
-                    if summary.rejected:
-                        lock["comment"] = (f"Nominal Exit; {len(summary.rejected)} "
-                                           f"file(s) rejected")
-            print(summary.text())
-            return EXIT_SOME_FAILED if summary.rejected else EXIT_OK
+            if args.process:
+                return _process(engine, tree, args, only, say)
+            return _ingest(engine, tree, args, say)
         finally:
             engine.dispose()
 
     return run_command(PROG, body)
+
+
+def _resolve_only(session: Session, text: str) -> set[str]:
+    names = {p.process_name: p.process_id for p in session.scalars(select(Process))}
+    wanted = {w.strip() for w in text.split(",") if w.strip()}
+    unknown = sorted(w for w in wanted if w not in names and not (
+        w.isdigit() and int(w) in names.values()))
+    if unknown:
+        raise UsageError(f"-o: no process {', '.join(map(repr, unknown))} "
+                         f"(known: {', '.join(sorted(names)) or 'none'})")
+    return wanted
+
+
+def _ingest(engine, tree, args, say) -> int:
+    if args.dryrun:
+        summary = ingest_incoming(engine, tree, pattern=args.glb, dry_run=True,
+                                  batch_size=args.batch_size, say=say)
+    else:
+        with processing_lock(engine, tree.mission_id, args.mission) as lock:
+            summary = ingest_incoming(engine, tree, pattern=args.glb,
+                                      batch_size=args.batch_size, say=say)
+            if summary.rejected:
+                lock["comment"] = f"Nominal Exit; {len(summary.rejected)} file(s) rejected"
+    print(summary.text())
+    return EXIT_SOME_FAILED if summary.rejected else EXIT_OK
+
+
+def _process(engine, tree, args, only, say) -> int:
+    options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
+                   timeout=args.timeout, say=say)
+    if args.dryrun:
+        summary = process_queue(engine, tree, dry_run=True, **options)
+    else:
+        with processing_lock(engine, tree.mission_id, args.mission) as lock:
+            summary = process_queue(engine, tree, **options)
+            if summary.failed:
+                lock["comment"] = f"Nominal Exit; {len(summary.failed)} run(s) failed"
+    print(summary.text())
+    return EXIT_SOME_FAILED if summary.failed else EXIT_OK

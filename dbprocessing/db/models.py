@@ -183,6 +183,8 @@ class Code(Base):
     arguments: Mapped[str | None] = mapped_column(Text)
     ram: Mapped[float | None] = mapped_column(Float)
     cpu: Mapped[int | None] = mapped_column(SmallInteger)
+    #: New in this project (revision 0003): seconds before a run is killed.
+    code_timeout: Mapped[float | None] = mapped_column(Float)
 
 
 class Inspector(Base):

@@ -1,0 +1,348 @@
+"""Plan: queued files -> run plans (spec section 8, steps 1-4).
+
+``plan_wave(session, tree)`` takes the queued files of the lowest data level
+present and returns a ``Wave``: the immutable ``RunPlan`` of every output that
+must be (re)made, with its reason, the ``Skip`` of every output that need not
+or cannot be made, with its reason, and the queue entries the wave consumes.
+Nothing is written: a dry run prints a wave and stops.
+
+Timebases: DAILY (inputs chosen by unixtime overlap with
+[date - yesterday, date + tomorrow + 1 day)), FILE (inputs by utc_file_date
+in that window, and only those whose process_keywords equal the triggering
+file's), RUN (no output; the code runs each time an input is processed).
+Only the newest version of an input (product, date) is used, and only newest
+files trigger children.
+"""
+from __future__ import annotations
+
+import datetime
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import Session
+
+from .db.models import (Code, File, FileCodeLink, FileFileLink, Process, ProcessQueue,
+                        Product, ProductProcessLink, UnixTime)
+from .errors import FormatError
+from .mission import MissionTree
+from .record import epoch
+from .substitution import fields_of, format_name
+from .versioning import Decision, decide_version
+from .Version import Version
+
+DAY = datetime.timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class InputFile:
+    file_id: int
+    filename: str
+    path: Path
+    product_id: int
+    product_name: str
+    date: datetime.date
+    version: Version
+    keywords: str | None
+
+
+@dataclass(frozen=True)
+class RunPlan:
+    """One run of a code: what it reads, what it makes, and why it runs."""
+
+    process_id: int
+    process_name: str
+    timebase: str
+    date: datetime.date
+    code_id: int
+    code_path: Path
+    code_version: Version
+    code_arguments: str
+    extra_params: str
+    cpu: int
+    timeout: float | None
+    inputs: tuple[InputFile, ...]
+    output_product_id: int | None
+    output_name: str | None
+    output_dir: Path | None
+    output_version: Version | None
+    keywords: str | None
+    reasons: tuple[str, ...]
+
+    def describe(self) -> str:
+        what = (f"{self.output_name} (version {self.output_version})" if self.output_name
+                else "RUN (no output)")
+        return (f"{self.process_name} {self.date}: make {what} with code "
+                f"{self.code_path.name} {self.code_version} from "
+                f"{len(self.inputs)} input(s); because {'; '.join(self.reasons)}")
+
+
+@dataclass(frozen=True)
+class Skip:
+    process_name: str
+    date: datetime.date
+    reason: str
+
+    def describe(self) -> str:
+        return f"{self.process_name} {self.date}: not run: {self.reason}"
+
+
+@dataclass
+class Wave:
+    level: float | None
+    queue_ids: list[int] = field(default_factory=list)
+    plans: list[RunPlan] = field(default_factory=list)
+    skips: list[Skip] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _Queued:
+    file: File
+    bump: int | None
+
+
+def _dates_of(file: File) -> list[datetime.date]:
+    start = file.utc_start_time or datetime.datetime.combine(file.utc_file_date, datetime.time())
+    stop = file.utc_stop_time or start
+    last = (stop - datetime.timedelta(microseconds=1)).date() if stop > start else start.date()
+    days = [start.date() + DAY * i for i in range((last - start.date()).days + 1)]
+    return days or [file.utc_file_date]
+
+
+def _version(row) -> Version:
+    return Version(row.interface_version, row.quality_version, row.revision_version)
+
+
+def _newest(files) -> dict[tuple[int, datetime.date], File]:
+    best: dict[tuple[int, datetime.date], File] = {}
+    for f in files:
+        key = (f.product_id, f.utc_file_date)
+        if key not in best or _version(f) > _version(best[key]):
+            best[key] = f
+    return best
+
+
+class Planner:
+    """Plans for one mission; caches products and processes for the run."""
+
+    def __init__(self, session: Session, tree: MissionTree, *, only: set[str] | None = None,
+                 skip_run: bool = False, default_timeout: float | None = None) -> None:
+        self.session = session
+        self.tree = tree
+        self.only = only
+        self.skip_run = skip_run
+        self.default_timeout = default_timeout
+        self.products = {p.product_id: p for p in session.scalars(select(Product))}
+        self.processes = {p.process_id: p for p in session.scalars(select(Process))}
+        self.links: dict[int, list[ProductProcessLink]] = defaultdict(list)
+        self.consumers: dict[int, list[ProductProcessLink]] = defaultdict(list)
+        for link in session.scalars(select(ProductProcessLink)):
+            self.links[link.process_id].append(link)
+            self.consumers[link.input_product_id].append(link)
+
+    def wanted(self, process: Process) -> bool:
+        if self.skip_run and process.output_timebase == "RUN":
+            return False
+        if self.only is None:
+            return True
+        return process.process_name in self.only or str(process.process_id) in self.only
+
+    # -- the queue -------------------------------------------------------
+    def next_wave(self, after_level: float | None = None) -> Wave:
+        """Plan the queued files of the lowest level (above *after_level*, for dry runs)."""
+        lowest = select(func.min(File.data_level)).join(
+            ProcessQueue, ProcessQueue.file_id == File.file_id)
+        if after_level is not None:
+            lowest = lowest.where(File.data_level > after_level)
+        level = self.session.scalar(lowest)
+        wave = Wave(level=level)
+        if level is None:
+            return wave
+        rows = self.session.execute(
+            select(File, ProcessQueue.version_bump).join(
+                ProcessQueue, ProcessQueue.file_id == File.file_id)
+            .where(File.data_level == level).order_by(File.file_id)).all()
+        wave.queue_ids = [f.file_id for f, _ in rows]
+        newest = self._newest_of({(f.product_id, f.utc_file_date) for f, _ in rows})
+        # Only the newest version of a (product, date) triggers children.
+        queued = [_Queued(f, bump) for f, bump in rows
+                  if newest[(f.product_id, f.utc_file_date)].file_id == f.file_id]
+        self._plan(wave, queued)
+        return wave
+
+    def _newest_of(self, keys: set[tuple[int, datetime.date]]) -> dict:
+        if not keys:
+            return {}
+        files = self.session.scalars(select(File).where(
+            File.product_id.in_({k[0] for k in keys}),
+            File.utc_file_date.in_({k[1] for k in keys}))).all()
+        return _newest(files)
+
+    # -- planning ----------------------------------------------------------
+    def _plan(self, wave: Wave, queued: list[_Queued]) -> None:
+        # (process, date, keywords) -> forced bump (max over triggers), trigger keywords
+        targets: dict[tuple[int, datetime.date, str | None], int | None] = {}
+        for item in queued:
+            for link in self.consumers.get(item.file.product_id, []):
+                process = self.processes[link.process_id]
+                if not self.wanted(process):
+                    continue
+                keywords = item.file.process_keywords if process.output_timebase == "FILE" \
+                    else None
+                dates = ([item.file.utc_file_date] if process.output_timebase in ("FILE", "RUN")
+                         else {d - DAY * k for d in _dates_of(item.file)
+                               for k in range(-(link.yesterday or 0), (link.tomorrow or 0) + 1)})
+                for date in dates:
+                    key = (process.process_id, date, keywords)
+                    old = targets.get(key)
+                    bump = item.bump if old is None else (
+                        old if item.bump is None else min(old, item.bump))
+                    targets[key] = bump
+        by_process: dict[int, list] = defaultdict(list)
+        for (process_id, date, keywords), bump in targets.items():
+            by_process[process_id].append((date, keywords, bump))
+        for process_id, items in sorted(by_process.items()):
+            self._plan_process(wave, self.processes[process_id], sorted(
+                items, key=lambda i: (i[0], i[1] or "")))
+
+    def _plan_process(self, wave: Wave, process: Process, items: list) -> None:
+        links = self.links[process.process_id]
+        dates = [d for d, _, _ in items]
+        span = (min(dates) - DAY * max((l.yesterday or 0) for l in links),
+                max(dates) + DAY * (max((l.tomorrow or 0) for l in links) + 1))
+        candidates = self._input_files(process, links, span)
+        codes = self.session.scalars(select(Code).where(
+            Code.process_id == process.process_id, Code.active_code.is_(True))).all()
+        for date, keywords, bump in items:
+            outcome = self._plan_one(process, links, candidates, codes, date, keywords, bump)
+            (wave.plans if isinstance(outcome, RunPlan) else wave.skips).append(outcome)
+
+    def _input_files(self, process: Process, links, span) -> list[File]:
+        product_ids = [l.input_product_id for l in links]
+        if process.output_timebase == "DAILY":
+            start, stop = (epoch(datetime.datetime.combine(d, datetime.time())) for d in span)
+            query = select(File).join(UnixTime, UnixTime.file_id == File.file_id).where(
+                File.product_id.in_(product_ids), UnixTime.unix_start < stop,
+                or_(UnixTime.unix_stop > start, UnixTime.unix_start >= start))
+        else:
+            query = select(File).where(File.product_id.in_(product_ids),
+                                       File.utc_file_date >= span[0],
+                                       File.utc_file_date < span[1])
+        return list(_newest(self.session.scalars(query).all()).values())
+
+    def _select_inputs(self, process, links, candidates, date, keywords):
+        chosen: list[File] = []
+        missing: list[str] = []
+        begin, end = None, None
+        for link in links:
+            lo = date - DAY * (link.yesterday or 0)
+            hi = date + DAY * ((link.tomorrow or 0) + 1)
+            if process.output_timebase == "DAILY":
+                begin = datetime.datetime.combine(lo, datetime.time())
+                end = datetime.datetime.combine(hi, datetime.time())
+                mine = [f for f in candidates if f.product_id == link.input_product_id
+                        and f.utc_start_time < end
+                        and (f.utc_stop_time > begin or f.utc_start_time >= begin)]
+            else:
+                mine = [f for f in candidates if f.product_id == link.input_product_id
+                        and lo <= f.utc_file_date < hi
+                        and (process.output_timebase != "FILE"
+                             or (f.process_keywords or None) == keywords)]
+            if not mine and not link.optional:
+                missing.append(self.products[link.input_product_id].product_name)
+            chosen.extend(sorted(mine, key=lambda f: (f.utc_file_date, f.filename)))
+        return chosen, missing
+
+    def _plan_one(self, process, links, candidates, codes, date, keywords, bump):
+        name = process.process_name
+        inputs, missing = self._select_inputs(process, links, candidates, date, keywords)
+        if missing:
+            return Skip(name, date, f"required input missing: {', '.join(missing)}")
+        valid = [c for c in codes if c.code_start_date <= date <= c.code_stop_date]
+        if not valid:
+            return Skip(name, date, "no active code valid for that date")
+        code = max(valid, key=lambda c: (_version(c).as_tuple(), c.code_id))
+        input_files = tuple(self._input_file(f) for f in inputs)
+        code_path = self._code_path(code)
+        common = dict(process_id=process.process_id, process_name=name,
+                      timebase=process.output_timebase, date=date, code_id=code.code_id,
+                      code_path=code_path, code_version=_version(code),
+                      code_arguments=code.arguments or "",
+                      extra_params=process.extra_params or "", cpu=max(1, code.cpu or 1),
+                      timeout=getattr(code, "code_timeout", None) or self.default_timeout,
+                      inputs=input_files, keywords=keywords)
+        if process.output_timebase == "RUN" or process.output_product is None:
+            return RunPlan(output_product_id=None, output_name=None, output_dir=None,
+                           output_version=None, reasons=("RUN process: an input was "
+                                                         "processed",), **common)
+        product = self.products[process.output_product]
+        existing = self._existing_output(product, date, keywords)
+        decision = self._decide(code, existing, input_files, bump)
+        if not decision.run:
+            return Skip(name, date, "up to date")
+        values = self._name_values(product, date, decision.version, keywords)
+        if existing is not None and "VERSION" not in fields_of(product.format):
+            return Skip(name, date, f"must be remade ({'; '.join(decision.reasons)}) but "
+                        f"format {product.format!r} has no {{VERSION}}: it cannot hold a "
+                        f"second version of {existing.filename}")
+        try:
+            output_name = format_name(product.format, values)
+            output_dir = self.tree.rootdir / format_name(product.relative_path, values)
+        except FormatError as exc:
+            return Skip(name, date, f"cannot name the output: {exc}")
+        return RunPlan(output_product_id=product.product_id, output_name=output_name,
+                       output_dir=output_dir, output_version=decision.version,
+                       reasons=decision.reasons, **common)
+
+    def _input_file(self, f: File) -> InputFile:
+        product = self.products[f.product_id]
+        values = self._name_values(product, f.utc_file_date, _version(f), f.process_keywords)
+        directory = self.tree.rootdir / format_name(product.relative_path, values)
+        return InputFile(f.file_id, f.filename, directory / f.filename, f.product_id,
+                         product.product_name, f.utc_file_date, _version(f),
+                         f.process_keywords)
+
+    def _name_values(self, product: Product, date, version, keywords) -> dict:
+        values: dict = {"datetime": date, "VERSION": version, "PRODUCT": product.product_name,
+                        "MISSION": self.tree.name}
+        for word in (keywords or "").split():
+            key, sep, value = word.partition("=")
+            if sep:
+                values[key] = value
+        return values
+
+    def _code_path(self, code: Code) -> Path:
+        relative = format_name(code.relative_path, {"CODEVERSION": str(_version(code))})
+        return self.tree.codedir / relative / code.filename
+
+    def _existing_output(self, product: Product, date, keywords) -> File | None:
+        files = self.session.scalars(select(File).where(
+            File.product_id == product.product_id, File.utc_file_date == date)).all()
+        if keywords is not None:
+            files = [f for f in files if (f.process_keywords or None) == keywords]
+        return max(files, key=_version) if files else None
+
+    def _decide(self, code: Code, existing: File | None, inputs: tuple[InputFile, ...],
+                bump: int | None) -> Decision:
+        new_inputs = {f"{i.product_name} {i.date}": i.version for i in inputs}
+        if existing is None:
+            return decide_version(output_interface=code.output_interface_version,
+                                  existing=None, old_code=None,
+                                  new_code=(code.code_id, _version(code)), old_inputs=None,
+                                  new_inputs=new_inputs, forced=bump)
+        old_code = self.session.execute(
+            select(Code).join(FileCodeLink, FileCodeLink.source_code == Code.code_id)
+            .where(FileCodeLink.resulting_file == existing.file_id)).scalars().first()
+        sources = self.session.scalars(
+            select(File).join(FileFileLink, FileFileLink.source_file == File.file_id)
+            .where(FileFileLink.resulting_file == existing.file_id)).all()
+        old_inputs = {f"{self.products[f.product_id].product_name} {f.utc_file_date}":
+                      _version(f) for f in sources}
+        return decide_version(
+            output_interface=code.output_interface_version, existing=_version(existing),
+            old_code=(old_code.code_id, _version(old_code)) if old_code else None,
+            new_code=(code.code_id, _version(code)), old_inputs=old_inputs,
+            new_inputs=new_inputs, forced=bump)
+
+

@@ -1,0 +1,89 @@
+"""Record a finished run: its output with provenance, or its failure (spec section 8, step 6).
+
+``record_output`` has the product's inspector confirm the output, then in one
+transaction writes the file row, its unixtime row, a ``filefilelink`` row per
+input, the ``filecodelink`` row, ``verbose_provenance`` (the command line),
+the queue entry and the promise of the output's move; then moves the file
+into its product directory by an atomic rename and clears the promise (as
+ingest does, so a crash at any point is completed by the next run).
+
+``record_failure`` writes a ``.prob`` file (the command line, then the
+captured output) and any partial output into the error directory; nothing is
+recorded in the database.
+"""
+from __future__ import annotations
+
+import logging
+import shlex
+import shutil
+from pathlib import Path
+
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
+
+from . import faults
+from .archive import move_file, sha1_of, unique_path
+from .db.models import FileCodeLink, FileFileLink
+from .identify import Candidate, PluginDatabase, inspect_file
+from .mission import MissionTree
+from .record import PendingFile, clear_pending, file_row, record_files
+from .runner import RunResult
+
+logger = logging.getLogger(__name__)
+
+
+def command_line(result: RunResult) -> str:
+    return " ".join(shlex.quote(part) for part in result.command)
+
+
+def record_output(writer: Session, result: RunResult, candidate: Candidate,
+                  dbu: PluginDatabase) -> str | None:
+    """Record and archive a successful run's output; return why not, if it cannot be."""
+    plan = result.plan
+    path = result.output_path
+    params = inspect_file(candidate, path, dbu)
+    if params is None:
+        return f"the output is not recognised by the inspector of {candidate.name}"
+    params["version"] = plan.output_version  # the name carries the planned version
+    params["verbose_provenance"] = command_line(result)
+    if plan.keywords and not params.get("process_keywords"):
+        params["process_keywords"] = plan.keywords
+    target = plan.output_dir / plan.output_name
+    if target.exists() or target.is_symlink():
+        return f"{target} already exists (not in the database?); refusing to overwrite it"
+    row = file_row(plan.output_name, params, candidate.product_id, candidate.level,
+                   sha1_of(path), path.stat().st_mtime)
+    pending = PendingFile(source=path, target=target, is_link=False, row=row)
+    ids = record_files(writer, [pending])
+    file_id = ids[plan.output_name]
+    sources = {i.file_id for i in plan.inputs}
+    if sources:
+        writer.execute(insert(FileFileLink.__table__), [
+            {"source_file": s, "resulting_file": file_id} for s in sorted(sources)])
+    writer.execute(insert(FileCodeLink.__table__),
+                   [{"resulting_file": file_id, "source_code": plan.code_id}])
+    writer.commit()
+    faults.checkpoint("output_recorded")
+    move_file(path, target)
+    clear_pending(writer, [file_id])
+    writer.commit()
+    logger.info("made %s (version %s) by %s", plan.output_name, plan.output_version,
+                plan.code_path.name)
+    return None
+
+
+def record_failure(result: RunResult, tree: MissionTree, reason: str) -> Path:
+    """Write the .prob file and keep any partial output; return the .prob path."""
+    plan = result.plan
+    stem = plan.output_name or f"{plan.process_name}_{plan.date:%Y%m%d}"
+    tree.errordir.mkdir(parents=True, exist_ok=True)
+    prob = unique_path(tree.errordir, f"{stem}.prob")
+    prob.write_text(f"{command_line(result)}\n# {reason}\n{result.output}", encoding="utf-8")
+    if result.output_path is not None and result.output_path.exists():
+        move_file(result.output_path, unique_path(tree.errordir, result.output_path.name))
+    logger.error("%s %s failed: %s; see %s", plan.process_name, plan.date, reason, prob)
+    return prob
+
+
+def discard_workdir(result: RunResult) -> None:
+    shutil.rmtree(result.workdir, ignore_errors=True)

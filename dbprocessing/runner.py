@@ -1,0 +1,146 @@
+"""Run: execute run plans as child processes (spec section 8, step 5).
+
+Each run gets a fresh directory under ``rootdir/.work`` (the same filesystem
+as the archive, so its output can be renamed into place atomically).  The
+command line is the code, then ``extra_params`` (split on ``|``), then the
+code's arguments (split on whitespace), then every input's full path, then
+the output path (left out for RUN processes); ``{DATE}``, ``{ROOTDIR}``,
+``{CODEDIR}`` and ``{CODEVERSION}`` are substituted.  No shell.  A ``.py``
+code that is not executable runs under this Python.
+
+Up to ``slots`` runs at once, a run taking ``cpu`` slots (capped at
+``slots``).  Output is captured; a run past its timeout is killed with its
+whole process group.  Finished runs are handed back as they complete; waiting
+on children costs no fixed sleep.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from collections.abc import Iterable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass
+from pathlib import Path
+
+from .mission import MissionTree
+from .planner import RunPlan
+
+WORK = ".work"
+
+
+@dataclass(frozen=True)
+class RunResult:
+    plan: RunPlan
+    command: tuple[str, ...]
+    returncode: int | None
+    output: str
+    seconds: float
+    timed_out: bool
+    workdir: Path
+    output_path: Path | None
+
+    @property
+    def ok(self) -> bool:
+        return (self.returncode == 0 and not self.timed_out
+                and (self.output_path is None or self.output_path.is_file()))
+
+    def failure(self) -> str:
+        if self.timed_out:
+            return f"timed out after {self.plan.timeout:g} s and was killed"
+        if self.returncode != 0:
+            return f"exited with status {self.returncode}"
+        return "exited 0 but made no output file"
+
+
+def _substitute(text: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        text = text.replace("{" + key + "}", value)
+    return text
+
+
+def build_command(plan: RunPlan, tree: MissionTree, output_path: Path | None) -> list[str]:
+    values = {"DATE": plan.date.strftime("%Y%m%d"), "ROOTDIR": str(tree.rootdir),
+              "CODEDIR": str(plan.code_path.parent), "CODEVERSION": str(plan.code_version)}
+    code = str(plan.code_path)
+    command = ([code] if os.access(code, os.X_OK) or not code.endswith(".py")
+               else [sys.executable, code])
+    command += [_substitute(p, values) for p in plan.extra_params.split("|") if p.strip()]
+    command += [_substitute(a, values) for a in plan.code_arguments.split()]
+    command += [str(i.path) for i in plan.inputs]
+    if output_path is not None:
+        command.append(str(output_path))
+    return command
+
+
+def clear_work(tree: MissionTree) -> None:
+    """Remove what killed runs left in the work directory (call holding the lock)."""
+    shutil.rmtree(tree.rootdir / WORK, ignore_errors=True)
+
+
+class _Slots:
+    def __init__(self, total: int) -> None:
+        self.free = total
+        self.total = total
+        self.cond = threading.Condition()
+
+    def take(self, n: int) -> int:
+        n = min(n, self.total)
+        with self.cond:
+            self.cond.wait_for(lambda: self.free >= n)
+            self.free -= n
+        return n
+
+    def give(self, n: int) -> None:
+        with self.cond:
+            self.free += n
+            self.cond.notify_all()
+
+
+def _execute(plan: RunPlan, tree: MissionTree, slots: _Slots) -> RunResult:
+    workdir = tree.rootdir / WORK / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    workdir.mkdir(parents=True)
+    output_path = workdir / plan.output_name if plan.output_name else None
+    command = build_command(plan, tree, output_path)
+    taken = slots.take(plan.cpu)
+    began = time.monotonic()
+    timed_out = False
+    try:
+        try:
+            child = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                     start_new_session=True)
+        except OSError as exc:
+            return RunResult(plan, tuple(command), 127, f"cannot start the code: {exc}\n",
+                             time.monotonic() - began, False, workdir, output_path)
+        try:
+            output, _ = child.communicate(timeout=plan.timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            try:
+                os.killpg(child.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            output, _ = child.communicate()
+        return RunResult(plan, tuple(command), child.returncode,
+                         output.decode("utf-8", "replace"), time.monotonic() - began,
+                         timed_out, workdir, output_path)
+    finally:
+        slots.give(taken)
+
+
+def run_plans(plans: Iterable[RunPlan], tree: MissionTree, slots: int) -> Iterator[RunResult]:
+    """Run every plan, at most *slots* cpu at once; yield results as runs finish."""
+    pool_slots = _Slots(slots)
+    with ThreadPoolExecutor(max_workers=slots) as pool:
+        pending: set[Future] = {pool.submit(_execute, plan, tree, pool_slots)
+                                for plan in plans}
+        while pending:
+            done, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in done:
+                yield future.result()
