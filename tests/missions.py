@@ -2,7 +2,7 @@
 
 ``build_mission(root, db_url, products)`` writes ``root/mission.conf`` and one
 plugin file per product under ``root/inspectors``, loads the config into the
-database, and returns a ``TestMission`` with the paths and a few queries.
+database, and returns a ``MissionUnderTest`` with the paths and a few queries.
 """
 from __future__ import annotations
 
@@ -61,7 +61,7 @@ class Product:
 
 
 @dataclass
-class TestMission:
+class MissionUnderTest:
     root: Path
     db_url: str
     config: Path
@@ -110,7 +110,7 @@ def sha1(path: Path) -> str:
 
 
 def build_mission(root: Path, db_url: str, products: list[Product],
-                  errordir: str | None = None) -> TestMission:
+                  errordir: str | None = None) -> MissionUnderTest:
     (root / "inspectors").mkdir(parents=True, exist_ok=True)
     (root / "incoming").mkdir(exist_ok=True)
     sections = [textwrap.dedent(f"""
@@ -142,4 +142,4 @@ def build_mission(root: Path, db_url: str, products: list[Product],
     config = root / "mission.conf"
     config.write_text("\n".join(sections))
     assert add_from_config.main(["-m", db_url, str(config)]) == 0
-    return TestMission(root=root, db_url=db_url, config=config)
+    return MissionUnderTest(root=root, db_url=db_url, config=config)

@@ -61,8 +61,8 @@ def test_example_mission_ingests_and_second_run_does_nothing(created_db, example
         (example_dir / "incoming" / path.name).write_bytes(path.read_bytes())
     assert process_queue.main(["-i", "-m", created_db]) == 0
     assert "ingested 10 file(s), rejected 0" in capsys.readouterr().out
-    from .missions import TestMission
-    m = TestMission(example_dir, created_db, example_dir / "hello.conf")
+    from .missions import MissionUnderTest
+    m = MissionUnderTest(example_dir, created_db, example_dir / "hello.conf")
     rows = m.query("SELECT f.filename, f.shasum, p.relative_path, f.data_level, "
                    "u.unix_start, u.unix_stop, q.file_id FROM file f "
                    "JOIN product p ON p.product_id = f.product_id "

@@ -1,0 +1,216 @@
+"""ProcessQueue -p on the example mission: real codes, real files, both backends."""
+from __future__ import annotations
+
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from dbprocessing.cli import add_from_config, process_queue
+
+from .missions import MissionUnderTest, sha1
+
+L1_DATES = ["20241231", "20250101", "20250102", "20250103", "20250104", "20250105",
+            "20250106"]
+
+
+@pytest.fixture
+def hello(created_db, example_dir, tmp_path, monkeypatch) -> MissionUnderTest:
+    """The example mission, configured and with its inputs ingested."""
+    monkeypatch.setenv("DBPROCESSING_LOG_DIR", str(tmp_path / "logs"))
+    m = MissionUnderTest(example_dir, created_db, example_dir / "hello.conf")
+    return m
+
+
+def load_and_ingest(m: MissionUnderTest) -> None:
+    assert add_from_config.main(["-m", m.db_url, str(m.config)]) == 0
+    for path in sorted((m.root / "data").iterdir()):
+        m.add_incoming(path.name, path.read_bytes())
+    assert process_queue.main(["-i", "-m", m.db_url, "-q"]) == 0
+
+
+def process(m: MissionUnderTest, *extra: str) -> int:
+    return process_queue.main(["-p", "-m", m.db_url, *extra])
+
+
+def files(m: MissionUnderTest, prefix: str) -> dict[str, tuple]:
+    return {r.filename: r for r in m.query(
+        "SELECT filename, file_id, interface_version, quality_version, revision_version, "
+        "shasum, verbose_provenance FROM file WHERE filename LIKE :p", p=prefix + "%")}
+
+
+def test_example_chain_then_nothing_to_do(hello, capsys):
+    load_and_ingest(hello)
+    capsys.readouterr()
+    assert process(hello) == 0
+    out = capsys.readouterr().out
+    assert "made 14 file(s), 7 RUN-process run(s), 0 failed" in out
+    l1, l2 = files(hello, "hello_L1_"), files(hello, "hello_L2_")
+    assert sorted(l1) == [f"hello_L1_{d}_v1.0.0.txt" for d in L1_DATES]
+    assert len(l2) == 7
+    for name, row in {**l1, **l2}.items():
+        level = "L1" if name.startswith("hello_L1") else "L2"
+        path = hello.root / level / name.split("_")[2][:4] / name
+        assert sha1(path) == row.shasum
+        assert "hello_" in row.verbose_provenance
+    # Provenance: Jan 2 is made from A on Jan 1-3 and B on Jan 2; its code is linked.
+    (jan2,) = [r for n, r in l1.items() if "20250102" in n]
+    sources = sorted(r[0] for r in hello.query(
+        "SELECT f.filename FROM filefilelink l JOIN file f ON f.file_id = l.source_file "
+        "WHERE l.resulting_file = :id", id=jan2.file_id))
+    assert sources == ["hello_a_L0_20250101_v1.0.0.txt", "hello_a_L0_20250102_v1.0.0.txt",
+                       "hello_a_L0_20250103_v1.0.0.txt", "hello_b_L0_20250102_v1.0.0.txt"]
+    assert (hello.root / "L1/2025/hello_L1_20250102_v1.0.0.txt").read_text() == \
+        "20250102 4 55\n"
+    assert hello.count("filecodelink") == 14
+    assert len((hello.root / "report.txt").read_text().splitlines()) == 7
+    assert hello.count("processqueue") == 0 and hello.count("ingest_pending") == 0
+    assert not (hello.root / ".work").exists() or not any((hello.root / ".work").iterdir())
+
+    assert process(hello) == 0
+    assert "made 0 file(s)" in capsys.readouterr().out
+    assert hello.count("file") == 24
+
+
+@pytest.mark.parametrize("new_version, expected", [("1.1.0", "1.1.0"), ("1.0.1", "1.0.1")])
+def test_new_input_version_remakes_neighbours(hello, capsys, new_version, expected):
+    load_and_ingest(hello)
+    assert process(hello, "-q") == 0
+    hello.add_incoming(f"hello_a_L0_20250103_v{new_version}.txt", "100\n")
+    assert process_queue.main(["-i", "-m", hello.db_url, "-q"]) == 0
+    capsys.readouterr()
+    assert process(hello) == 0
+    out = capsys.readouterr().out
+    assert "made 6 file(s)" in out, out
+    l1 = files(hello, "hello_L1_")
+    remade = sorted(n for n in l1 if f"_v{expected}" in n)
+    assert remade == [f"hello_L1_{d}_v{expected}.txt" for d in ("20250102", "20250103",
+                                                                 "20250104")]
+    assert len(files(hello, "hello_L2_")) == 10
+    assert (hello.root / f"L1/2025/hello_L1_20250103_v{expected}.txt").read_text() == \
+        "20250103 4 153\n"
+
+
+def test_forced_bump_from_the_queue(hello, capsys):
+    load_and_ingest(hello)
+    assert process(hello, "-q") == 0
+    (file_id,) = [r.file_id for n, r in files(hello, "hello_b_L0_20250105").items()]
+    engine = hello.engine()
+    import sqlalchemy as sa
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO processqueue (file_id, version_bump) VALUES (:f, 2)"),
+                     {"f": file_id})
+    engine.dispose()
+    assert process(hello) == 0
+    assert "hello_L1_20250105_v1.0.1.txt" in files(hello, "hello_L1_")
+
+
+def test_failing_code_writes_prob_and_the_rest_goes_on(hello, capsys):
+    (hello.root / "codes" / "hello_L1toL2.py").write_text(
+        "#!/usr/bin/env python3\nimport sys\nprint('something broke on', sys.argv[1][-30:])\nsys.exit(3)\n")
+    load_and_ingest(hello)
+    capsys.readouterr()
+    assert process(hello) == 1
+    out = capsys.readouterr().out
+    assert "made 7 file(s), 0 RUN-process run(s), 7 failed" in out
+    prob = hello.errordir() / "hello_L2_20250102_v1.0.0.txt.prob"
+    text = prob.read_text()
+    assert "hello_L1toL2.py" in text.splitlines()[0] and "exited with status 3" in text
+    assert "something broke on" in text
+    assert files(hello, "hello_L2_") == {}
+    assert hello.count("processqueue") == 0
+    (comment,) = [r[0] for r in hello.query(
+        "SELECT comment FROM logging ORDER BY logging_id DESC")[:1]]
+    assert "7 run(s) failed" in comment
+
+
+SLEEPER = ("#!/usr/bin/env python3\nimport time, subprocess, sys\n"
+           "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
+           "time.sleep(60)\n")
+
+
+def test_code_timeout_kills_the_run_and_its_children(hello, capsys):
+    (hello.root / "codes" / "hello_L1toL2.py").write_text(SLEEPER)
+    hello.config.write_text(hello.config.read_text().replace("code_timeout = 60",
+                                                             "code_timeout = 1"))
+    load_and_ingest(hello)
+    capsys.readouterr()
+    began = time.monotonic()
+    assert process(hello, "-n", "4", "--timeout", "30") == 1
+    assert time.monotonic() - began < 25
+    out = capsys.readouterr().out
+    assert "timed out after 1 s and was killed" in out  # the code's own limit wins
+    assert (hello.errordir() / "hello_L2_20250101_v1.0.0.txt.prob").exists()
+
+
+def test_command_line_timeout_for_codes_without_one(hello, capsys):
+    (hello.root / "codes" / "hello_L0toL1.py").write_text(SLEEPER)
+    load_and_ingest(hello)
+    capsys.readouterr()
+    began = time.monotonic()
+    assert process(hello, "-o", "hello_L0toL1", "--timeout", "1", "-n", "4") == 1
+    assert time.monotonic() - began < 25
+    assert "7 failed" in capsys.readouterr().out
+
+
+def test_dry_run_changes_nothing(hello, capsys):
+    load_and_ingest(hello)
+    before = sorted(str(p) for p in hello.root.rglob("*"))
+    queue = hello.count("processqueue")
+    capsys.readouterr()
+    assert process(hello, "-d") == 0
+    out = capsys.readouterr().out
+    assert "would run hello_L0toL1 2025-01-02: make hello_L1_20250102_v1.0.0.txt" in out
+    assert "because new output" in out
+    assert sorted(str(p) for p in hello.root.rglob("*")) == before
+    assert hello.count("processqueue") == queue and hello.count("file") == 10
+
+
+def test_only_and_skip_run(hello, capsys):
+    load_and_ingest(hello)
+    capsys.readouterr()
+    assert process(hello, "-o", "hello_L0toL1") == 0
+    assert "made 7 file(s), 0 RUN" in capsys.readouterr().out
+    assert files(hello, "hello_L2_") == {}
+    assert process(hello, "-s") == 0
+    assert not (hello.root / "report.txt").exists()
+    assert process(hello, "-o", "nope") == 2
+    assert "no process 'nope'" in capsys.readouterr().err
+
+
+def test_format_without_version_is_a_clear_error(hello, capsys):
+    conf = hello.config.read_text().replace(
+        "format = hello_L1_{Y}{m}{d}_v{VERSION}.txt", "format = hello_L1_{Y}{m}{d}.txt")
+    conf = conf.replace("version = inspector.extract_Version", "version = inspector")
+    hello.config.write_text(conf)
+    (hello.root / "inspectors" / "hello_L1.py").write_text(
+        (hello.root / "inspectors" / "hello_L1.py").read_text().replace(
+            "version = inspector.extract_Version(self.basename)",
+            "version = Version.Version(1, 0, 0)"))
+    load_and_ingest(hello)
+    assert process(hello, "-o", "hello_L0toL1", "-q") == 0
+    hello.add_incoming("hello_a_L0_20250103_v1.1.0.txt", "100\n")
+    assert process_queue.main(["-i", "-m", hello.db_url, "-q"]) == 0
+    capsys.readouterr()
+    assert process(hello, "-o", "hello_L0toL1") == 0
+    out = capsys.readouterr().out
+    assert "has no {VERSION}" in out and "3 not possible" in out
+
+
+@pytest.mark.parametrize("kill", ["output_recorded:3", "wave_done:1", "output_recorded:9"])
+def test_sigkill_during_processing_loses_nothing(hello, kill):
+    load_and_ingest(hello)
+    result = hello.run("-p", env={"DBPROCESSING_KILL_AT": kill})
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    result = hello.run("-p")
+    assert result.returncode == 0, result.stderr
+    l1, l2 = files(hello, "hello_L1_"), files(hello, "hello_L2_")
+    assert sorted(l1) == [f"hello_L1_{d}_v1.0.0.txt" for d in L1_DATES]
+    assert len(l2) == 7
+    on_disk = sorted(p.name for p in (hello.root / "L1").rglob("*") if p.is_file())
+    assert on_disk == sorted(l1)
+    assert sorted(p.name for p in (hello.root / "L2").rglob("*") if p.is_file()) == sorted(l2)
+    assert hello.count("processqueue") == 0 and hello.count("ingest_pending") == 0
+    assert hello.count("filecodelink") == 14
+    assert not list(Path(hello.root).rglob(".*.partial"))
