@@ -9,7 +9,10 @@ Nothing is written: a dry run prints a wave and stops.
 Timebases: DAILY (inputs chosen by unixtime overlap with
 [date - yesterday, date + tomorrow + 1 day)), FILE (inputs by utc_file_date
 in that window, and only those whose process_keywords equal the triggering
-file's), RUN (no output; the code runs each time an input is processed).
+file's), RUN (no output; the code runs each time an input is processed),
+WEEKLY, MONTHLY, YEARLY (the output covers the ISO week, calendar month or
+year holding the triggering data, dated its first day; its inputs are the
+newest files of each input product dated in that period).
 Only the newest version of an input (product, date) is used, and only newest
 files trigger children.
 """
@@ -102,6 +105,23 @@ class _Queued:
     bump: int | None
 
 
+PERIODS = ("WEEKLY", "MONTHLY", "YEARLY")
+
+
+def period_of(timebase: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
+    """[first day, first day of the next period) of the period holding *day*."""
+    if timebase == "WEEKLY":
+        start = day - DAY * day.weekday()  # ISO weeks start on Monday
+        return start, start + 7 * DAY
+    if timebase == "MONTHLY":
+        start = day.replace(day=1)
+        return start, (start + 32 * DAY).replace(day=1)
+    if timebase == "YEARLY":
+        start = day.replace(month=1, day=1)
+        return start, start.replace(year=start.year + 1)
+    raise ValueError(f"not a period timebase: {timebase}")
+
+
 def _dates_of(file: File) -> list[datetime.date]:
     start = file.utc_start_time or datetime.datetime.combine(file.utc_file_date, datetime.time())
     stop = file.utc_stop_time or start
@@ -190,9 +210,14 @@ class Planner:
                     continue
                 keywords = item.file.process_keywords if process.output_timebase == "FILE" \
                     else None
-                dates = ([item.file.utc_file_date] if process.output_timebase in ("FILE", "RUN")
-                         else {d - DAY * k for d in _dates_of(item.file)
-                               for k in range(-(link.yesterday or 0), (link.tomorrow or 0) + 1)})
+                timebase = process.output_timebase
+                if timebase in ("FILE", "RUN"):
+                    dates = [item.file.utc_file_date]
+                elif timebase in PERIODS:
+                    dates = {period_of(timebase, d)[0] for d in _dates_of(item.file)}
+                else:
+                    dates = {d - DAY * k for d in _dates_of(item.file)
+                             for k in range(-(link.yesterday or 0), (link.tomorrow or 0) + 1)}
                 for date in dates:
                     key = (process.process_id, date, keywords)
                     old = targets.get(key)
@@ -209,8 +234,11 @@ class Planner:
     def _plan_process(self, wave: Wave, process: Process, items: list) -> None:
         links = self.links[process.process_id]
         dates = [d for d, _, _ in items]
-        span = (min(dates) - DAY * max((l.yesterday or 0) for l in links),
-                max(dates) + DAY * (max((l.tomorrow or 0) for l in links) + 1))
+        if process.output_timebase in PERIODS:
+            span = (min(dates), period_of(process.output_timebase, max(dates))[1])
+        else:
+            span = (min(dates) - DAY * max((l.yesterday or 0) for l in links),
+                    max(dates) + DAY * (max((l.tomorrow or 0) for l in links) + 1))
         candidates = self._input_files(process, links, span)
         codes = self.session.scalars(select(Code).where(
             Code.process_id == process.process_id, Code.active_code.is_(True))).all()
@@ -234,10 +262,12 @@ class Planner:
     def _select_inputs(self, process, links, candidates, date, keywords):
         chosen: list[File] = []
         missing: list[str] = []
-        begin, end = None, None
         for link in links:
-            lo = date - DAY * (link.yesterday or 0)
-            hi = date + DAY * ((link.tomorrow or 0) + 1)
+            if process.output_timebase in PERIODS:
+                lo, hi = period_of(process.output_timebase, date)
+            else:
+                lo = date - DAY * (link.yesterday or 0)
+                hi = date + DAY * ((link.tomorrow or 0) + 1)
             if process.output_timebase == "DAILY":
                 begin = datetime.datetime.combine(lo, datetime.time())
                 end = datetime.datetime.combine(hi, datetime.time())

@@ -214,3 +214,80 @@ def test_sigkill_during_processing_loses_nothing(hello, kill):
     assert hello.count("processqueue") == 0 and hello.count("ingest_pending") == 0
     assert hello.count("filecodelink") == 14
     assert not list(Path(hello.root).rglob(".*.partial"))
+
+
+PERIOD_CONF = """
+[mission]
+mission_name = hello
+rootdir = .
+incoming_dir = incoming
+codedir = codes
+inspectordir = inspectors
+errordir = errors
+
+[satellite]
+satellite_name = hello-sat
+
+[instrument]
+instrument_name = summary
+
+[product_period]
+product_name = hello_period
+relative_path = period
+level = 3
+format = hello_period_{Y}{m}{d}_v{VERSION}.txt
+inspector_filename = period.py
+inspector_relative_path = .
+inspector_version = 1.0.0
+inspector_date_written = 2025-01-01
+
+[process_period]
+process_name = hello_period
+output_product = product_period
+output_timebase = TIMEBASE
+required_input1 = hello_counter_L1
+code_filename = count.py
+code_relative_path = .
+code_start_date = 2020-01-01
+code_stop_date = 2030-12-31
+code_version = 1.0.0
+code_date_written = 2025-01-01
+"""
+PERIOD_PLUGIN = """
+import datetime
+from dbprocessing import inspector
+
+class Inspector(inspector.inspector):
+    code_name = 'period.py'
+
+    def inspect(self, kwargs):
+        if not self.basename.startswith('hello_period_'):
+            return None
+        day = self.extract_YYYYMMDD()
+        self.diskfile.params['utc_file_date'] = day.date()
+        self.diskfile.params['utc_start_time'] = day
+        self.diskfile.params['utc_stop_time'] = day
+        self.diskfile.params['version'] = inspector.extract_Version(self.basename)
+        return True
+"""
+COUNT = ("#!/usr/bin/env python3\nimport sys\n"
+         "open(sys.argv[-1], 'w').write('%d\\n' % (len(sys.argv) - 2))\n")
+
+
+@pytest.mark.parametrize("timebase, expected", [
+    ("WEEKLY", {"20241230": 6, "20250106": 1}),
+    ("MONTHLY", {"20241201": 1, "20250101": 6}),
+    ("YEARLY", {"20240101": 1, "20250101": 6}),
+])
+def test_period_timebases(hello, capsys, timebase, expected):
+    load_and_ingest(hello)
+    (hello.root / "inspectors" / "period.py").write_text(PERIOD_PLUGIN)
+    (hello.root / "codes" / "count.py").write_text(COUNT)
+    (hello.root / "codes" / "count.py").chmod(0o755)
+    conf = hello.root / "period.conf"
+    conf.write_text(PERIOD_CONF.replace("TIMEBASE", timebase))
+    assert add_from_config.main(["-m", hello.db_url, str(conf)]) == 0
+    assert process(hello, "-q") == 0
+    made = {p.name.split("_")[2]: int(p.read_text())
+            for p in (hello.root / "period").iterdir()}
+    assert made == expected
