@@ -37,7 +37,7 @@ from . import faults
 from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
 from .db.engine import for_writing
 from .db.models import File, IngestPending, ProcessQueue
-from .errors import FormatError
+from .errors import FormatError, UsageError
 from .identify import Candidate, PluginDatabase, identify_file, load_products
 from .incoming import incoming_problem, list_incoming
 from .mission import MissionTree
@@ -326,7 +326,7 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                 _finish(result, writer, tree, candidates, dbu, summary, say,
                         record_output, record_failure)
                 discard_workdir(result)
-            writer.execute(delete(ProcessQueue).where(ProcessQueue.file_id.in_(wave.queue_ids)))
+            _consume_queue(writer, wave.queue_bumps)
             writer.commit()
             faults.checkpoint("wave_done")
             reader.expire_all()
@@ -334,6 +334,18 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
         else:
             logger.error("stopped after %d waves: does a process feed itself?", MAX_WAVES)
     return summary
+
+
+def _consume_queue(writer: Session, bumps: dict[int, int | None]) -> None:
+    """Delete the wave's queue entries, but keep one whose bump changed meanwhile
+    (a reprocess command asked for a forced bump while the wave ran)."""
+    by_bump: dict[int | None, list[int]] = {}
+    for file_id, bump in bumps.items():
+        by_bump.setdefault(bump, []).append(file_id)
+    for bump, ids in by_bump.items():
+        same = (ProcessQueue.version_bump.is_(None) if bump is None
+                else ProcessQueue.version_bump == bump)
+        writer.execute(delete(ProcessQueue).where(ProcessQueue.file_id.in_(ids), same))
 
 
 def _finish(result, writer, tree, candidates, dbu, summary, say, record_output,
@@ -352,6 +364,82 @@ def _finish(result, writer, tree, candidates, dbu, summary, say, record_output,
         writer.rollback()
     else:
         problem = result.failure()
+    prob = record_failure(result, tree, problem)
+    summary.failed.append(f"{plan.process_name} {plan.date}: {problem}")
+    say(f"FAILED {plan.process_name} {plan.date}: {problem} (see {prob})")
+
+
+# -- DBRunner ------------------------------------------------------------------
+
+def run_process(engine: Engine, tree: MissionTree, process_ref: str,
+                dates: list, *, slots: int = 2, record: bool = False,
+                force: int | None = None, update_only: bool = False,
+                use_optional: bool = True, timeout: float | None = None,
+                dry_run: bool = False, outdir: Path | None = None,
+                say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
+    """Run one process for each date (DBRunner), with or without recording.
+
+    Recorded (``record``): outputs that need (re)making, or all with a forced
+    bump, are archived with provenance and queued, as ProcessQueue -p does.
+    Not recorded: every date runs (only those needing it with ``update_only``)
+    and outputs are copied to *outdir* under their planned names.
+    """
+    from .planner import Planner
+    from .provenance import discard_workdir, record_failure, record_output
+    from .runner import clear_work, run_plans
+
+    summary = ProcessSummary(dry_run=dry_run)
+    with Session(engine) as reader, Session(for_writing(engine)) as writer:
+        if record and not dry_run:
+            summary.recovered = recover_pending(writer)
+            clear_work(tree)
+        planner = Planner(reader, tree, default_timeout=timeout, use_optional=use_optional,
+                          always_run=not record and not update_only)
+        process = next((p for p in planner.processes.values()
+                        if p.process_name == process_ref or str(p.process_id) == process_ref),
+                       None)
+        if process is None:
+            raise UsageError(f"no process {process_ref!r}")
+        wave = planner.plan_dates(process, dates, force)
+        summary.planned = len(wave.plans)
+        _note_skips(wave, summary, say)
+        if dry_run:
+            for plan in wave.plans:
+                say(f"would run {plan.describe()}")
+            return summary
+        reader.commit()
+        candidates = {c.product_id: c for c in load_products(reader, tree)}
+        dbu = PluginDatabase(reader)
+        for result in run_plans(wave.plans, tree, slots):
+            if record:
+                _finish(result, writer, tree, candidates, dbu, summary, say,
+                        record_output, record_failure)
+            else:
+                _deliver(result, outdir or Path.cwd(), tree, summary, say, record_failure)
+            discard_workdir(result)
+    return summary
+
+
+def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary, say,
+             record_failure) -> None:
+    """An unrecorded run: copy its output to *outdir* (never over an existing file)."""
+    plan = result.plan
+    if not result.ok:
+        problem = result.failure()
+    elif result.output_path is None:
+        summary.ran += 1
+        say(f"ran {plan.process_name} {plan.date}")
+        return
+    else:
+        target = outdir / plan.output_name
+        try:
+            move_file(result.output_path, target)
+        except FileExistsError:
+            problem = f"{target} already exists; not overwritten"
+        else:
+            summary.made += 1
+            say(f"made {target} (not recorded)")
+            return
     prob = record_failure(result, tree, problem)
     summary.failed.append(f"{plan.process_name} {plan.date}: {problem}")
     say(f"FAILED {plan.process_name} {plan.date}: {problem} (see {prob})")

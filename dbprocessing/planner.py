@@ -94,7 +94,7 @@ class Skip:
 @dataclass
 class Wave:
     level: float | None
-    queue_ids: list[int] = field(default_factory=list)
+    queue_bumps: dict[int, int | None] = field(default_factory=dict)  # file_id -> bump
     plans: list[RunPlan] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
 
@@ -147,17 +147,22 @@ class Planner:
     """Plans for one mission; caches products and processes for the run."""
 
     def __init__(self, session: Session, tree: MissionTree, *, only: set[str] | None = None,
-                 skip_run: bool = False, default_timeout: float | None = None) -> None:
+                 skip_run: bool = False, default_timeout: float | None = None,
+                 use_optional: bool = True, always_run: bool = False) -> None:
         self.session = session
         self.tree = tree
         self.only = only
         self.skip_run = skip_run
         self.default_timeout = default_timeout
+        self.use_optional = use_optional
+        self.always_run = always_run  # DBRunner: run even an up-to-date output
         self.products = {p.product_id: p for p in session.scalars(select(Product))}
         self.processes = {p.process_id: p for p in session.scalars(select(Process))}
         self.links: dict[int, list[ProductProcessLink]] = defaultdict(list)
         self.consumers: dict[int, list[ProductProcessLink]] = defaultdict(list)
         for link in session.scalars(select(ProductProcessLink)):
+            if link.optional and not use_optional:
+                continue
             self.links[link.process_id].append(link)
             self.consumers[link.input_product_id].append(link)
 
@@ -183,12 +188,20 @@ class Planner:
             select(File, ProcessQueue.version_bump).join(
                 ProcessQueue, ProcessQueue.file_id == File.file_id)
             .where(File.data_level == level).order_by(File.file_id)).all()
-        wave.queue_ids = [f.file_id for f, _ in rows]
+        wave.queue_bumps = {f.file_id: bump for f, bump in rows}
         newest = self._newest_of({(f.product_id, f.utc_file_date) for f, _ in rows})
         # Only the newest version of a (product, date) triggers children.
         queued = [_Queued(f, bump) for f, bump in rows
                   if newest[(f.product_id, f.utc_file_date)].file_id == f.file_id]
         self._plan(wave, queued)
+        return wave
+
+    def plan_dates(self, process: Process, dates: list[datetime.date],
+                   bump: int | None = None) -> Wave:
+        """Plan *process* for each of *dates* directly (DBRunner), with no trigger."""
+        wave = Wave(level=None)
+        if dates:
+            self._plan_process(wave, process, [(d, None, bump) for d in sorted(set(dates))])
         return wave
 
     def _newest_of(self, keys: set[tuple[int, datetime.date]]) -> dict:
@@ -234,7 +247,9 @@ class Planner:
     def _plan_process(self, wave: Wave, process: Process, items: list) -> None:
         links = self.links[process.process_id]
         dates = [d for d, _, _ in items]
-        if process.output_timebase in PERIODS:
+        if not links:  # a process with no inputs (run by DBRunner)
+            span = (min(dates), max(dates) + DAY)
+        elif process.output_timebase in PERIODS:
             span = (min(dates), period_of(process.output_timebase, max(dates))[1])
         else:
             span = (min(dates) - DAY * max((l.yesterday or 0) for l in links),
@@ -309,7 +324,9 @@ class Planner:
         product = self.products[process.output_product]
         existing = self._existing_output(product, date, keywords)
         decision = self._decide(code, existing, input_files, bump)
-        if not decision.run:
+        if not decision.run and self.always_run:
+            decision = Decision(True, decision.version, ("run on request (up to date)",))
+        elif not decision.run:
             return Skip(name, date, "up to date")
         values = self._name_values(product, date, decision.version, keywords)
         if existing is not None and "VERSION" not in fields_of(product.format):

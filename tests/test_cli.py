@@ -10,7 +10,11 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = {"CreateDB": "create_db", "MigrateDB": "migrate_db",
+COMMANDS = {"CreateDB": "create_db", "MigrateDB": "migrate_db", "ProcessQueue": "process_queue",
+            "clearProcessingFlag": "clear_processing_flag", "DBRunner": "db_runner",
+            "reprocessByCode": "reprocess_by_code", "reprocessByProduct": "reprocess_by_product",
+            "reprocessByInstrument": "reprocess_by_instrument",
+            "reprocessByDate": "reprocess_by_date",
             "addFromConfig": "add_from_config", "configFromDB": "config_from_db"}
 
 

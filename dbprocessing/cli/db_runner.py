@@ -1,0 +1,83 @@
+"""DBRunner -m DB process: run one process directly for each date in a range."""
+from __future__ import annotations
+
+import datetime
+from collections.abc import Sequence
+
+from sqlalchemy.orm import Session
+
+from .. import DBlogging
+from ..db import open_database
+from ..db.engine import describe
+from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from ..lock import processing_lock
+from ..mission import load_mission
+from ..pipeline import run_process
+from . import ArgumentParser, date_argument, parse, run_command
+
+PROG = "DBRunner"
+MAX_DAYS = 36600
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog=PROG, description=__doc__.split(":", 1)[1].strip(),
+        epilog="Without -i the outputs go to the current directory and are not recorded. "
+               "Exit codes: 0 all ran, 1 some runs failed, 2 usage error, 3 lock held.")
+    parser.add_argument("-m", "--mission", required=True, help="the database")
+    parser.add_argument("process", help="process name or id")
+    parser.add_argument("-s", "--startDate", dest="start", type=date_argument,
+                        help="first date (default: today, UTC)")
+    parser.add_argument("-e", "--endDate", dest="end", type=date_argument,
+                        help="last date, inclusive (default: the start date)")
+    parser.add_argument("-n", "--num-proc", type=int, default=2, help="codes to run at once")
+    parser.add_argument("-i", "--ingest", action="store_true",
+                        help="record the outputs in the database and archive them")
+    mode = parser.add_mutually_exclusive_group()
+    mode.add_argument("-u", "--update", action="store_true",
+                      help="only dates whose output is missing or out of date")
+    mode.add_argument("--force", type=int, choices=(0, 1, 2),
+                      help="with -i: remake every date with this bump "
+                           "(0 interface, 1 quality, 2 revision)")
+    parser.add_argument("--nooptional", action="store_true", help="leave out optional inputs")
+    parser.add_argument("--timeout", type=float, help="seconds before a run is killed")
+    parser.add_argument("-d", "--dryrun", action="store_true",
+                        help="print what would run; change nothing")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(build_parser(), argv)
+
+    def body() -> int:
+        start = args.start or datetime.datetime.now(datetime.timezone.utc).date()
+        end = args.end or start
+        if end < start:
+            raise UsageError(f"end {end} is before start {start}")
+        if (end - start).days > MAX_DAYS:
+            raise UsageError(f"{(end - start).days + 1} days is too many for one run")
+        if args.num_proc < 1:
+            raise UsageError("-n must be at least 1")
+        dates = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
+        engine = open_database(args.mission)
+        try:
+            DBlogging.configure(describe(engine.url), "INFO")
+            with Session(engine) as session:
+                tree = load_mission(session)
+            options = dict(slots=args.num_proc, record=args.ingest, force=args.force,
+                           update_only=args.update, use_optional=not args.nooptional,
+                           timeout=args.timeout, say=print)
+            if args.dryrun:
+                summary = run_process(engine, tree, args.process, dates, dry_run=True,
+                                      **options)
+            elif args.ingest:
+                with processing_lock(engine, tree.mission_id, args.mission):
+                    summary = run_process(engine, tree, args.process, dates, **options)
+            else:
+                summary = run_process(engine, tree, args.process, dates, **options)
+        finally:
+            engine.dispose()
+        print(summary.text())
+        return EXIT_SOME_FAILED if summary.failed else EXIT_OK
+
+    return run_command(PROG, body)

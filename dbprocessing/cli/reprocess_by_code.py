@@ -1,0 +1,22 @@
+"""reprocessByCode -m DB code: queue the inputs of a code's process, so its outputs are reconsidered."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .. import reprocess
+from . import ArgumentParser, add_reprocess_options, parse, run_reprocess
+
+PROG = "reprocessByCode"
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog=PROG, description=__doc__.split(":", 1)[1].strip())
+    parser.add_argument("code", help="code id or filename")
+    add_reprocess_options(parser)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(build_parser(), argv)
+    return run_reprocess(PROG, args, lambda session: reprocess.by_code(
+        session, args.code, args.start, args.end, args.force))

@@ -1,0 +1,121 @@
+"""Reprocess: put files back on the queue so the next ``ProcessQueue -p`` reconsiders
+their children, optionally with a forced version bump (0 interface, 1 quality,
+2 revision).
+
+Only the newest version of each (product, date) is queued.  A file already
+queued keeps its entry; a forced bump is merged into it (the larger bump
+wins), never lost.  The selections:
+
+* ``by_code``: the input products of the code's process, in the code's dates;
+* ``by_product``: the products named;
+* ``by_instrument``: the instrument's products (optionally of one level);
+* ``by_date``: every product (optionally of one level).
+
+Each takes an optional [start, end] date range (inclusive).
+"""
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable
+
+from sqlalchemy import insert, select, update
+from sqlalchemy.orm import Session
+
+from .db.models import (Code, File, Instrument, InstrumentProductLink, ProcessQueue, Product,
+                        ProductProcessLink)
+from .errors import UsageError
+
+
+def _newest_ids(session: Session, product_ids: Iterable[int], start: datetime.date | None,
+                end: datetime.date | None) -> list[int]:
+    ids = list(product_ids)
+    if not ids:
+        return []
+    query = select(File.file_id, File.product_id, File.utc_file_date, File.interface_version,
+                   File.quality_version, File.revision_version).where(File.product_id.in_(ids))
+    if start is not None:
+        query = query.where(File.utc_file_date >= start)
+    if end is not None:
+        query = query.where(File.utc_file_date <= end)
+    best: dict[tuple, tuple] = {}
+    for row in session.execute(query):
+        key = (row.product_id, row.utc_file_date)
+        version = (row.interface_version, row.quality_version, row.revision_version)
+        if key not in best or version > best[key][0]:
+            best[key] = (version, row.file_id)
+    return sorted(file_id for _, file_id in best.values())
+
+
+def queue_files(session: Session, file_ids: list[int], bump: int | None) -> int:
+    """Queue *file_ids* (merging *bump* into existing entries); return how many."""
+    if bump not in (None, 0, 1, 2):
+        raise UsageError(f"--force must be 0, 1 or 2, not {bump}")
+    if not file_ids:
+        return 0
+    queued = dict(session.execute(select(ProcessQueue.file_id, ProcessQueue.version_bump)
+                                  .where(ProcessQueue.file_id.in_(file_ids))).all())
+    new = [f for f in file_ids if f not in queued]
+    if new:
+        session.execute(insert(ProcessQueue.__table__),
+                        [{"file_id": f, "version_bump": bump} for f in new])
+    if bump is not None:
+        raise_ids = [f for f, old in queued.items() if old is None or bump < old]
+        if raise_ids:
+            session.execute(update(ProcessQueue).where(ProcessQueue.file_id.in_(raise_ids))
+                            .values(version_bump=bump))
+    return len(file_ids)
+
+
+def _product_ids_by_names(session: Session, names: Iterable[str]) -> list[int]:
+    rows = {p.product_name: p.product_id for p in session.scalars(select(Product))}
+    ids = []
+    for name in names:
+        if name in rows:
+            ids.append(rows[name])
+        elif name.isdigit() and int(name) in rows.values():
+            ids.append(int(name))
+        else:
+            raise UsageError(f"no product {name!r}")
+    return ids
+
+
+def by_product(session: Session, products: list[str], start=None, end=None,
+               bump=None) -> int:
+    ids = _product_ids_by_names(session, products)
+    return queue_files(session, _newest_ids(session, ids, start, end), bump)
+
+
+def by_code(session: Session, code: str, start=None, end=None, bump=None) -> int:
+    rows = session.scalars(select(Code)).all()
+    match = [c for c in rows if c.filename == code or (code.isdigit() and c.code_id == int(code))]
+    if not match:
+        raise UsageError(f"no code {code!r} (give its id or filename)")
+    product_ids: set[int] = set()
+    for row in match:
+        product_ids.update(session.scalars(select(ProductProcessLink.input_product_id).where(
+            ProductProcessLink.process_id == row.process_id)))
+        start = max(filter(None, (start, row.code_start_date)), default=None)
+        end = min(filter(None, (end, row.code_stop_date)), default=None)
+    return queue_files(session, _newest_ids(session, product_ids, start, end), bump)
+
+
+def by_instrument(session: Session, instrument: str, level: float | None = None,
+                  start=None, end=None, bump=None) -> int:
+    rows = session.scalars(select(Instrument)).all()
+    match = [i.instrument_id for i in rows if i.instrument_name == instrument
+             or (instrument.isdigit() and i.instrument_id == int(instrument))]
+    if not match:
+        raise UsageError(f"no instrument {instrument!r}")
+    query = select(Product.product_id).join(
+        InstrumentProductLink, InstrumentProductLink.product_id == Product.product_id).where(
+        InstrumentProductLink.instrument_id.in_(match))
+    if level is not None:
+        query = query.where(Product.level == level)
+    return queue_files(session, _newest_ids(session, session.scalars(query), start, end), bump)
+
+
+def by_date(session: Session, start, end, level: float | None = None, bump=None) -> int:
+    query = select(Product.product_id)
+    if level is not None:
+        query = query.where(Product.level == level)
+    return queue_files(session, _newest_ids(session, session.scalars(query), start, end), bump)

@@ -1,0 +1,168 @@
+"""reprocessBy* and DBRunner on the example mission, both backends."""
+from __future__ import annotations
+
+import pytest
+import sqlalchemy as sa
+
+from dbprocessing.cli import (add_from_config, db_runner, process_queue, reprocess_by_code,
+                              reprocess_by_date, reprocess_by_instrument, reprocess_by_product)
+
+from .missions import MissionUnderTest
+from .test_process import files, hello, load_and_ingest, process  # noqa: F401 (fixture)
+
+
+@pytest.fixture
+def built(hello):  # noqa: F811
+    load_and_ingest(hello)
+    assert process(hello, "-q") == 0
+    return hello
+
+
+def queue(m: MissionUnderTest) -> dict[str, int | None]:
+    return {r.filename: r.version_bump for r in m.query(
+        "SELECT f.filename, q.version_bump FROM processqueue q "
+        "JOIN file f ON f.file_id = q.file_id")}
+
+
+def test_reprocess_by_product_with_force(built, capsys):
+    assert reprocess_by_product.main(["-m", built.db_url, "hello_counter_L1", "--force", "1",
+                                      "-s", "20250102", "-e", "2025-01-03"]) == 0
+    assert "queued 2 file(s) with forced bump 1" in capsys.readouterr().out
+    assert queue(built) == {"hello_L1_20250102_v1.0.0.txt": 1,
+                            "hello_L1_20250103_v1.0.0.txt": 1}
+    assert process(built, "-q") == 0
+    l2 = files(built, "hello_L2_")
+    assert "hello_L2_20250102_v1.1.0.txt" in l2 and "hello_L2_20250103_v1.1.0.txt" in l2
+    assert built.count("processqueue") == 0
+
+
+def test_forced_bump_on_a_queued_file_is_kept(built):
+    args = ["-m", built.db_url, "hello_counter_L1", "-s", "20250102", "-e", "20250102"]
+    assert reprocess_by_product.main(args) == 0
+    assert queue(built) == {"hello_L1_20250102_v1.0.0.txt": None}
+    assert reprocess_by_product.main(args + ["--force", "2"]) == 0
+    assert queue(built) == {"hello_L1_20250102_v1.0.0.txt": 2}
+    assert reprocess_by_product.main(args + ["--force", "1"]) == 0
+    assert reprocess_by_product.main(args + ["--force", "2"]) == 0  # the larger bump stays
+    assert reprocess_by_product.main(args) == 0
+    assert queue(built) == {"hello_L1_20250102_v1.0.0.txt": 1}
+
+
+@pytest.mark.parametrize("code", ["hello_L1toL2.py", "2"])
+def test_reprocess_by_code_name_or_id(built, code):
+    assert reprocess_by_code.main(["-m", built.db_url, code]) == 0
+    assert sorted(queue(built)) == sorted(files(built, "hello_L1_"))
+
+
+def test_reprocess_by_instrument_and_date(built):
+    assert reprocess_by_instrument.main(["-m", built.db_url, "counter", "-l", "0",
+                                         "-s", "20250101", "-e", "20250101"]) == 0
+    assert sorted(queue(built)) == ["hello_a_L0_20250101_v1.0.0.txt",
+                                    "hello_b_L0_20250101_v1.0.0.txt"]
+    built.query("SELECT 1")
+    engine = built.engine()
+    with engine.begin() as conn:
+        conn.execute(sa.text("DELETE FROM processqueue"))
+    engine.dispose()
+    assert reprocess_by_date.main(["-m", built.db_url, "-s", "20250106", "-e", "20250106"]) == 0
+    assert sorted(queue(built)) == ["hello_L1_20250106_v1.0.0.txt",
+                                    "hello_L2_20250106_v1.0.0.txt"]
+
+
+@pytest.mark.parametrize("main, argv, message", [
+    (reprocess_by_product.main, ["nope"], "no product 'nope'"),
+    (reprocess_by_code.main, ["nope.py"], "no code 'nope.py'"),
+    (reprocess_by_instrument.main, ["nope"], "no instrument 'nope'"),
+    (reprocess_by_product.main, ["hello_counter_L1", "-s", "20250105", "-e", "20250101"],
+     "is after end"),
+])
+def test_reprocess_bad_input(built, capsys, main, argv, message):
+    assert main(["-m", built.db_url, *argv]) == 2
+    assert message in capsys.readouterr().err
+    assert built.count("processqueue") == 0
+
+
+def test_reprocess_bad_date_is_usage_error(built, capsys):
+    with pytest.raises(SystemExit) as info:
+        reprocess_by_date.main(["-m", built.db_url, "-s", "2025-13-01", "-e", "20250101"])
+    assert info.value.code == 2
+
+
+def test_db_runner_unrecorded_to_current_directory(built, tmp_path, monkeypatch, capsys):
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    before = built.count("file")
+    assert db_runner.main(["-m", built.db_url, "hello_L0toL1", "-s", "20250102",
+                           "-e", "20250103"]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["hello_L1_20250102_v1.0.0.txt",
+                                                    "hello_L1_20250103_v1.0.0.txt"]
+    assert built.count("file") == before
+    # Again: the files are there; nothing is overwritten.
+    assert db_runner.main(["-m", built.db_url, "hello_L0toL1", "-s", "20250102"]) == 1
+    assert "already exists" in capsys.readouterr().out
+
+
+def test_db_runner_nooptional(built, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert db_runner.main(["-m", built.db_url, "hello_L0toL1", "-s", "20250102",
+                           "--nooptional"]) == 0
+    # B left out: the input set differs from the archived output's, hence 1.1.0.
+    assert (tmp_path / "hello_L1_20250102_v1.1.0.txt").read_text() == "20250102 3 45\n"
+
+
+def test_db_runner_records_with_force(built, capsys):
+    assert db_runner.main(["-m", built.db_url, "hello_L0toL1", "-s", "20250102", "-i"]) == 0
+    assert "1 up to date" in capsys.readouterr().out
+    assert db_runner.main(["-m", built.db_url, "hello_L0toL1", "-s", "20250102", "-i",
+                           "--force", "0"]) == 0
+    assert "hello_L1_20250102_v2.0.0.txt" in files(built, "hello_L1_")
+    assert queue(built) == {"hello_L1_20250102_v2.0.0.txt": None}
+
+
+NO_INPUTS = """
+[mission]
+mission_name = hello
+rootdir = .
+incoming_dir = incoming
+codedir = codes
+inspectordir = inspectors
+errordir = errors
+
+[satellite]
+satellite_name = hello-sat
+
+[instrument]
+instrument_name = counter
+
+[process_clock]
+process_name = hello_clock
+output_product = hello_counter_L0_b
+output_timebase = DAILY
+code_filename = clock.py
+code_relative_path = .
+code_start_date = 2020-01-01
+code_stop_date = 2030-12-31
+code_version = 1.0.0
+code_date_written = 2025-01-01
+"""
+
+
+def test_db_runner_process_without_inputs(hello, capsys):  # noqa: F811
+    assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
+    conf = hello.root / "clock.conf"
+    conf.write_text(NO_INPUTS)
+    assert add_from_config.main(["-m", hello.db_url, str(conf)]) == 0
+    (hello.root / "codes" / "clock.py").write_text(
+        "#!/usr/bin/env python3\nimport sys\nopen(sys.argv[-1], 'w').write('7\\n')\n")
+    (hello.root / "codes" / "clock.py").chmod(0o755)
+    assert db_runner.main(["-m", hello.db_url, "hello_clock", "-s", "20250110",
+                           "-e", "20250111", "-i", "-d"]) == 0
+    assert hello.count("file") == 0
+    assert db_runner.main(["-m", hello.db_url, "hello_clock", "-s", "20250110",
+                           "-e", "20250111", "-i"]) == 0
+    assert sorted(files(hello, "hello_b_L0_")) == ["hello_b_L0_20250110_v1.0.0.txt",
+                                                  "hello_b_L0_20250111_v1.0.0.txt"]
+    assert (hello.root / "L0/b/2025/hello_b_L0_20250110_v1.0.0.txt").read_text() == "7\n"
+    assert process_queue.main(["-p", "-m", hello.db_url, "-q"]) == 0
+    assert "hello_L1_20250110_v1.0.0.txt" not in files(hello, "hello_L1_")  # A is required
