@@ -295,7 +295,7 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                   say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
     """Build every buildable child of the queued files, level by level."""
     from .planner import Planner
-    from .provenance import discard_workdir, record_failure, record_output
+    from .provenance import OutputRecorder, discard_workdir
     from .runner import clear_work, run_plans
 
     summary = ProcessSummary(dry_run=dry_run)
@@ -305,7 +305,7 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
             clear_work(tree)
         planner = Planner(reader, tree, only=only, skip_run=skip_run, default_timeout=timeout)
         candidates = {c.product_id: c for c in load_products(reader, tree)}
-        dbu = PluginDatabase(reader)
+        recorder = OutputRecorder(writer, PluginDatabase(reader))
         level = None
         for _ in range(MAX_WAVES):
             wave = planner.next_wave(after_level=level if dry_run else None)
@@ -323,11 +323,10 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
             for plan in wave.plans:
                 logger.info("planned: %s", plan.describe())
             for result in run_plans(wave.plans, tree, slots):
-                _finish(result, writer, tree, candidates, dbu, summary, say,
-                        record_output, record_failure)
+                _finish(result, recorder, tree, candidates, summary, say)
                 discard_workdir(result)
             _consume_queue(writer, wave.queue_bumps)
-            writer.commit()
+            recorder.settle()
             faults.checkpoint("wave_done")
             reader.expire_all()
             reader.commit()
@@ -348,20 +347,22 @@ def _consume_queue(writer: Session, bumps: dict[int, int | None]) -> None:
         writer.execute(delete(ProcessQueue).where(ProcessQueue.file_id.in_(ids), same))
 
 
-def _finish(result, writer, tree, candidates, dbu, summary, say, record_output,
-            record_failure) -> None:
+def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSummary,
+            say) -> None:
+    from .provenance import record_failure
+
     plan = result.plan
     if result.ok:
         if plan.output_product_id is None:
             summary.ran += 1
             say(f"ran {plan.process_name} {plan.date} ({result.seconds:.1f} s)")
             return
-        problem = record_output(writer, result, candidates[plan.output_product_id], dbu)
+        problem = recorder.record(result, candidates[plan.output_product_id])
         if problem is None:
             summary.made += 1
             say(f"made {plan.output_name} ({result.seconds:.1f} s)")
             return
-        writer.rollback()
+        recorder.writer.rollback()
     else:
         problem = result.failure()
     prob = record_failure(result, tree, problem)
@@ -385,7 +386,7 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
     and outputs are copied to *outdir* under their planned names.
     """
     from .planner import Planner
-    from .provenance import discard_workdir, record_failure, record_output
+    from .provenance import OutputRecorder, discard_workdir, record_failure
     from .runner import clear_work, run_plans
 
     summary = ProcessSummary(dry_run=dry_run)
@@ -409,14 +410,14 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
             return summary
         reader.commit()
         candidates = {c.product_id: c for c in load_products(reader, tree)}
-        dbu = PluginDatabase(reader)
+        recorder = OutputRecorder(writer, PluginDatabase(reader))
         for result in run_plans(wave.plans, tree, slots):
             if record:
-                _finish(result, writer, tree, candidates, dbu, summary, say,
-                        record_output, record_failure)
+                _finish(result, recorder, tree, candidates, summary, say)
             else:
                 _deliver(result, outdir or Path.cwd(), tree, summary, say, record_failure)
             discard_workdir(result)
+        recorder.settle()
     return summary
 
 

@@ -254,7 +254,7 @@ class Planner:
         else:
             span = (min(dates) - DAY * max((l.yesterday or 0) for l in links),
                     max(dates) + DAY * (max((l.tomorrow or 0) for l in links) + 1))
-        candidates = self._input_files(process, links, span)
+        candidates = self._by_day(process, self._input_files(process, links, span))
         codes = self.session.scalars(select(Code).where(
             Code.process_id == process.process_id, Code.active_code.is_(True))).all()
         for date, keywords, bump in items:
@@ -274,6 +274,17 @@ class Planner:
                                        File.utc_file_date < span[1])
         return list(_newest(self.session.scalars(query).all()).values())
 
+    @staticmethod
+    def _by_day(process: Process, files: list[File]) -> dict[tuple, list[File]]:
+        """Candidate inputs by (product, day): the days a DAILY input's data cover,
+        else its file date.  Selecting a window then costs its length, not the wave's."""
+        index: dict[tuple, list[File]] = defaultdict(list)
+        for f in files:
+            days = _dates_of(f) if process.output_timebase == "DAILY" else [f.utc_file_date]
+            for day in days:
+                index[(f.product_id, day)].append(f)
+        return index
+
     def _select_inputs(self, process, links, candidates, date, keywords):
         chosen: list[File] = []
         missing: list[str] = []
@@ -283,17 +294,13 @@ class Planner:
             else:
                 lo = date - DAY * (link.yesterday or 0)
                 hi = date + DAY * ((link.tomorrow or 0) + 1)
-            if process.output_timebase == "DAILY":
-                begin = datetime.datetime.combine(lo, datetime.time())
-                end = datetime.datetime.combine(hi, datetime.time())
-                mine = [f for f in candidates if f.product_id == link.input_product_id
-                        and f.utc_start_time < end
-                        and (f.utc_stop_time > begin or f.utc_start_time >= begin)]
-            else:
-                mine = [f for f in candidates if f.product_id == link.input_product_id
-                        and lo <= f.utc_file_date < hi
-                        and (process.output_timebase != "FILE"
-                             or (f.process_keywords or None) == keywords)]
+            found: dict[int, File] = {}
+            for i in range((hi - lo).days):
+                for f in candidates.get((link.input_product_id, lo + DAY * i), ()):
+                    found[f.file_id] = f
+            mine = [f for f in found.values()
+                    if process.output_timebase != "FILE"
+                    or (f.process_keywords or None) == keywords]
             if not mine and not link.optional:
                 missing.append(self.products[link.input_product_id].product_name)
             chosen.extend(sorted(mine, key=lambda f: (f.utc_file_date, f.filename)))

@@ -1,11 +1,12 @@
 """Record a finished run: its output with provenance, or its failure (spec section 8, step 6).
 
-``record_output`` has the product's inspector confirm the output, then in one
-transaction writes the file row, its unixtime row, a ``filefilelink`` row per
+``OutputRecorder.record`` has the product's inspector confirm the output, then
+in one transaction writes the file row, its unixtime row, a ``filefilelink`` row per
 input, the ``filecodelink`` row, ``verbose_provenance`` (the command line),
 the queue entry and the promise of the output's move; then moves the file
-into its product directory by an atomic rename and clears the promise (as
-ingest does, so a crash at any point is completed by the next run).
+into its product directory by an atomic rename; the promise is cleared with
+the next transaction (as for ingest, a crash at any point is completed by the
+next run).
 
 ``record_failure`` writes a ``.prob`` file (the command line, then the
 captured output) and any partial output into the error directory; nothing is
@@ -36,40 +37,58 @@ def command_line(result: RunResult) -> str:
     return " ".join(shlex.quote(part) for part in result.command)
 
 
-def record_output(writer: Session, result: RunResult, candidate: Candidate,
-                  dbu: PluginDatabase) -> str | None:
-    """Record and archive a successful run's output; return why not, if it cannot be."""
-    plan = result.plan
-    path = result.output_path
-    params = inspect_file(candidate, path, dbu)
-    if params is None:
-        return f"the output is not recognised by the inspector of {candidate.name}"
-    params["version"] = plan.output_version  # the name carries the planned version
-    params["verbose_provenance"] = command_line(result)
-    if plan.keywords and not params.get("process_keywords"):
-        params["process_keywords"] = plan.keywords
-    target = plan.output_dir / plan.output_name
-    if target.exists() or target.is_symlink():
-        return f"{target} already exists (not in the database?); refusing to overwrite it"
-    row = file_row(plan.output_name, params, candidate.product_id, candidate.level,
-                   sha1_of(path), path.stat().st_mtime)
-    pending = PendingFile(source=path, target=target, is_link=False, row=row)
-    ids = record_files(writer, [pending])
-    file_id = ids[plan.output_name]
-    sources = {i.file_id for i in plan.inputs}
-    if sources:
-        writer.execute(insert(FileFileLink.__table__), [
-            {"source_file": s, "resulting_file": file_id} for s in sorted(sources)])
-    writer.execute(insert(FileCodeLink.__table__),
-                   [{"resulting_file": file_id, "source_code": plan.code_id}])
-    writer.commit()
-    faults.checkpoint("output_recorded")
-    move_file(path, target)
-    clear_pending(writer, [file_id])
-    writer.commit()
-    logger.info("made %s (version %s) by %s", plan.output_name, plan.output_version,
-                plan.code_path.name)
-    return None
+class OutputRecorder:
+    """Records outputs one transaction each.
+
+    The promise of an output's move is cleared in the *next* transaction (or
+    by ``settle``), so each output costs one commit, not two: a crash in
+    between leaves a promise whose move is done, which recovery just clears.
+    """
+
+    def __init__(self, writer: Session, dbu: PluginDatabase) -> None:
+        self.writer = writer
+        self.dbu = dbu
+        self.settled: list[int] = []
+
+    def record(self, result: RunResult, candidate: Candidate) -> str | None:
+        """Record and archive a successful run's output; return why not, if it cannot be."""
+        plan = result.plan
+        path = result.output_path
+        params = inspect_file(candidate, path, self.dbu)
+        if params is None:
+            return f"the output is not recognised by the inspector of {candidate.name}"
+        params["version"] = plan.output_version  # the name carries the planned version
+        params["verbose_provenance"] = command_line(result)
+        if plan.keywords and not params.get("process_keywords"):
+            params["process_keywords"] = plan.keywords
+        target = plan.output_dir / plan.output_name
+        if target.exists() or target.is_symlink():
+            return f"{target} already exists (not in the database?); refusing to overwrite it"
+        row = file_row(plan.output_name, params, candidate.product_id, candidate.level,
+                       sha1_of(path), path.stat().st_mtime)
+        writer = self.writer
+        file_id = record_files(writer, [PendingFile(path, target, False, row)])[plan.output_name]
+        sources = sorted({i.file_id for i in plan.inputs})
+        if sources:
+            writer.execute(insert(FileFileLink.__table__), [
+                {"source_file": s, "resulting_file": file_id} for s in sources])
+        writer.execute(insert(FileCodeLink.__table__),
+                       [{"resulting_file": file_id, "source_code": plan.code_id}])
+        self.settle(commit=False)
+        writer.commit()
+        faults.checkpoint("output_recorded")
+        move_file(path, target)
+        self.settled.append(file_id)
+        logger.info("made %s (version %s) by %s", plan.output_name, plan.output_version,
+                    plan.code_path.name)
+        return None
+
+    def settle(self, commit: bool = True) -> None:
+        """Clear the promises of moves already done."""
+        clear_pending(self.writer, self.settled)
+        self.settled = []
+        if commit:
+            self.writer.commit()
 
 
 def record_failure(result: RunResult, tree: MissionTree, reason: str) -> Path:

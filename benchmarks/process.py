@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Benchmark ``ProcessQueue -p``: runs per second, controller overhead, SQL per run.
+
+Builds a mission of D days: two level-0 products (one file per day each), a
+DAILY level-1 process taking one with yesterday = tomorrow = 1 and the other
+same-day, a FILE level-2 process, and a RUN process on level 2; codes are tiny
+Python scripts.  Ingests, then runs ``ProcessQueue -p -n 2`` in-process and
+prints, beside it, the wall time of a bare runner executing the very same
+command lines with the same parallelism (the physical limit).
+
+    python benchmarks/process.py --days 200 [--days 800] [--postgres URL]
+
+Targets (issue 4) at D = 200 on SQLite: controller overhead <= 2 ms per run
+(wall time within 1.25x of the bare runner), <= 10 SQL statements per run;
+D = 800 within 4.4x the time of D = 200.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import resource
+import shlex
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from dbprocessing.cli import add_from_config, create_db, process_queue
+
+PLUGIN = '''
+import datetime
+from dbprocessing import inspector
+
+class Inspector(inspector.inspector):
+    code_name = '{prefix}.py'
+
+    def inspect(self, kwargs):
+        if not self.basename.startswith('{prefix}_'):
+            return None
+        day = self.extract_YYYYMMDD()
+        self.diskfile.params['utc_file_date'] = day.date()
+        self.diskfile.params['utc_start_time'] = day
+        self.diskfile.params['utc_stop_time'] = day + datetime.timedelta(days=1)
+        self.diskfile.params['version'] = inspector.extract_Version(self.basename)
+        return True
+'''
+CODE = "#!{python}\nimport sys\nopen(sys.argv[-1], 'w').write(str(len(sys.argv)) + '\\n')\n"
+RUN_CODE = "#!{python}\nimport sys\nsum(1 for name in sys.argv[1:] for _ in open(name))\n"
+
+
+def product(key: str, level: int) -> str:
+    return f"""
+[product_{key}]
+product_name = {key}
+relative_path = {key}/{{Y}}
+level = {level}
+format = {key}_{{Y}}{{m}}{{d}}_v{{VERSION}}.dat
+inspector_filename = {key}.py
+inspector_relative_path = .
+inspector_version = 1.0.0
+inspector_date_written = 2025-01-01
+"""
+
+
+def process(name: str, output: str, timebase: str, inputs: str, code: str) -> str:
+    return f"""
+[process_{name}]
+process_name = {name}
+output_product = {output}
+output_timebase = {timebase}
+{inputs}
+code_filename = {code}
+code_relative_path = .
+code_start_date = 1990-01-01
+code_stop_date = 2090-12-31
+code_version = 1.0.0
+code_date_written = 2025-01-01
+"""
+
+
+def build(root: Path, url: str, days: int) -> None:
+    for sub in ("inspectors", "codes", "incoming"):
+        (root / sub).mkdir(parents=True)
+    text = ("[mission]\nmission_name = bench\nrootdir = .\nincoming_dir = incoming\n"
+            "codedir = codes\ninspectordir = inspectors\n\n[satellite]\nsatellite_name = s\n\n"
+            "[instrument]\ninstrument_name = i\n")
+    for key, level in (("l0a", 0), ("l0b", 0), ("l1", 1), ("l2", 2)):
+        text += product(key, level)
+        (root / "inspectors" / f"{key}.py").write_text(PLUGIN.format(prefix=key))
+    text += process("make_l1", "product_l1", "DAILY",
+                    "required_input1 = (\"product_l0a\", 1, 1)\nrequired_input2 = product_l0b",
+                    "code.py")
+    text += process("make_l2", "product_l2", "FILE", "required_input1 = product_l1", "code.py")
+    text += process("report", "", "RUN", "required_input1 = product_l2", "run.py")
+    (root / "bench.conf").write_text(text)
+    for name, body in (("code.py", CODE), ("run.py", RUN_CODE)):
+        path = root / "codes" / name
+        path.write_text(body.format(python=sys.executable))
+        path.chmod(0o755)
+    quiet(add_from_config.main, ["-m", url, str(root / "bench.conf")])
+    start = datetime.date(2020, 1, 1)
+    for i in range(days):
+        day = start + datetime.timedelta(days=i)
+        for key in ("l0a", "l0b"):
+            (root / "incoming" / f"{key}_{day:%Y%m%d}_v1.0.0.dat").write_text(f"{i}\n")
+    assert quiet(process_queue.main, ["-i", "-m", url, "-q"]) == 0
+
+
+def quiet(func, argv) -> int:
+    saved = sys.stdout
+    sys.stdout = open(os.devnull, "w")
+    try:
+        return func(argv)
+    finally:
+        sys.stdout.close()
+        sys.stdout = saved
+
+
+def command_lines(url: str, root: Path) -> list[list[str]]:
+    """The command lines the controller ran, rebuilt from provenance and the RUN step."""
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text(
+            "SELECT filename, verbose_provenance FROM file WHERE verbose_provenance IS NOT NULL"
+        )).all()
+    engine.dispose()
+    commands = [shlex.split(provenance) for _, provenance in rows]
+    for name, _ in rows:
+        if name.startswith("l2_"):
+            commands.append([str(root / "codes" / "run.py"),
+                             str(root / "l2" / name[3:7] / name)])
+    return commands
+
+
+def bare_runner(commands: list[list[str]], slots: int) -> float:
+    """Wall time to run the same command lines, *slots* at a time, outputs to a scratch dir."""
+    with tempfile.TemporaryDirectory() as scratch:
+        def one(command: list[str]) -> None:
+            if command[0].endswith("code.py"):
+                command = command[:-1] + [str(Path(scratch) / f"{uuid.uuid4().hex}.out")]
+            subprocess.run(command, check=True, stdout=subprocess.DEVNULL,
+                           stderr=subprocess.STDOUT)
+
+        began = time.perf_counter()
+        with ThreadPoolExecutor(max_workers=slots) as pool:
+            list(pool.map(one, commands))
+        return time.perf_counter() - began
+
+
+def measure(url: str, root: Path, days: int, slots: int) -> dict:
+    build(root, url, days)
+    count = {"n": 0}
+
+    def counter(*_args) -> None:
+        count["n"] += 1
+
+    event.listen(sa.Engine, "before_cursor_execute", counter)
+    os.environ["DBPROCESSING_LOG_DIR"] = str(root / "logs")
+    self_before = resource.getrusage(resource.RUSAGE_SELF)
+    began = time.perf_counter()
+    try:
+        code = quiet(process_queue.main, ["-p", "-m", url, "-n", str(slots), "-q"])
+    finally:
+        wall = time.perf_counter() - began
+        event.remove(sa.Engine, "before_cursor_execute", counter)
+    self_after = resource.getrusage(resource.RUSAGE_SELF)
+    if code != 0:
+        raise SystemExit(f"ProcessQueue -p exited {code}")
+    commands = command_lines(url, root)
+    runs = len(commands)
+    bare = bare_runner(commands, slots)
+    cpu = (self_after.ru_utime - self_before.ru_utime
+           + self_after.ru_stime - self_before.ru_stime)
+    return {"days": days, "runs": runs, "wall": wall, "bare": bare,
+            "rate": runs / wall, "cpu_per_run_ms": 1000 * cpu / runs,
+            "overhead_per_run_ms": 1000 * (wall - bare) * slots / runs,
+            "statements": count["n"] / runs}
+
+
+def sqlite_url(root: Path) -> str:
+    db = root / "bench.sqlite"
+    quiet(create_db.main, [str(db)])
+    return f"sqlite:///{db}"
+
+
+def postgres_url(admin_url: str) -> tuple[str, callable]:
+    schema = f"bench_{uuid.uuid4().hex[:12]}"
+    admin = sa.create_engine(admin_url)
+    with admin.begin() as conn:
+        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+    url = sa.make_url(admin_url).update_query_dict(
+        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+    quiet(create_db.main, [url])
+
+    def drop() -> None:
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+        admin.dispose()
+    return url, drop
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, action="append",
+                        help="days of data (repeatable; default 200 and 800)")
+    parser.add_argument("-n", type=int, default=2, help="codes at once")
+    parser.add_argument("--postgres", default=os.environ.get("DBPROCESSING_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    results = []
+    for days in args.days or [200, 800]:
+        with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
+            root = Path(tmp) / "sqlite"
+            root.mkdir()
+            results.append(("sqlite", measure(sqlite_url(root), root, days, args.n)))
+        if args.postgres:
+            admin = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
+            url, drop = postgres_url(admin)
+            try:
+                with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
+                    root = Path(tmp) / "pg"
+                    root.mkdir()
+                    results.append(("postgresql", measure(url, root, days, args.n)))
+            finally:
+                drop()
+    print(f"{'backend':<11} {'days':>5} {'runs':>5} {'wall s':>7} {'bare s':>7} {'ratio':>6} "
+          f"{'runs/s':>7} {'ovh ms/run':>10} {'cpu ms/run':>10} {'stmt/run':>8}")
+    for backend, r in results:
+        print(f"{backend:<11} {r['days']:>5} {r['runs']:>5} {r['wall']:>7.2f} {r['bare']:>7.2f} "
+              f"{r['wall'] / r['bare']:>6.2f} {r['rate']:>7.1f} "
+              f"{r['overhead_per_run_ms']:>10.2f} {r['cpu_per_run_ms']:>10.2f} "
+              f"{r['statements']:>8.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
