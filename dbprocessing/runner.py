@@ -16,6 +16,7 @@ on children costs no fixed sleep.
 from __future__ import annotations
 
 import os
+import queue
 import shutil
 import signal
 import subprocess
@@ -24,7 +25,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -137,10 +138,13 @@ def _execute(plan: RunPlan, tree: MissionTree, slots: _Slots) -> RunResult:
 def run_plans(plans: Iterable[RunPlan], tree: MissionTree, slots: int) -> Iterator[RunResult]:
     """Run every plan, at most *slots* cpu at once; yield results as runs finish."""
     pool_slots = _Slots(slots)
+    finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
     with ThreadPoolExecutor(max_workers=slots) as pool:
-        pending: set[Future] = {pool.submit(_execute, plan, tree, pool_slots)
-                                for plan in plans}
-        while pending:
-            done, pending = wait(pending, return_when=FIRST_COMPLETED)
-            for future in done:
-                yield future.result()
+        count = 0
+        for plan in plans:
+            pool.submit(_execute, plan, tree, pool_slots).add_done_callback(finished.put)
+            count += 1
+        # One blocking get per run: no polling, and no rescan of the pending runs
+        # (concurrent.futures.wait would cost O(pending) per finished run).
+        for _ in range(count):
+            yield finished.get().result()
