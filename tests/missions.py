@@ -46,6 +46,26 @@ class Inspector(inspector.inspector):
 '''
 
 
+def hello_header(instrument: str) -> str:
+    """The [mission], [satellite] and [instrument] sections of a second config
+    file for the example mission, naming another (or the same) instrument."""
+    return f"""
+[mission]
+mission_name = hello
+rootdir = .
+incoming_dir = incoming
+codedir = codes
+inspectordir = inspectors
+errordir = errors
+
+[satellite]
+satellite_name = hello-sat
+
+[instrument]
+instrument_name = {instrument}
+"""
+
+
 def name_plugin(filename: str, regex: str) -> str:
     return NAME_PLUGIN.format(filename=filename, regex=regex)
 

@@ -9,6 +9,8 @@ import sqlalchemy as sa
 from dbprocessing.cli import add_from_config, config_from_db
 from dbprocessing.db.models import Base
 
+from .missions import hello_header
+
 TABLES = ["mission", "satellite", "instrument", "product", "instrumentproductlink",
           "inspector", "process", "productprocesslink", "code"]
 
@@ -95,21 +97,7 @@ def test_changed_file_updates_and_says_what(created_db, example_dir, engine_for,
     assert [(q, bool(n), bool(a)) for q, n, a in codes] == [(0, False, False), (1, True, True)]
 
 
-SECOND = """
-[mission]
-mission_name = hello
-rootdir = .
-incoming_dir = incoming
-codedir = codes
-inspectordir = inspectors
-errordir = errors
-
-[satellite]
-satellite_name = hello-sat
-
-[instrument]
-instrument_name = second
-
+SECOND = hello_header("second") + """
 [product_L2]
 product_name = hello_second_L2
 relative_path = L2

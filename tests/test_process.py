@@ -9,7 +9,7 @@ import pytest
 
 from dbprocessing.cli import add_from_config, process_queue
 
-from .missions import MissionUnderTest, sha1
+from .missions import MissionUnderTest, hello_header, sha1
 
 L1_DATES = ["20241231", "20250101", "20250102", "20250103", "20250104", "20250105",
             "20250106"]
@@ -216,21 +216,7 @@ def test_sigkill_during_processing_loses_nothing(hello, kill):
     assert not list(Path(hello.root).rglob(".*.partial"))
 
 
-PERIOD_CONF = """
-[mission]
-mission_name = hello
-rootdir = .
-incoming_dir = incoming
-codedir = codes
-inspectordir = inspectors
-errordir = errors
-
-[satellite]
-satellite_name = hello-sat
-
-[instrument]
-instrument_name = summary
-
+PERIOD_CONF = hello_header("summary") + """
 [product_period]
 product_name = hello_period
 relative_path = period

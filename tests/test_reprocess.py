@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from dbprocessing.cli import (add_from_config, db_runner, process_queue, reprocess_by_code,
                               reprocess_by_date, reprocess_by_instrument, reprocess_by_product)
 
-from .missions import MissionUnderTest
+from .missions import MissionUnderTest, hello_header
 from .test_process import files, hello, load_and_ingest, process  # noqa: F401 (fixture)
 
 
@@ -120,21 +120,7 @@ def test_db_runner_records_with_force(built, capsys):
     assert queue(built) == {"hello_L1_20250102_v2.0.0.txt": None}
 
 
-NO_INPUTS = """
-[mission]
-mission_name = hello
-rootdir = .
-incoming_dir = incoming
-codedir = codes
-inspectordir = inspectors
-errordir = errors
-
-[satellite]
-satellite_name = hello-sat
-
-[instrument]
-instrument_name = counter
-
+NO_INPUTS = hello_header("counter") + """
 [process_clock]
 process_name = hello_clock
 output_product = hello_counter_L0_b
