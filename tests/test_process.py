@@ -277,3 +277,24 @@ def test_period_timebases(hello, capsys, timebase, expected):
     made = {p.name.split("_")[2]: int(p.read_text())
             for p in (hello.root / "period").iterdir()}
     assert made == expected
+
+
+TIMED = ("#!/usr/bin/env python3\nimport sys, time\n"
+         "log = open(sys.argv[1], 'a')\nstart = time.time()\ntime.sleep(0.4)\n"
+         "open(sys.argv[-1], 'w').write('x\\n')\n"
+         "log.write('%f %f\\n' % (start, time.time()))\n")
+
+
+@pytest.mark.parametrize("cpu, overlap", [(1, True), (2, False)])
+def test_cpu_counts_against_n(hello, cpu, overlap):
+    log = hello.root / "runs.log"
+    (hello.root / "codes" / "hello_L0toL1.py").write_text(TIMED)
+    conf = hello.config.read_text().replace("code_arguments = --label {DATE}",
+                                            f"code_arguments = {log}", 1)
+    hello.config.write_text(conf.replace("code_cpu = 1", f"code_cpu = {cpu}", 1))
+    load_and_ingest(hello)
+    assert process(hello, "-o", "hello_L0toL1", "-n", "2", "-q") == 0
+    spans = sorted(tuple(map(float, line.split())) for line in log.read_text().splitlines())
+    assert len(spans) == 7
+    overlaps = any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
+    assert overlaps is overlap
