@@ -322,7 +322,7 @@ class Planner:
                       code_path=code_path, code_version=_version(code),
                       code_arguments=code.arguments or "",
                       extra_params=process.extra_params or "", cpu=max(1, code.cpu or 1),
-                      timeout=getattr(code, "code_timeout", None) or self.default_timeout,
+                      timeout=code.code_timeout or self.default_timeout,
                       inputs=input_files, keywords=keywords)
         if process.output_timebase == "RUN" or process.output_product is None:
             return RunPlan(output_product_id=None, output_name=None, output_dir=None,
