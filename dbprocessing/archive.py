@@ -1,6 +1,6 @@
 """Archive: put files where they belong, never overwriting and never losing one.
 
-* ``product_path`` is ``rootdir/<relative_path with substitutions>/<name>``,
+* ``ProductPaths.path`` is ``rootdir/<relative_path with substitutions>/<name>``,
   refused when it would leave rootdir.
 * ``move_file`` renames atomically; across filesystems it copies to a hidden
   ``.partial`` name beside the target, syncs, renames, then removes the source,
@@ -44,7 +44,8 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 class ProductPaths:
-    """``product_path`` with the checked directories remembered (one run, many files)."""
+    """Where a product's files live, with checked directories remembered (one run,
+    many files); FormatError for a path that would leave rootdir."""
 
     def __init__(self, rootdir: Path) -> None:
         self.root = Path(os.path.abspath(rootdir))
@@ -62,12 +63,6 @@ class ProductPaths:
         if not name or "/" in name or name in (".", ".."):
             raise FormatError(f"not a file name: {name!r}")
         return checked / name
-
-
-def product_path(rootdir: Path, relative_path: str, name: str,
-                 values: Mapping[str, Any]) -> Path:
-    """Where a file of a product lives; FormatError if that would escape rootdir."""
-    return ProductPaths(rootdir).path(relative_path, name, values)
 
 
 def partial_name(target: Path) -> Path:

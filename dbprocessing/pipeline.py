@@ -41,8 +41,11 @@ from .errors import FormatError, UsageError
 from .identify import Candidate, PluginDatabase, identify_file, load_products
 from .incoming import incoming_problem, list_incoming
 from .mission import MissionTree
+from .planner import Planner
+from .provenance import OutputRecorder, discard_workdir, record_failure
 from .record import PendingFile, clear_pending, file_row, identity_clashes, known_names, \
     record_files
+from .runner import clear_work, run_plans
 
 logger = logging.getLogger(__name__)
 
@@ -294,10 +297,6 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                   timeout: float | None = None, dry_run: bool = False,
                   say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
     """Build every buildable child of the queued files, level by level."""
-    from .planner import Planner
-    from .provenance import OutputRecorder, discard_workdir
-    from .runner import clear_work, run_plans
-
     summary = ProcessSummary(dry_run=dry_run)
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
         if not dry_run:
@@ -349,8 +348,6 @@ def _consume_queue(writer: Session, bumps: dict[int, int | None]) -> None:
 
 def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSummary,
             say) -> None:
-    from .provenance import record_failure
-
     plan = result.plan
     if result.ok:
         if plan.output_product_id is None:
@@ -385,10 +382,6 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
     Not recorded: every date runs (only those needing it with ``update_only``)
     and outputs are copied to *outdir* under their planned names.
     """
-    from .planner import Planner
-    from .provenance import OutputRecorder, discard_workdir, record_failure
-    from .runner import clear_work, run_plans
-
     summary = ProcessSummary(dry_run=dry_run)
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
         if record and not dry_run:
@@ -415,14 +408,14 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
             if record:
                 _finish(result, recorder, tree, candidates, summary, say)
             else:
-                _deliver(result, outdir or Path.cwd(), tree, summary, say, record_failure)
+                _deliver(result, outdir or Path.cwd(), tree, summary, say)
             discard_workdir(result)
         recorder.settle()
     return summary
 
 
-def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary, say,
-             record_failure) -> None:
+def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary,
+             say) -> None:
     """An unrecorded run: copy its output to *outdir* (never over an existing file)."""
     plan = result.plan
     if not result.ok:
