@@ -40,7 +40,7 @@ def utcnow() -> datetime.datetime:
     return datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
 
 
-def _user() -> str:
+def user_name() -> str:
     try:
         return getpass.getuser()[:30]
     except Exception:  # no passwd entry (containers)
@@ -102,7 +102,7 @@ def acquire(engine: Engine, mission_id: int, db_name: str) -> tuple[int, str | N
     takeover: str | None = None
     for _attempt in range(3):
         row = dict(currently_processing=True, pid=os.getpid(), processing_start_time=utcnow(),
-                   mission_id=mission_id, user=_user(), hostname=host)
+                   mission_id=mission_id, user=user_name(), hostname=host)
         try:
             with engine.begin() as conn:
                 logging_id = conn.execute(insert(Logging).returning(Logging.logging_id),

@@ -38,11 +38,12 @@ from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
 from .db.engine import for_writing
 from .db.models import File, IngestPending, ProcessQueue
 from .errors import FormatError, UsageError
+from .events import EventLog
 from .identify import Candidate, PluginDatabase, identify_file, load_products
 from .incoming import incoming_problem, list_incoming
 from .mission import MissionTree
 from .planner import Planner
-from .provenance import OutputRecorder, discard_workdir, record_failure
+from .provenance import OutputRecorder, discard_workdir, keep_output, record_failure
 from .record import PendingFile, clear_pending, file_row, identity_clashes, known_names, \
     record_files
 from .runner import clear_work, run_plans
@@ -153,8 +154,13 @@ def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
 
 def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
                     dry_run: bool = False, batch_size: int = BATCH_SIZE,
+                    events: EventLog | None = None,
                     say: Callable[[str], None] = lambda _line: None) -> IngestSummary:
-    """Ingest every file waiting in incoming (the caller holds the lock unless dry_run)."""
+    """Ingest every file waiting in incoming (the caller holds the lock unless dry_run).
+
+    With *events*, every decision is logged: accepted files in the transaction
+    that records them, rejected ones with the next commit after their move.
+    """
     summary = IngestSummary(dry_run=dry_run)
     # Plugins and look-ups read through ``reader``, which never holds SQLite's
     # write lock (a slow plugin must not block other connections); each batch
@@ -170,19 +176,24 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
         for start in range(0, len(paths), batch_size):
             batch = paths[start:start + batch_size]
             planned = _plan_batch(reader, tree, targets, candidates, dbu, batch, summary,
-                                  dry_run, say)
+                                  dry_run, say, events)
             reader.commit()  # end the read snapshot before writing
-            _record_batch(writer, tree, planned, summary, dry_run, say)
+            _record_batch(writer, tree, planned, summary, dry_run, say, events)
+        if events is not None and events.pending:
+            events.flush(writer)
+            writer.commit()
     return summary
 
 
 def _reject(path: Path, reason: str, tree: MissionTree, summary: IngestSummary,
-            dry_run: bool, say: Callable[[str], None]) -> None:
+            dry_run: bool, say: Callable[[str], None], events: EventLog | None) -> None:
     summary.rejected.append((path.name, reason))
     if dry_run:
         say(f"would reject {path.name}: {reason}")
         return
     where = reject_file(path, tree.errordir, reason)
+    if events is not None:
+        events.rejected(path.name, reason)
     say(f"rejected {path.name}: {reason}"
         + (f" -> {where}" if where else " (left in incoming: could not move it)"))
 
@@ -190,17 +201,17 @@ def _reject(path: Path, reason: str, tree: MissionTree, summary: IngestSummary,
 def _plan_batch(session: Session, tree: MissionTree, targets: ProductPaths,
                 candidates: list[Candidate], dbu: PluginDatabase, paths: list[Path],
                 summary: IngestSummary, dry_run: bool,
-                say: Callable[[str], None]) -> list[PendingFile]:
+                say: Callable[[str], None], events: EventLog | None) -> list[PendingFile]:
     """Identify a batch; reject what cannot be ingested; return the rest."""
     in_db = known_names(session, [p.name for p in paths])
     planned: list[PendingFile] = []
     for path in paths:
         if path.name in in_db:
-            _reject(path, "already in the database", tree, summary, dry_run, say)
+            _reject(path, "already in the database", tree, summary, dry_run, say, events)
             continue
         outcome = _plan_one(path, targets, candidates, dbu)
         if isinstance(outcome, str):
-            _reject(path, outcome, tree, summary, dry_run, say)
+            _reject(path, outcome, tree, summary, dry_run, say, events)
         else:
             planned.append(outcome)
     return planned
@@ -208,7 +219,7 @@ def _plan_batch(session: Session, tree: MissionTree, targets: ProductPaths,
 
 def _record_batch(session: Session, tree: MissionTree, planned: list[PendingFile],
                   summary: IngestSummary, dry_run: bool,
-                  say: Callable[[str], None]) -> None:
+                  say: Callable[[str], None], events: EventLog | None) -> None:
     """Record, move and clear one batch (crash-safe; see the module docstring)."""
     if not planned:
         return
@@ -218,7 +229,7 @@ def _record_batch(session: Session, tree: MissionTree, planned: list[PendingFile
         holder = clashes.get(item.identity)
         if holder is not None:
             _reject(item.source, f"same product, date and version as {holder}", tree,
-                    summary, dry_run, say)
+                    summary, dry_run, say, events)
             continue
         clashes[item.identity] = item.source.name  # a later twin in this batch is rejected
         accepted.append(item)
@@ -232,6 +243,11 @@ def _record_batch(session: Session, tree: MissionTree, planned: list[PendingFile
         session.commit()
         return
     ids = record_files(session, accepted)
+    if events is not None:
+        for item in accepted:
+            events.accepted(item.source.name, item.row["product_id"],
+                            ids[item.row["filename"]])
+        events.flush(session)
     session.commit()
     faults.checkpoint("recorded")
     done: list[int] = []
@@ -295,8 +311,13 @@ def _note_skips(wave, summary: ProcessSummary, say) -> None:
 def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                   only: set[str] | None = None, skip_run: bool = False,
                   timeout: float | None = None, dry_run: bool = False,
+                  events: EventLog | None = None,
                   say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
-    """Build every buildable child of the queued files, level by level."""
+    """Build every buildable child of the queued files, level by level.
+
+    With *events*, each wave's jobs are logged before they run and each
+    outcome with the transaction that records it.
+    """
     summary = ProcessSummary(dry_run=dry_run)
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
         if not dry_run:
@@ -304,7 +325,7 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
             clear_work(tree)
         planner = Planner(reader, tree, only=only, skip_run=skip_run, default_timeout=timeout)
         candidates = {c.product_id: c for c in load_products(reader, tree)}
-        recorder = OutputRecorder(writer, PluginDatabase(reader))
+        recorder = OutputRecorder(writer, PluginDatabase(reader), events, tree)
         level = None
         for _ in range(MAX_WAVES):
             wave = planner.next_wave(after_level=level if dry_run else None)
@@ -319,6 +340,9 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                 level = wave.level
                 continue
             reader.commit()
+            if events is not None:
+                events.plan_wave(writer, wave.plans, wave.skips, planner.processes)
+                writer.commit()
             for plan in wave.plans:
                 logger.info("planned: %s", plan.describe())
             for result in run_plans(wave.plans, tree, slots):
@@ -349,10 +373,13 @@ def _consume_queue(writer: Session, bumps: dict[int, int | None]) -> None:
 def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSummary,
             say) -> None:
     plan = result.plan
+    events = recorder.events
     if result.ok:
         if plan.output_product_id is None:
             summary.ran += 1
             say(f"ran {plan.process_name} {plan.date} ({result.seconds:.1f} s)")
+            if events is not None:
+                events.finished(result, "succeeded", log_path=keep_output(result, tree))
             return
         problem = recorder.record(result, candidates[plan.output_product_id])
         if problem is None:
@@ -362,9 +389,18 @@ def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSum
         recorder.writer.rollback()
     else:
         problem = result.failure()
+    _failed(result, tree, problem, summary, say, events)
+
+
+def _failed(result, tree: MissionTree, problem: str, summary: ProcessSummary, say,
+            events: EventLog | None) -> None:
+    plan = result.plan
     prob = record_failure(result, tree, problem)
     summary.failed.append(f"{plan.process_name} {plan.date}: {problem}")
     say(f"FAILED {plan.process_name} {plan.date}: {problem} (see {prob})")
+    if events is not None:
+        events.finished(result, "timed_out" if result.timed_out else "failed",
+                        log_path=str(prob), message=problem)
 
 
 # -- DBRunner ------------------------------------------------------------------
@@ -374,6 +410,7 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
                 force: int | None = None, update_only: bool = False,
                 use_optional: bool = True, timeout: float | None = None,
                 dry_run: bool = False, outdir: Path | None = None,
+                events: EventLog | None = None,
                 say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
     """Run one process for each date (DBRunner), with or without recording.
 
@@ -402,20 +439,23 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
                 say(f"would run {plan.describe()}")
             return summary
         reader.commit()
+        if events is not None:
+            events.plan_wave(writer, wave.plans, wave.skips, planner.processes)
+            writer.commit()
         candidates = {c.product_id: c for c in load_products(reader, tree)}
-        recorder = OutputRecorder(writer, PluginDatabase(reader))
+        recorder = OutputRecorder(writer, PluginDatabase(reader), events, tree)
         for result in run_plans(wave.plans, tree, slots):
             if record:
                 _finish(result, recorder, tree, candidates, summary, say)
             else:
-                _deliver(result, outdir or Path.cwd(), tree, summary, say)
+                _deliver(result, outdir or Path.cwd(), tree, summary, say, events)
             discard_workdir(result)
         recorder.settle()
     return summary
 
 
 def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary,
-             say) -> None:
+             say, events: EventLog | None) -> None:
     """An unrecorded run: copy its output to *outdir* (never over an existing file)."""
     plan = result.plan
     if not result.ok:
@@ -423,6 +463,8 @@ def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary,
     elif result.output_path is None:
         summary.ran += 1
         say(f"ran {plan.process_name} {plan.date}")
+        if events is not None:
+            events.finished(result, "succeeded", log_path=keep_output(result, tree))
         return
     else:
         target = outdir / plan.output_name
@@ -433,7 +475,8 @@ def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary,
         else:
             summary.made += 1
             say(f"made {target} (not recorded)")
+            if events is not None:
+                events.finished(result, "succeeded", output_path=str(target),
+                                log_path=keep_output(result, tree), message="not recorded")
             return
-    prob = record_failure(result, tree, problem)
-    summary.failed.append(f"{plan.process_name} {plan.date}: {problem}")
-    say(f"FAILED {plan.process_name} {plan.date}: {problem} (see {prob})")
+    _failed(result, tree, problem, summary, say, events)

@@ -86,6 +86,7 @@ class Skip:
     process_name: str
     date: datetime.date
     reason: str
+    process_id: int | None = None
 
     def describe(self) -> str:
         return f"{self.process_name} {self.date}: not run: {self.reason}"
@@ -307,13 +308,13 @@ class Planner:
         return chosen, missing
 
     def _plan_one(self, process, links, candidates, codes, date, keywords, bump):
-        name = process.process_name
+        name, pid = process.process_name, process.process_id
         inputs, missing = self._select_inputs(process, links, candidates, date, keywords)
         if missing:
-            return Skip(name, date, f"required input missing: {', '.join(missing)}")
+            return Skip(name, date, f"required input missing: {', '.join(missing)}", pid)
         valid = [c for c in codes if c.code_start_date <= date <= c.code_stop_date]
         if not valid:
-            return Skip(name, date, "no active code valid for that date")
+            return Skip(name, date, "no active code valid for that date", pid)
         code = max(valid, key=lambda c: (_version(c).as_tuple(), c.code_id))
         input_files = tuple(self._input_file(f) for f in inputs)
         code_path = self._code_path(code)
@@ -334,17 +335,17 @@ class Planner:
         if not decision.run and self.always_run:
             decision = Decision(True, decision.version, ("run on request (up to date)",))
         elif not decision.run:
-            return Skip(name, date, "up to date")
+            return Skip(name, date, "up to date", pid)
         values = self._name_values(product, date, decision.version, keywords)
         if existing is not None and "VERSION" not in fields_of(product.format):
             return Skip(name, date, f"must be remade ({'; '.join(decision.reasons)}) but "
                         f"format {product.format!r} has no {{VERSION}}: it cannot hold a "
-                        f"second version of {existing.filename}")
+                        f"second version of {existing.filename}", pid)
         try:
             output_name = format_name(product.format, values)
             output_dir = self.tree.rootdir / format_name(product.relative_path, values)
         except FormatError as exc:
-            return Skip(name, date, f"cannot name the output: {exc}")
+            return Skip(name, date, f"cannot name the output: {exc}", pid)
         return RunPlan(output_product_id=product.product_id, output_name=output_name,
                        output_dir=output_dir, output_version=decision.version,
                        reasons=decision.reasons, **common)

@@ -45,9 +45,12 @@ class OutputRecorder:
     between leaves a promise whose move is done, which recovery just clears.
     """
 
-    def __init__(self, writer: Session, dbu: PluginDatabase) -> None:
+    def __init__(self, writer: Session, dbu: PluginDatabase, events=None,
+                 tree: MissionTree | None = None) -> None:
         self.writer = writer
         self.dbu = dbu
+        self.events = events  # EventLog or None
+        self.tree = tree      # where captured output is kept (with events)
         self.settled: list[int] = []
 
     def record(self, result: RunResult, candidate: Candidate) -> str | None:
@@ -74,6 +77,10 @@ class OutputRecorder:
                 {"source_file": s, "resulting_file": file_id} for s in sources])
         writer.execute(insert(FileCodeLink.__table__),
                        [{"resulting_file": file_id, "source_code": plan.code_id}])
+        if self.events is not None:
+            self.events.finished(result, "succeeded", file_id=file_id,
+                                 output_path=str(target),
+                                 log_path=keep_output(result, self.tree))
         self.settle(commit=False)
         writer.commit()
         faults.checkpoint("output_recorded")
@@ -87,6 +94,8 @@ class OutputRecorder:
         """Clear the promises of moves already done."""
         clear_pending(self.writer, self.settled)
         self.settled = []
+        if self.events is not None:
+            self.events.flush(self.writer)
         if commit:
             self.writer.commit()
 
@@ -102,6 +111,23 @@ def record_failure(result: RunResult, tree: MissionTree, reason: str) -> Path:
         move_file(result.output_path, unique_path(tree.errordir, result.output_path.name))
     logger.error("%s %s failed: %s; see %s", plan.process_name, plan.date, reason, prob)
     return prob
+
+
+RUNLOGS = ".runlogs"
+
+
+def keep_output(result: RunResult, tree: MissionTree | None) -> str | None:
+    """Keep a successful run's captured output (when it printed anything) under
+    ``rootdir/.runlogs/<day>/``; return its path for the event log."""
+    if tree is None or not result.output.strip():
+        return None
+    plan = result.plan
+    stem = plan.output_name or f"{plan.process_name}_{plan.date:%Y%m%d}"
+    directory = tree.rootdir / RUNLOGS / f"{result.started_at:%Y-%m-%d}"
+    directory.mkdir(parents=True, exist_ok=True)
+    path = unique_path(directory, f"{stem}.log")
+    path.write_text(f"{command_line(result)}\n{result.output}", encoding="utf-8")
+    return str(path)
 
 
 def discard_workdir(result: RunResult) -> None:

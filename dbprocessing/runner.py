@@ -15,6 +15,7 @@ on children costs no fixed sleep.
 """
 from __future__ import annotations
 
+import datetime
 import os
 import queue
 import shutil
@@ -29,6 +30,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from .lock import utcnow
 from .mission import MissionTree
 from .planner import RunPlan
 
@@ -45,6 +47,7 @@ class RunResult:
     timed_out: bool
     workdir: Path
     output_path: Path | None
+    started_at: datetime.datetime  # UTC, when the code was started (for the event log)
 
     @property
     def ok(self) -> bool:
@@ -110,6 +113,7 @@ def _execute(plan: RunPlan, tree: MissionTree, slots: _Slots) -> RunResult:
     command = build_command(plan, tree, output_path)
     taken = slots.take(plan.cpu)
     began = time.monotonic()
+    started_at = utcnow()
     timed_out = False
     try:
         try:
@@ -118,7 +122,8 @@ def _execute(plan: RunPlan, tree: MissionTree, slots: _Slots) -> RunResult:
                                      start_new_session=True)
         except OSError as exc:
             return RunResult(plan, tuple(command), 127, f"cannot start the code: {exc}\n",
-                             time.monotonic() - began, False, workdir, output_path)
+                             time.monotonic() - began, False, workdir, output_path,
+                             started_at)
         try:
             output, _ = child.communicate(timeout=plan.timeout)
         except subprocess.TimeoutExpired:
@@ -130,7 +135,7 @@ def _execute(plan: RunPlan, tree: MissionTree, slots: _Slots) -> RunResult:
             output, _ = child.communicate()
         return RunResult(plan, tuple(command), child.returncode,
                          output.decode("utf-8", "replace"), time.monotonic() - began,
-                         timed_out, workdir, output_path)
+                         timed_out, workdir, output_path, started_at)
     finally:
         slots.give(taken)
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import datetime
+import sys
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
@@ -10,6 +11,7 @@ from .. import DBlogging
 from ..db import open_database
 from ..db.engine import describe
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from ..events import EventLog
 from ..lock import processing_lock
 from ..mission import load_mission
 from ..pipeline import run_process
@@ -48,6 +50,7 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+    arguments = list(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:
         start = args.start or datetime.datetime.now(datetime.timezone.utc).date()
@@ -71,10 +74,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 summary = run_process(engine, tree, args.process, dates, dry_run=True,
                                       **options)
             elif args.ingest:
-                with processing_lock(engine, tree.mission_id, args.mission):
-                    summary = run_process(engine, tree, args.process, dates, **options)
-            else:
-                summary = run_process(engine, tree, args.process, dates, **options)
+                with processing_lock(engine, tree.mission_id, args.mission) as lock:
+                    events = EventLog.begin(engine, PROG, arguments, lock["logging_id"])
+                    summary = run_process(engine, tree, args.process, dates, events=events,
+                                          **options)
+            else:  # logged too, with no logging row (it takes no lock)
+                events = EventLog.begin(engine, PROG, arguments, None)
+                summary = run_process(engine, tree, args.process, dates, events=events,
+                                      **options)
         finally:
             engine.dispose()
         print(summary.text())

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import gc
+import sys
 from collections.abc import Sequence
 
 from sqlalchemy import select
@@ -12,6 +13,7 @@ from ..db import open_database
 from ..db.engine import describe
 from ..db.models import Process
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from ..events import EventLog
 from ..lock import processing_lock
 from ..mission import load_mission
 from ..pipeline import BATCH_SIZE, ingest_incoming, process_queue
@@ -55,6 +57,7 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+    args.argv = list(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:
         if args.num_proc < 1:
@@ -99,8 +102,9 @@ def _ingest(engine, tree, args, say) -> int:
                                   batch_size=args.batch_size, say=say)
     else:
         with processing_lock(engine, tree.mission_id, args.mission) as lock:
+            events = EventLog.begin(engine, PROG, args.argv, lock["logging_id"])
             summary = ingest_incoming(engine, tree, pattern=args.glb,
-                                      batch_size=args.batch_size, say=say)
+                                      batch_size=args.batch_size, events=events, say=say)
             if summary.rejected:
                 lock["comment"] = f"Nominal Exit; {len(summary.rejected)} file(s) rejected"
     print(summary.text())
@@ -114,7 +118,8 @@ def _process(engine, tree, args, only, say) -> int:
         summary = process_queue(engine, tree, dry_run=True, **options)
     else:
         with processing_lock(engine, tree.mission_id, args.mission) as lock:
-            summary = process_queue(engine, tree, **options)
+            events = EventLog.begin(engine, PROG, args.argv, lock["logging_id"])
+            summary = process_queue(engine, tree, events=events, **options)
             if summary.failed:
                 lock["comment"] = f"Nominal Exit; {len(summary.failed)} run(s) failed"
     print(summary.text())

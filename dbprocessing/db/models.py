@@ -149,7 +149,9 @@ class UnixTime(Base):
 
 class FileFileLink(Base):
     __tablename__ = "filefilelink"
-    __table_args__ = (CheckConstraint("source_file <> resulting_file", name="not_self"),)
+    __table_args__ = (CheckConstraint("source_file <> resulting_file", name="not_self"),
+                      # lineage walks up from a file (revision 0004)
+                      Index("ix_filefilelink_resulting_file", "resulting_file"))
 
     source_file: Mapped[int] = mapped_column(ForeignKey("file.file_id"), primary_key=True)
     resulting_file: Mapped[int] = mapped_column(ForeignKey("file.file_id"), primary_key=True)
@@ -271,3 +273,87 @@ class IngestPending(Base):
     source_path: Mapped[str] = mapped_column(Text)
     target_path: Mapped[str] = mapped_column(Text)
     is_link: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
+
+
+# -- the event log (new in this project, revision 0004) ------------------------
+#
+# Append-only: rows are inserted, never updated or deleted, each in the same
+# transaction as the work it describes.  File ids in the log carry no foreign
+# key: the history of a file outlives the file's row.
+
+JOB_STATES = ("started", "succeeded", "failed", "timed_out", "skipped")
+
+
+class Invocation(Base):
+    """New in this project: one row per ProcessQueue or DBRunner run."""
+
+    __tablename__ = "invocation"
+
+    invocation_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    logging_id: Mapped[int | None] = mapped_column(ForeignKey("logging.logging_id"),
+                                                   index=True)
+    command: Mapped[str] = mapped_column(String(50))
+    arguments: Mapped[str] = mapped_column(Text)
+    hostname: Mapped[str] = mapped_column(String(100))
+    pid: Mapped[int] = mapped_column(Integer)
+    user: Mapped[str] = mapped_column(String(30))
+    started_at: Mapped[datetime.datetime] = mapped_column(DateTime, index=True)
+
+
+class Job(Base):
+    """New in this project: one planned run of a code (or a planned output not run)."""
+
+    __tablename__ = "job"
+    __table_args__ = (
+        Index("ix_job_output_product_date", "output_product", "utc_file_date"),
+        Index("ix_job_process_date", "process_id", "utc_file_date"),
+    )
+
+    job_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invocation_id: Mapped[int] = mapped_column(ForeignKey("invocation.invocation_id"),
+                                               index=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("process.process_id"))
+    code_id: Mapped[int | None] = mapped_column(ForeignKey("code.code_id"))
+    output_product: Mapped[int | None] = mapped_column(ForeignKey("product.product_id"))
+    utc_file_date: Mapped[datetime.date] = mapped_column(Date)
+    planned_version: Mapped[str | None] = mapped_column(String(20))
+    output_name: Mapped[str | None] = mapped_column(String(250))
+    reason: Mapped[str] = mapped_column(Text)
+    planned_at: Mapped[datetime.datetime] = mapped_column(DateTime)
+
+
+class JobEvent(Base):
+    """New in this project: a transition of a job (started, succeeded, failed, ...)."""
+
+    __tablename__ = "job_event"
+    __table_args__ = (
+        CheckConstraint("state IN ('started', 'succeeded', 'failed', 'timed_out', "
+                        "'skipped')", name="known_state"),
+    )
+
+    job_event_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    job_id: Mapped[int] = mapped_column(ForeignKey("job.job_id"), index=True)
+    state: Mapped[str] = mapped_column(String(12))
+    at: Mapped[datetime.datetime] = mapped_column(DateTime)
+    hostname: Mapped[str] = mapped_column(String(100))
+    exit_code: Mapped[int | None] = mapped_column(Integer)
+    file_id: Mapped[int | None] = mapped_column(Integer)
+    output_path: Mapped[str | None] = mapped_column(Text)
+    log_path: Mapped[str | None] = mapped_column(Text)
+    message: Mapped[str | None] = mapped_column(Text)
+
+
+class IngestEvent(Base):
+    """New in this project: what ingest decided for one incoming file."""
+
+    __tablename__ = "ingest_event"
+
+    ingest_event_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    invocation_id: Mapped[int] = mapped_column(ForeignKey("invocation.invocation_id"),
+                                               index=True)
+    filename: Mapped[str] = mapped_column(String(250), index=True)
+    accepted: Mapped[bool] = mapped_column(Boolean)
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.product_id"))
+    file_id: Mapped[int | None] = mapped_column(Integer)
+    reason: Mapped[str | None] = mapped_column(Text)
+    at: Mapped[datetime.datetime] = mapped_column(DateTime)

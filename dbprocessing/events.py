@@ -1,0 +1,123 @@
+"""The event log: what each run planned, did and decided, append-only.
+
+``EventLog.begin`` records an invocation (ProcessQueue or DBRunner, tied to
+its ``logging`` row when it holds the lock).  Then:
+
+* ``plan_wave`` records a wave's jobs (the ``job`` rows, one per planned run
+  with its code, output, planned version and reasons) and a ``skipped`` event
+  for every output not run, with why;
+* ``finished`` buffers a finished run's ``started`` event (with the time the
+  code really started) and its outcome: ``succeeded`` (with the recorded
+  file), ``failed`` or ``timed_out`` (with the exit code and the ``.prob``);
+* ``accepted`` and ``rejected`` buffer ingest decisions.
+
+Buffered rows reach the database by ``flush(session)``, which the pipeline
+calls just before it commits the work they describe, so the log never claims
+what did not happen: an output's ``succeeded`` event commits with its file
+row, a batch's ``accepted`` events with its file rows.  A crash can lose the
+last few events of work that was never committed either, never the reverse.
+"""
+from __future__ import annotations
+
+import os
+import shlex
+import socket
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine, insert
+from sqlalchemy.orm import Session
+
+from .db.engine import for_writing
+from .db.models import IngestEvent, Invocation, Job, JobEvent
+from .lock import user_name, utcnow
+
+
+@dataclass
+class EventLog:
+    invocation_id: int
+    hostname: str
+    job_ids: dict[int, int] = field(default_factory=dict)  # id(RunPlan) -> job_id
+    _job_events: list[dict] = field(default_factory=list)
+    _ingest_events: list[dict] = field(default_factory=list)
+
+    @classmethod
+    def begin(cls, engine: Engine, command: str, arguments: list[str],
+              logging_id: int | None) -> EventLog:
+        """Record the invocation (its own short transaction) and return its log."""
+        host = socket.gethostname()[:100]
+        with Session(for_writing(engine)) as session:
+            invocation_id = session.execute(
+                insert(Invocation).returning(Invocation.invocation_id),
+                {"logging_id": logging_id, "command": command[:50],
+                 "arguments": shlex.join(arguments), "hostname": host,
+                 "pid": os.getpid(), "user": user_name(), "started_at": utcnow()}).scalar_one()
+            session.commit()
+        return cls(invocation_id, host)
+
+    # -- processing ----------------------------------------------------------
+    def plan_wave(self, session: Session, plans, skips, processes) -> None:
+        """Add the wave's jobs and skipped events to *session* (the caller commits)."""
+        now = utcnow()
+        rows = [{"invocation_id": self.invocation_id, "process_id": p.process_id,
+                 "code_id": p.code_id, "output_product": p.output_product_id,
+                 "utc_file_date": p.date,
+                 "planned_version": str(p.output_version) if p.output_version else None,
+                 "output_name": p.output_name, "reason": "; ".join(p.reasons),
+                 "planned_at": now} for p in plans]
+        rows += [{"invocation_id": self.invocation_id, "process_id": s.process_id,
+                  "code_id": None, "output_product": processes[s.process_id].output_product,
+                  "utc_file_date": s.date, "planned_version": None, "output_name": None,
+                  "reason": s.reason, "planned_at": now} for s in skips]
+        if not rows:
+            return
+        ids = session.execute(insert(Job).returning(Job.job_id, sort_by_parameter_order=True),
+                              rows).scalars().all()
+        for plan, job_id in zip(plans, ids):
+            self.job_ids[id(plan)] = job_id
+        skipped = ids[len(plans):]
+        if skipped:
+            session.execute(insert(JobEvent), [
+                {"job_id": job_id, "state": "skipped", "at": now, "hostname": self.hostname,
+                 "exit_code": None, "file_id": None, "output_path": None, "log_path": None,
+                 "message": skip.reason} for skip, job_id in zip(skips, skipped)])
+
+    def finished(self, result, state: str, *, file_id: int | None = None,
+                 output_path: str | None = None, log_path: str | None = None,
+                 message: str | None = None) -> None:
+        """Buffer a finished run's started and outcome events."""
+        job_id = self.job_ids.pop(id(result.plan), None)
+        if job_id is None:
+            return
+        base = {"job_id": job_id, "hostname": self.hostname, "file_id": None,
+                "output_path": None, "log_path": None, "message": None, "exit_code": None}
+        self._job_events.append({**base, "state": "started", "at": result.started_at})
+        self._job_events.append({
+            **base, "state": state, "at": utcnow(), "exit_code": result.returncode,
+            "file_id": file_id, "output_path": output_path, "log_path": log_path,
+            "message": message})
+
+    # -- ingest --------------------------------------------------------------
+    def accepted(self, filename: str, product_id: int, file_id: int) -> None:
+        self._ingest_events.append({"invocation_id": self.invocation_id,
+                                    "filename": filename, "accepted": True,
+                                    "product_id": product_id, "file_id": file_id,
+                                    "reason": None, "at": utcnow()})
+
+    def rejected(self, filename: str, reason: str) -> None:
+        self._ingest_events.append({"invocation_id": self.invocation_id,
+                                    "filename": filename, "accepted": False,
+                                    "product_id": None, "file_id": None,
+                                    "reason": reason, "at": utcnow()})
+
+    def flush(self, session: Session) -> None:
+        """Add the buffered events to *session*, to commit with the work they describe."""
+        if self._job_events:
+            session.execute(insert(JobEvent), self._job_events)
+            self._job_events = []
+        if self._ingest_events:
+            session.execute(insert(IngestEvent), self._ingest_events)
+            self._ingest_events = []
+
+    @property
+    def pending(self) -> bool:
+        return bool(self._job_events or self._ingest_events)
