@@ -15,7 +15,9 @@ COMMANDS = {"CreateDB": "create_db", "MigrateDB": "migrate_db", "ProcessQueue": 
             "reprocessByCode": "reprocess_by_code", "reprocessByProduct": "reprocess_by_product",
             "reprocessByInstrument": "reprocess_by_instrument",
             "reprocessByDate": "reprocess_by_date",
-            "addFromConfig": "add_from_config", "configFromDB": "config_from_db"}
+            "addFromConfig": "add_from_config", "configFromDB": "config_from_db",
+            "printStatus": "print_status", "explainBuild": "explain_build",
+            "printHistory": "print_history"}
 
 
 @pytest.mark.parametrize("command, module", COMMANDS.items())

@@ -87,3 +87,18 @@ def run_reprocess(prog: str, args: argparse.Namespace, select_and_queue) -> int:
         return 0
 
     return run_command(prog, body)
+
+
+def read_mission(database: str, read):
+    """Open *database*, call ``read(session, tree)`` in one read transaction, close."""
+    from sqlalchemy.orm import Session
+
+    from ..db import open_database
+    from ..mission import load_mission
+
+    engine = open_database(database)
+    try:
+        with Session(engine) as session:
+            return read(session, load_mission(session))
+    finally:
+        engine.dispose()

@@ -1,0 +1,67 @@
+"""printStatus -m DB: the state of every product and date, computed from the database.
+
+States: up_to_date, stale (would be remade; the reason says which input or
+code changed), missing (buildable, never made), blocked (a required input is
+missing or no code is valid), failed (the last attempt failed), queued (the
+next ProcessQueue -p will make it), absent (ingested product, no file).
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from pathlib import Path
+
+from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from ..status import has_problems, mission_status, queue_length, status_summary, \
+    status_table, write_status
+from . import ArgumentParser, date_argument, parse, read_mission, run_command
+
+PROG = "printStatus"
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(
+        prog=PROG, description=__doc__.split(":", 1)[1].strip(),
+        epilog="exit codes: 0 everything asked about is up to date (blocked and absent "
+               "dates are gaps upstream, not failures), 1 something is stale, missing, "
+               "failed or queued, 2 usage error")
+    parser.add_argument("-m", "--mission", required=True, help="the database")
+    parser.add_argument("-p", "--product", action="append", dest="products",
+                        help="product name or id (repeatable; default: every product)")
+    parser.add_argument("-s", "--startDate", dest="start", type=date_argument,
+                        help="first date (default: the first date with data)")
+    parser.add_argument("-e", "--endDate", dest="end", type=date_argument,
+                        help="last date, inclusive (default: the last date with data)")
+    parser.add_argument("--json", action="store_true", help="print JSON, one object per date")
+    parser.add_argument("--problems", action="store_true",
+                        help="show only stale, missing, failed and queued dates")
+    parser.add_argument("--write-status", metavar="FILE", type=Path,
+                        help="write a deterministic JSON summary to FILE (rewritten only "
+                             "when the state changes), for make or DVC")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(build_parser(), argv)
+
+    def body() -> int:
+        if args.start and args.end and args.start > args.end:
+            raise UsageError(f"start {args.start} is after end {args.end}")
+
+        def read(session, tree):
+            rows = mission_status(session, tree, args.products, args.start, args.end)
+            return rows, queue_length(session)
+
+        rows, queued = read_mission(args.mission, read)
+        if args.write_status:
+            changed = write_status(args.write_status, status_summary(rows, queued))
+            print(f"{'wrote' if changed else 'unchanged:'} {args.write_status}")
+        shown = [r for r in rows if r.state in ("stale", "missing", "failed", "queued")] \
+            if args.problems else rows
+        if args.json:
+            print(json.dumps([r.as_dict() for r in shown], indent=1, default=str))
+        elif not args.write_status or args.problems:
+            print(status_table(shown))
+        return EXIT_SOME_FAILED if has_problems(rows) else EXIT_OK
+
+    return run_command(PROG, body)

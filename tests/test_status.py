@@ -1,0 +1,236 @@
+"""The event log, printStatus, explainBuild and printHistory on real runs of the example
+mission (a failing code, a new code version, a flushed queue), both backends."""
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from dbprocessing.cli import (add_from_config, explain_build, print_history, print_status,
+                              process_queue, reprocess_by_product)
+
+from .missions import MissionUnderTest
+from .test_process import files, hello, load_and_ingest, process  # noqa: F401 (fixture)
+
+L2 = "hello_counter_L2"
+L1 = "hello_counter_L1"
+BROKEN = "#!/usr/bin/env python3\nimport sys\nprint('broken on purpose')\nsys.exit(3)\n"
+
+
+def status(m: MissionUnderTest, capsys, *extra: str) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = print_status.main(["-m", m.db_url, "--json", *extra])
+    rows = json.loads(capsys.readouterr().out)
+    return code, {(r["product"], r["date"]): r for r in rows}
+
+
+def states(rows: dict, product: str) -> dict[str, str]:
+    return {date: r["state"] for (p, date), r in rows.items() if p == product}
+
+
+def break_l2(m: MissionUnderTest) -> str:
+    code = m.root / "codes" / "hello_L1toL2.py"
+    good = code.read_text()
+    code.write_text(BROKEN)
+    return good
+
+
+def test_event_log_records_ingest_and_runs(hello, capsys):
+    break_l2(hello)
+    hello.add_incoming("nobody_claims_me.txt", "x\n")
+    assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
+    for path in sorted((hello.root / "data").iterdir()):
+        hello.add_incoming(path.name, path.read_bytes())
+    assert process_queue.main(["-i", "-m", hello.db_url, "-q"]) == 1
+    assert process(hello, "-q") == 1
+
+    invocations = hello.query("SELECT i.command, i.arguments, l.comment FROM invocation i "
+                              "JOIN logging l ON l.logging_id = i.logging_id "
+                              "ORDER BY i.invocation_id")
+    assert [(r[0], r[1].split()[0]) for r in invocations] == [("ProcessQueue", "-i"),
+                                                              ("ProcessQueue", "-p")]
+    assert "rejected" in invocations[0][2] and "failed" in invocations[1][2]
+
+    ingest = hello.query("SELECT filename, accepted, file_id, reason FROM ingest_event")
+    accepted = {r[0]: r[2] for r in ingest if r[1]}
+    assert len(accepted) == 10
+    ids = {r[0]: r[1] for r in hello.query("SELECT filename, file_id FROM file")}
+    assert all(ids[name] == file_id for name, file_id in accepted.items())
+    (rejected,) = [r for r in ingest if not r[1]]
+    assert rejected[0] == "nobody_claims_me.txt" and "no product claims it" in rejected[3]
+
+    jobs = hello.query(
+        "SELECT j.job_id, p.process_name, j.output_name, e.state, e.exit_code, e.file_id, "
+        "e.log_path, e.at FROM job j JOIN process p ON p.process_id = j.process_id "
+        "JOIN job_event e ON e.job_id = j.job_id ORDER BY e.job_event_id")
+    finished = {r[0]: r for r in jobs if r[3] != "started"}
+    started = {r[0]: r for r in jobs if r[3] == "started"}
+    assert set(started) == set(finished)
+    assert all(started[j][7] <= finished[j][7] for j in finished)
+    made = [r for r in finished.values() if r[1] == "hello_L0toL1"]
+    assert len(made) == 7 and {r[3] for r in made} == {"succeeded"}
+    assert all(ids[r[2]] == r[5] for r in made)  # the recorded file is the planned output
+    failed = [r for r in finished.values() if r[1] == "hello_L1toL2"]
+    assert len(failed) == 7 and {(r[3], r[4]) for r in failed} == {("failed", 3)}
+    for r in failed:
+        assert "broken on purpose" in open(r[6], encoding="utf-8").read()
+
+
+def test_status_through_a_mission_s_life(hello, capsys):
+    good = break_l2(hello)
+    load_and_ingest(hello)
+    code, rows = status(hello, capsys)
+    assert code == 1
+    assert set(states(rows, L1).values()) == {"queued"}
+    assert set(states(rows, "hello_counter_L0_a").values()) == {"up_to_date"}
+
+    assert process(hello, "-q") == 1
+    code, rows = status(hello, capsys)
+    assert code == 1
+    assert set(states(rows, L1).values()) == {"up_to_date"}
+    assert set(states(rows, L2).values()) == {"failed"}
+    jan2 = rows[(L2, "2025-01-02")]
+    assert jan2["last_attempt"]["exit_code"] == 3 and "exited with status 3" in jan2["reason"]
+
+    # The code is fixed and its product reprocessed: queued, then made: all up to date.
+    (hello.root / "codes" / "hello_L1toL2.py").write_text(good)
+    assert reprocess_by_product.main(["-m", hello.db_url, L1]) == 0
+    code, rows = status(hello, capsys)
+    assert set(states(rows, L2).values()) == {"queued"}
+    assert process(hello, "-q") == 0
+    code, rows = status(hello, capsys)
+    assert code == 0, [r for r in rows.values() if r["state"] != "up_to_date"]
+
+    # A new version of the L2 code makes every L2 file stale, with the reason.
+    hello.config.write_text(hello.config.read_text().replace(
+        "code_description = Describe the day's summary in words\ncode_version = 1.0.0",
+        "code_description = Describe the day's summary in words\ncode_version = 1.1.0"))
+    assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
+    code, rows = status(hello, capsys, "-p", L2)
+    assert code == 1 and set(states(rows, L2).values()) == {"stale"}
+    assert "code changed" in rows[(L2, "2025-01-03")]["reason"]
+    assert "1.1.0" in rows[(L2, "2025-01-03")]["reason"]
+
+    # A date beyond the data: blocked (a gap upstream, not a failure).
+    code, rows = status(hello, capsys, "-p", L1, "-s", "2025-01-09", "-e", "2025-01-10")
+    assert code == 0 and set(states(rows, L1).values()) == {"blocked"}
+    assert "required input missing: hello_counter_L0_a" in rows[(L1, "2025-01-10")]["reason"]
+
+
+def test_missing_after_the_queue_is_flushed_and_table_output(hello, capsys):
+    load_and_ingest(hello)
+    assert process(hello, "-q", "-o", "hello_L0toL1") == 0
+    engine = hello.engine()
+    with engine.begin() as conn:  # what flushProcessQueue does
+        conn.exec_driver_sql("DELETE FROM processqueue")
+    engine.dispose()
+    code, rows = status(hello, capsys, "-p", L2)
+    assert code == 1 and set(states(rows, L2).values()) == {"missing"}
+    assert rows[(L2, "2025-01-02")]["reason"] == "new output"
+    capsys.readouterr()
+    assert print_status.main(["-m", hello.db_url, "-p", L2, "-s", "20250102",
+                              "-e", "20250103"]) == 1
+    out = capsys.readouterr().out.splitlines()
+    assert out[1].split()[:3] == [L2, "2025-01-02", "missing"]
+    assert out[-1] == "missing: 2"
+
+
+def test_explain_a_file_and_a_product_date(hello, capsys):
+    load_and_ingest(hello)
+    assert process(hello, "-q") == 0
+    capsys.readouterr()
+    assert explain_build.main(["-m", hello.db_url, "hello_L1_20250103_v1.0.0.txt"]) == 0
+    assert "not rebuilt: up to date" in capsys.readouterr().out
+
+    hello.add_incoming("hello_a_L0_20250103_v1.1.0.txt", "100\n")
+    assert process_queue.main(["-i", "-m", hello.db_url, "-q"]) == 0
+    capsys.readouterr()
+    assert explain_build.main(["-m", hello.db_url, "-p", L1, "-d", "2025-01-04"]) == 1
+    out = capsys.readouterr().out
+    assert "state: queued" in out
+    assert "input hello_counter_L0_a 2025-01-03 changed from 1.0.0 to 1.1.0" in out
+    assert "make hello_L1_20250104_v1.1.0.txt" in out
+    assert "input hello_a_L0_20250103_v1.1.0.txt" in out
+
+    assert process(hello, "-q") == 0
+    capsys.readouterr()
+    assert explain_build.main(["-m", hello.db_url, "--json",
+                               str(hello.root / "L1/2025/hello_L1_20250103_v1.0.0.txt")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["state"] == "up_to_date" and data["filename"] == "hello_L1_20250103_v1.1.0.txt"
+    assert any("superseded by hello_L1_20250103_v1.1.0.txt" in line
+               for line in data["explanation"])
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["nosuchfile.txt"], "no file 'nosuchfile.txt'"),
+    (["-p", "nosuch", "-d", "2025-01-01"], "no product 'nosuch'"),
+    (["-p", L1], "give a file, or a product (-p) and a date (-d)"),
+])
+def test_explain_bad_input(hello, capsys, argv, message):
+    load_and_ingest(hello)
+    capsys.readouterr()
+    assert explain_build.main(["-m", hello.db_url, *argv]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_write_status_changes_if_and_only_if_the_state_does(hello, capsys, tmp_path):
+    load_and_ingest(hello)
+    assert process(hello, "-q") == 0
+    target = tmp_path / "status" / "mission.json"
+    assert print_status.main(["-m", hello.db_url, "--write-status", str(target)]) == 0
+    first = target.read_bytes()
+    summary = json.loads(first)
+    assert summary["ok"] is True and summary["queue_length"] == 0
+    assert summary["products"][L1]["states"] == {"up_to_date": 7}
+    assert summary["products"][L1]["newest_version"] == "1.0.0"
+    stamp = target.stat().st_mtime_ns
+
+    # Nothing changed (a run with nothing to do, a history query): same bytes, untouched.
+    assert process(hello, "-q") == 0
+    assert print_history.main(["-m", hello.db_url]) == 0
+    assert print_status.main(["-m", hello.db_url, "--write-status", str(target)]) == 0
+    assert target.read_bytes() == first and target.stat().st_mtime_ns == stamp
+    assert "unchanged:" in capsys.readouterr().out
+
+    # A new input version: the state changes, and so do the bytes and the keys.
+    hello.add_incoming("hello_b_L0_20250104_v1.0.1.txt", "7\n")
+    assert process_queue.main(["-i", "-m", hello.db_url, "-q"]) == 0
+    assert print_status.main(["-m", hello.db_url, "--write-status", str(target)]) == 1
+    second = json.loads(target.read_bytes())
+    assert second["key"] != summary["key"] and second["ok"] is False
+    assert second["products"][L1]["key"] != summary["products"][L1]["key"]
+    assert second["products"]["hello_counter_L0_a"] == summary["products"]["hello_counter_L0_a"]
+    assert process(hello, "-q") == 0
+    assert print_status.main(["-m", hello.db_url, "--write-status", str(target)]) == 0
+    third = json.loads(target.read_bytes())
+    assert third["products"][L1]["newest_version"] == "1.0.1"
+    assert third["key"] not in (summary["key"], second["key"])
+
+
+def test_history_filters(hello, capsys):
+    break_l2(hello)
+    load_and_ingest(hello)
+    assert process(hello, "-q") == 1
+
+    def history(*argv: str) -> list[dict]:
+        capsys.readouterr()
+        assert print_history.main(["-m", hello.db_url, "--json", *argv]) == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert len(history()) == 14
+    failed = history("--status", "failed")
+    assert len(failed) == 7 and {r["process"] for r in failed} == {"hello_L1toL2"}
+    assert {r["state"] for r in history("-p", L1)} == {"succeeded"}
+    assert len(history("--process", "hello_L0toL1", "-n", "3")) == 3
+    (one,) = history("-f", "hello_L1_20250102_v1.0.0.txt")
+    assert one["state"] == "succeeded" and one["file_id"] is not None
+    assert [e["state"] for e in history("--job", str(one["job_id"]))] == ["started",
+                                                                         "succeeded"]
+    assert history("--since", "2999-01-01") == []
+    assert len(history("--ingest", "--status", "accepted")) == 10
+    (run,) = [r for r in history("--invocations") if r["command"].startswith("ProcessQueue -p")]
+    assert run["jobs"] == 14 and "7 run(s) failed" in run["comment"]
+    capsys.readouterr()
+    assert print_history.main(["-m", hello.db_url, "--status", "exploded"]) == 2
+    assert "--status for jobs is one of" in capsys.readouterr().err
