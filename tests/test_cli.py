@@ -17,7 +17,8 @@ COMMANDS = {"CreateDB": "create_db", "MigrateDB": "migrate_db", "ProcessQueue": 
             "reprocessByDate": "reprocess_by_date",
             "addFromConfig": "add_from_config", "configFromDB": "config_from_db",
             "printStatus": "print_status", "explainBuild": "explain_build",
-            "printHistory": "print_history"}
+            "printHistory": "print_history", "printLineage": "print_lineage",
+            "release": "release"}
 
 
 @pytest.mark.parametrize("command, module", COMMANDS.items())
