@@ -18,7 +18,7 @@ COMMANDS = {"CreateDB": "create_db", "MigrateDB": "migrate_db", "ProcessQueue": 
             "addFromConfig": "add_from_config", "configFromDB": "config_from_db",
             "printStatus": "print_status", "explainBuild": "explain_build",
             "printHistory": "print_history", "printLineage": "print_lineage",
-            "release": "release"}
+            "release": "release", "htmlCoverage": "html_coverage"}
 
 
 @pytest.mark.parametrize("command, module", COMMANDS.items())
