@@ -78,7 +78,7 @@ output_timebase = {timebase}
 {inputs}
 code_filename = {code}
 code_relative_path = .
-code_start_date = 1990-01-01
+code_start_date = 1950-01-01
 code_stop_date = 2090-12-31
 code_version = 1.0.0
 code_date_written = 2025-01-01
@@ -86,6 +86,17 @@ code_date_written = 2025-01-01
 
 
 def build(root: Path, url: str, days: int) -> None:
+    build_config(root, url)
+    start = datetime.date(2020, 1, 1)
+    for i in range(days):
+        day = start + datetime.timedelta(days=i)
+        for key in ("l0a", "l0b"):
+            (root / "incoming" / f"{key}_{day:%Y%m%d}_v1.0.0.dat").write_text(f"{i}\n")
+    assert quiet(process_queue.main, ["-i", "-m", url, "-q"]) == 0
+
+
+def build_config(root: Path, url: str) -> None:
+    """The mission's directories, plugins, codes and config, loaded into *url*."""
     for sub in ("inspectors", "codes", "incoming"):
         (root / sub).mkdir(parents=True)
     text = ("[mission]\nmission_name = bench\nrootdir = .\nincoming_dir = incoming\n"
@@ -105,12 +116,6 @@ def build(root: Path, url: str, days: int) -> None:
         path.write_text(body.format(python=sys.executable))
         path.chmod(0o755)
     quiet(add_from_config.main, ["-m", url, str(root / "bench.conf")])
-    start = datetime.date(2020, 1, 1)
-    for i in range(days):
-        day = start + datetime.timedelta(days=i)
-        for key in ("l0a", "l0b"):
-            (root / "incoming" / f"{key}_{day:%Y%m%d}_v1.0.0.dat").write_text(f"{i}\n")
-    assert quiet(process_queue.main, ["-i", "-m", url, "-q"]) == 0
 
 
 def quiet(func, argv) -> int:

@@ -1,0 +1,189 @@
+#!/usr/bin/env python3
+"""Benchmark printStatus: one product and one month on a 100,000-file archive.
+
+Builds the mission of benchmarks/process.py (l0a, l0b -> l1 DAILY with a
++-1 day window on l0a -> l2 FILE -> RUN), then fills the archive directly with
+rows as ProcessQueue would have written them: every product one file per day
+for FILES / 4 days, l1 with its four input links and code link, l2 with one,
+plus a second version of l0a on every tenth day (so part of l1 is stale) and
+a queue entry on every 50th l0b file.  Then times, median of --repeat:
+
+* the library call (``mission_status``) for one product over 31 days;
+* the whole command, ``printStatus -m DB -p l1 -s D -e D+30 --json``, in-process
+  (opening the database and the schema check included);
+
+and counts SQL statements of the library call.  Target (issue 5): under 1 s on
+SQLite for the command.
+
+    python benchmarks/status.py [--files 100000] [--repeat 5] [--postgres URL]
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from process import build_config, quiet  # noqa: E402
+
+from dbprocessing.cli import create_db, print_status  # noqa: E402
+from dbprocessing.db import open_database  # noqa: E402
+from dbprocessing.db.models import (Code, File, FileCodeLink, FileFileLink,  # noqa: E402
+                                    ProcessQueue, Product, UnixTime)
+from dbprocessing.mission import load_mission  # noqa: E402
+from dbprocessing.record import epoch  # noqa: E402
+from dbprocessing.status import mission_status  # noqa: E402
+
+START = datetime.date(1960, 1, 1)
+DAY = datetime.timedelta(days=1)
+
+
+def fill(url: str, files: int) -> int:
+    """Insert the archive's rows; return how many file rows."""
+    engine = open_database(url)
+    days = files // 4
+    with Session(engine) as session:
+        products = {p.product_name: p.product_id for p in session.scalars(select(Product))}
+        codes = {c.process_id: c.code_id for c in session.scalars(select(Code))}
+        make_l1, make_l2 = sorted(codes)[:2]
+        rows, ids = [], {}
+        now = datetime.datetime(2026, 1, 1)
+        for key, level in (("l0a", 0), ("l0b", 0), ("l1", 1), ("l2", 2)):
+            for i in range(days):
+                day = START + DAY * i
+                versions = [(1, 0, 0)] + ([(1, 1, 0)] if key == "l0a" and i % 10 == 0 else [])
+                for version in versions:
+                    rows.append({
+                        "filename": f"{key}_{day:%Y%m%d}_v{'.'.join(map(str, version))}.dat",
+                        "product_id": products[key], "data_level": level,
+                        "utc_file_date": day,
+                        "utc_start_time": datetime.datetime.combine(day, datetime.time()),
+                        "utc_stop_time": datetime.datetime.combine(day + DAY, datetime.time()),
+                        "interface_version": version[0], "quality_version": version[1],
+                        "revision_version": version[2], "file_create_date": now,
+                        "exists_on_disk": True, "shasum": "0" * 40})
+        for start in range(0, len(rows), 20000):
+            chunk = rows[start:start + 20000]
+            result = session.execute(insert(File).returning(File.file_id, File.filename,
+                                                            sort_by_parameter_order=True), chunk)
+            ids.update({name: file_id for file_id, name in result})
+        session.execute(insert(UnixTime), [
+            {"file_id": ids[r["filename"]], "unix_start": epoch(r["utc_start_time"]),
+             "unix_stop": epoch(r["utc_stop_time"])} for r in rows])
+        links, code_links, queue = [], [], []
+        for i in range(days):
+            day = START + DAY * i
+            l1 = ids[f"l1_{day:%Y%m%d}_v1.0.0.dat"]
+            for k in (-1, 0, 1):
+                if 0 <= i + k < days:
+                    links.append((ids[f"l0a_{day + DAY * k:%Y%m%d}_v1.0.0.dat"], l1))
+            links.append((ids[f"l0b_{day:%Y%m%d}_v1.0.0.dat"], l1))
+            l2 = ids[f"l2_{day:%Y%m%d}_v1.0.0.dat"]
+            links.append((l1, l2))
+            code_links += [(l1, codes[make_l1]), (l2, codes[make_l2])]
+            if i % 50 == 0:
+                queue.append(ids[f"l0b_{day:%Y%m%d}_v1.0.0.dat"])
+        session.execute(insert(FileFileLink), [{"source_file": s, "resulting_file": r}
+                                               for s, r in links])
+        session.execute(insert(FileCodeLink), [{"resulting_file": r, "source_code": c}
+                                               for r, c in code_links])
+        session.execute(insert(ProcessQueue), [{"file_id": f, "version_bump": None}
+                                               for f in queue])
+        session.commit()
+    if engine.dialect.name == "postgresql":
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    engine.dispose()
+    return len(rows)
+
+
+def measure(url: str, repeat: int, first: datetime.date) -> dict:
+    last = first + DAY * 30
+    engine = open_database(url)
+    statements = 0
+
+    def count(*_args) -> None:
+        nonlocal statements
+        statements += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    library, states = [], {}
+    for _ in range(repeat):
+        statements = 0
+        began = time.perf_counter()
+        with Session(engine) as session:
+            rows = mission_status(session, load_mission(session), ["l1"], first, last)
+        library.append(time.perf_counter() - began)
+        states = {}
+        for r in rows:
+            states[r.state] = states.get(r.state, 0) + 1
+    engine.dispose()
+    command = []
+    argv = ["-m", url, "-p", "l1", "-s", first.isoformat(), "-e", last.isoformat(), "--json"]
+    for _ in range(repeat):
+        began = time.perf_counter()
+        quiet(print_status.main, argv)
+        command.append(time.perf_counter() - began)
+    return {"library": statistics.median(library), "command": statistics.median(command),
+            "statements": statements, "states": states, "dates": len(rows)}
+
+
+def run(label: str, url: str, root: Path, files: int, repeat: int) -> dict:
+    build_config(root, url)
+    count = fill(url, files)
+    first = START + DAY * (files // 8)  # a month in the middle of the archive
+    result = measure(url, repeat, first)
+    result.update(backend=label, files=count)
+    return result
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--files", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--postgres", default=os.environ.get("DBPROCESSING_TEST_POSTGRES_URL"))
+    args = parser.parse_args()
+    results = []
+    with tempfile.TemporaryDirectory(prefix="dbp_sbench_") as tmp:
+        root = Path(tmp) / "sqlite"
+        root.mkdir()
+        db = root / "bench.sqlite"
+        quiet(create_db.main, [str(db)])
+        results.append(run("sqlite", f"sqlite:///{db}", root, args.files, args.repeat))
+    if args.postgres:
+        admin_url = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
+        schema = f"bench_{uuid.uuid4().hex[:12]}"
+        admin = sa.create_engine(admin_url)
+        with admin.begin() as conn:
+            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
+        url = sa.make_url(admin_url).update_query_dict(
+            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        try:
+            quiet(create_db.main, [url])
+            with tempfile.TemporaryDirectory(prefix="dbp_sbench_") as tmp:
+                results.append(run("postgresql", url, Path(tmp), args.files, args.repeat))
+        finally:
+            with admin.begin() as conn:
+                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
+            admin.dispose()
+    print(f"{'backend':<11} {'files':>7} {'dates':>5} {'library s':>9} {'command s':>9} "
+          f"{'stmts':>5}  states")
+    for r in results:
+        print(f"{r['backend']:<11} {r['files']:>7} {r['dates']:>5} {r['library']:>9.3f} "
+              f"{r['command']:>9.3f} {r['statements']:>5}  {r['states']}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
