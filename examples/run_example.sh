@@ -16,9 +16,14 @@ addFromConfig -m hello.sqlite hello.conf
 ProcessQueue -i -m hello.sqlite
 ProcessQueue -p -m hello.sqlite
 echo
+printStatus -m hello.sqlite -p hello_counter_L1
+printLineage -m hello.sqlite hello_L2_20250102_v1.0.0.txt --up
+htmlCoverage -m hello.sqlite -o coverage.html
+echo
 echo "Mission database: $PWD/hello.sqlite"
 echo "Input files:      $PWD/L0/ (by product and year); rejects in $PWD/errors/"
 echo "Products:         $PWD/L1/ (daily summaries), $PWD/L2/ (in words)"
 echo "RUN step report:  $PWD/report.txt"
 echo "Logs:             $DBPROCESSING_LOG_DIR/"
+echo "Coverage page:    $PWD/coverage.html"
 echo "Running ProcessQueue -p again changes nothing."
