@@ -98,9 +98,18 @@ def test_db_runner_unrecorded_to_current_directory(built, tmp_path, monkeypatch,
     assert sorted(p.name for p in out.iterdir()) == ["hello_L1_20250102_v1.0.0.txt",
                                                     "hello_L1_20250103_v1.0.0.txt"]
     assert built.count("file") == before
+    # Logged with no logging row (no lock is taken), as delivered, not recorded.
+    events = built.query(
+        "SELECT i.logging_id, e.state, e.output_path, e.message FROM invocation i "
+        "JOIN job j ON j.invocation_id = i.invocation_id JOIN job_event e "
+        "ON e.job_id = j.job_id WHERE i.command = 'DBRunner' AND e.state <> 'started'")
+    assert {(r[0], r[1], r[3]) for r in events} == {(None, "succeeded", "not recorded")}
+    assert sorted(r[2] for r in events) == sorted(str(p) for p in out.iterdir())
     # Again: the files are there; nothing is overwritten.
     assert db_runner.main(["-m", built.db_url, "hello_L0toL1", "-s", "20250102"]) == 1
     assert "already exists" in capsys.readouterr().out
+    (failed,) = built.query("SELECT message FROM job_event WHERE state = 'failed'")
+    assert "already exists" in failed[0]
 
 
 def test_db_runner_nooptional(built, tmp_path, monkeypatch):
@@ -118,6 +127,17 @@ def test_db_runner_records_with_force(built, capsys):
                            "--force", "0"]) == 0
     assert "hello_L1_20250102_v2.0.0.txt" in files(built, "hello_L1_")
     assert queue(built) == {"hello_L1_20250102_v2.0.0.txt": None}
+    # Both runs are logged under their logging rows: a skip, then the forced remake.
+    jobs = built.query(
+        "SELECT l.logging_id, j.reason, e.state, e.file_id FROM invocation i "
+        "JOIN logging l ON l.logging_id = i.logging_id "
+        "JOIN job j ON j.invocation_id = i.invocation_id "
+        "JOIN job_event e ON e.job_id = j.job_id "
+        "WHERE i.command = 'DBRunner' AND e.state <> 'started' ORDER BY e.job_event_id")
+    assert [(r[1], r[2]) for r in jobs] == [("up to date", "skipped"),
+                                            ("forced interface bump", "succeeded")]
+    made = files(built, "hello_L1_")["hello_L1_20250102_v2.0.0.txt"]
+    assert jobs[1][3] == made.file_id and jobs[0][0] != jobs[1][0]
 
 
 NO_INPUTS = hello_header("counter") + """
