@@ -11,6 +11,8 @@ its ``logging`` row when it holds the lock).  Then:
   file), ``failed`` or ``timed_out`` (with the exit code and the ``.prob``);
 * ``accepted`` and ``rejected`` buffer ingest decisions.
 
+Rows go in through Core inserts of the tables (one executemany per flush;
+the ORM's bulk insert would split rows by which columns are NULL).
 Buffered rows reach the database by ``flush(session)``, which the pipeline
 calls just before it commits the work they describe, so the log never claims
 what did not happen: an output's ``succeeded`` event commits with its file
@@ -70,13 +72,14 @@ class EventLog:
                   "reason": s.reason, "planned_at": now} for s in skips]
         if not rows:
             return
-        ids = session.execute(insert(Job).returning(Job.job_id, sort_by_parameter_order=True),
+        ids = session.execute(insert(Job.__table__).returning(Job.job_id,
+                                                               sort_by_parameter_order=True),
                               rows).scalars().all()
         for plan, job_id in zip(plans, ids):
             self.job_ids[id(plan)] = job_id
         skipped = ids[len(plans):]
         if skipped:
-            session.execute(insert(JobEvent), [
+            session.execute(insert(JobEvent.__table__), [
                 {"job_id": job_id, "state": "skipped", "at": now, "hostname": self.hostname,
                  "exit_code": None, "file_id": None, "output_path": None, "log_path": None,
                  "message": skip.reason} for skip, job_id in zip(skips, skipped)])
@@ -112,10 +115,10 @@ class EventLog:
     def flush(self, session: Session) -> None:
         """Add the buffered events to *session*, to commit with the work they describe."""
         if self._job_events:
-            session.execute(insert(JobEvent), self._job_events)
+            session.execute(insert(JobEvent.__table__), self._job_events)
             self._job_events = []
         if self._ingest_events:
-            session.execute(insert(IngestEvent), self._ingest_events)
+            session.execute(insert(IngestEvent.__table__), self._ingest_events)
             self._ingest_events = []
 
     @property
