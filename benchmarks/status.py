@@ -26,16 +26,14 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
-import sqlalchemy as sa
 from sqlalchemy import event, insert, select
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from process import build_config, quiet  # noqa: E402
+from process import build_config, postgres_url, quiet  # noqa: E402
 
 from dbprocessing.cli import create_db, print_status  # noqa: E402
 from dbprocessing.db import open_database  # noqa: E402
@@ -162,21 +160,13 @@ def main() -> int:
         quiet(create_db.main, [str(db)])
         results.append(run("sqlite", f"sqlite:///{db}", root, args.files, args.repeat))
     if args.postgres:
-        admin_url = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
-        schema = f"bench_{uuid.uuid4().hex[:12]}"
-        admin = sa.create_engine(admin_url)
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-        url = sa.make_url(admin_url).update_query_dict(
-            {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
+        url, drop = postgres_url(args.postgres.replace("postgresql://",
+                                                       "postgresql+psycopg://", 1))
         try:
-            quiet(create_db.main, [url])
             with tempfile.TemporaryDirectory(prefix="dbp_sbench_") as tmp:
                 results.append(run("postgresql", url, Path(tmp), args.files, args.repeat))
         finally:
-            with admin.begin() as conn:
-                conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-            admin.dispose()
+            drop()
     print(f"{'backend':<11} {'files':>7} {'dates':>5} {'library s':>9} {'command s':>9} "
           f"{'stmts':>5}  states")
     for r in results:
