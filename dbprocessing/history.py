@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from .db.models import (IngestEvent, Invocation, Job, JobEvent, Logging, Process,
@@ -53,13 +53,11 @@ def job_history(session: Session, filters: Filters) -> list[dict]:
         query = query.where(Job.output_product == find_product(session, filters.product)
                             .product_id)
     if filters.process:
-        process = session.scalar(select(Process).where(or_(
-            Process.process_name == filters.process,
-            Process.process_id == (int(filters.process) if filters.process.isdigit()
-                                   else -1))))
-        if process is None:
+        ids = [p.process_id for p in session.scalars(select(Process))
+               if filters.process in (p.process_name, str(p.process_id))]
+        if not ids:
             raise UsageError(f"no process {filters.process!r}")
-        query = query.where(Job.process_id == process.process_id)
+        query = query.where(Job.process_id.in_(ids))
     if filters.status == "planned":
         query = query.where(JobEvent.job_event_id.is_(None))
     elif filters.status:

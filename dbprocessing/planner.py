@@ -135,13 +135,26 @@ def _version(row) -> Version:
     return Version(row.interface_version, row.quality_version, row.revision_version)
 
 
-def _newest(files) -> dict[tuple[int, datetime.date], File]:
+def newest_files(files) -> dict[tuple[int, datetime.date], File]:
+    """The newest version of each (product, date) among *files*."""
     best: dict[tuple[int, datetime.date], File] = {}
     for f in files:
         key = (f.product_id, f.utc_file_date)
         if key not in best or _version(f) > _version(best[key]):
             best[key] = f
     return best
+
+
+def name_values(product_name: str, mission_name: str, date, version,
+                keywords: str | None) -> dict:
+    """The ``{FIELD}`` values of a file's name and directory."""
+    values: dict = {"datetime": date, "VERSION": version, "PRODUCT": product_name,
+                    "MISSION": mission_name}
+    for word in (keywords or "").split():
+        key, sep, value = word.partition("=")
+        if sep:
+            values[key] = value
+    return values
 
 
 class Planner:
@@ -211,7 +224,7 @@ class Planner:
         files = self.session.scalars(select(File).where(
             File.product_id.in_({k[0] for k in keys}),
             File.utc_file_date.in_({k[1] for k in keys}))).all()
-        return _newest(files)
+        return newest_files(files)
 
     # -- planning ----------------------------------------------------------
     def _plan(self, wave: Wave, queued: list[_Queued]) -> None:
@@ -273,7 +286,7 @@ class Planner:
             query = select(File).where(File.product_id.in_(product_ids),
                                        File.utc_file_date >= span[0],
                                        File.utc_file_date < span[1])
-        return list(_newest(self.session.scalars(query).all()).values())
+        return list(newest_files(self.session.scalars(query).all()).values())
 
     @staticmethod
     def _by_day(process: Process, files: list[File]) -> dict[tuple, list[File]]:
@@ -359,13 +372,7 @@ class Planner:
                          f.process_keywords)
 
     def _name_values(self, product: Product, date, version, keywords) -> dict:
-        values: dict = {"datetime": date, "VERSION": version, "PRODUCT": product.product_name,
-                        "MISSION": self.tree.name}
-        for word in (keywords or "").split():
-            key, sep, value = word.partition("=")
-            if sep:
-                values[key] = value
-        return values
+        return name_values(product.product_name, self.tree.name, date, version, keywords)
 
     def _code_path(self, code: Code) -> Path:
         relative = format_name(code.relative_path, {"CODEVERSION": str(_version(code))})

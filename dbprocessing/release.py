@@ -21,6 +21,8 @@ from sqlalchemy.orm import Session
 from .db.models import File, Product, Release
 from .errors import UsageError
 from .mission import MissionTree
+from .planner import name_values
+from .reprocess import newest_file_ids
 from .substitution import format_name
 from .Version import Version
 
@@ -53,25 +55,14 @@ def tag_release(session: Session, number: str, products: list[Product] | None,
     if session.scalar(select(func.count()).select_from(Release)
                       .where(Release.release_num == number)):
         raise UsageError(f"release {number} already exists; choose another number")
-    query = select(File.file_id, File.product_id, File.utc_file_date, File.interface_version,
-                   File.quality_version, File.revision_version)
-    if products:
-        query = query.where(File.product_id.in_([p.product_id for p in products]))
-    if start:
-        query = query.where(File.utc_file_date >= start)
-    if end:
-        query = query.where(File.utc_file_date <= end)
-    newest: dict[tuple, tuple] = {}
-    for row in session.execute(query):
-        key = (row.product_id, row.utc_file_date)
-        version = (row.interface_version, row.quality_version, row.revision_version)
-        if key not in newest or version > newest[key][0]:
-            newest[key] = (version, row.file_id)
-    if not newest:
+    product_ids = ([p.product_id for p in products] if products
+                   else session.scalars(select(Product.product_id)).all())
+    file_ids = newest_file_ids(session, product_ids, start, end)
+    if not file_ids:
         raise UsageError("no file matches; nothing to release")
     session.execute(insert(Release), [{"file_id": file_id, "release_num": number}
-                                      for _, file_id in newest.values()])
-    return len(newest)
+                                      for file_id in file_ids])
+    return len(file_ids)
 
 
 def list_releases(session: Session) -> list[tuple[str, int]]:
@@ -92,13 +83,8 @@ def release_files(session: Session, tree: MissionTree, number: str) -> list[Rele
     result = []
     for f, product in rows:
         version = Version(f.interface_version, f.quality_version, f.revision_version)
-        values = {"datetime": f.utc_file_date, "VERSION": version,
-                  "PRODUCT": product.product_name, "MISSION": tree.name}
-        for word in (f.process_keywords or "").split():
-            key, sep, value = word.partition("=")
-            if sep:
-                values[key] = value
-        directory = format_name(product.relative_path, values)
+        directory = format_name(product.relative_path, name_values(
+            product.product_name, tree.name, f.utc_file_date, version, f.process_keywords))
         result.append(ReleasedFile(f.filename, product.product_name, f.utc_file_date,
                                    version, f.shasum, f"{directory}/{f.filename}"))
     return result

@@ -26,8 +26,9 @@ from .db.models import (Code, File, Instrument, InstrumentProductLink, ProcessQu
 from .errors import UsageError
 
 
-def _newest_ids(session: Session, product_ids: Iterable[int], start: datetime.date | None,
+def newest_file_ids(session: Session, product_ids: Iterable[int], start: datetime.date | None,
                 end: datetime.date | None) -> list[int]:
+    """Ids of the newest file of each (product, date) of *product_ids* in [start, end]."""
     ids = list(product_ids)
     if not ids:
         return []
@@ -82,7 +83,7 @@ def _product_ids_by_names(session: Session, names: Iterable[str]) -> list[int]:
 def by_product(session: Session, products: list[str], start=None, end=None,
                bump=None) -> int:
     ids = _product_ids_by_names(session, products)
-    return queue_files(session, _newest_ids(session, ids, start, end), bump)
+    return queue_files(session, newest_file_ids(session, ids, start, end), bump)
 
 
 def by_code(session: Session, code: str, start=None, end=None, bump=None) -> int:
@@ -96,7 +97,7 @@ def by_code(session: Session, code: str, start=None, end=None, bump=None) -> int
             ProductProcessLink.process_id == row.process_id)))
         start = max(filter(None, (start, row.code_start_date)), default=None)
         end = min(filter(None, (end, row.code_stop_date)), default=None)
-    return queue_files(session, _newest_ids(session, product_ids, start, end), bump)
+    return queue_files(session, newest_file_ids(session, product_ids, start, end), bump)
 
 
 def by_instrument(session: Session, instrument: str, level: float | None = None,
@@ -111,11 +112,11 @@ def by_instrument(session: Session, instrument: str, level: float | None = None,
         InstrumentProductLink.instrument_id.in_(match))
     if level is not None:
         query = query.where(Product.level == level)
-    return queue_files(session, _newest_ids(session, session.scalars(query), start, end), bump)
+    return queue_files(session, newest_file_ids(session, session.scalars(query), start, end), bump)
 
 
 def by_date(session: Session, start, end, level: float | None = None, bump=None) -> int:
     query = select(Product.product_id)
     if level is not None:
         query = query.where(Product.level == level)
-    return queue_files(session, _newest_ids(session, session.scalars(query), start, end), bump)
+    return queue_files(session, newest_file_ids(session, session.scalars(query), start, end), bump)

@@ -39,7 +39,7 @@ from .db.models import (File, Job, JobEvent, Process, ProcessQueue, Product,
                         ProductProcessLink)
 from .errors import UsageError
 from .mission import MissionTree
-from .planner import PERIODS, Planner, RunPlan, Skip, period_of
+from .planner import PERIODS, Planner, RunPlan, Skip, newest_files, period_of
 from .Version import Version
 
 DAY = datetime.timedelta(days=1)
@@ -191,12 +191,7 @@ class StatusReader:
         files = self.session.scalars(select(File).where(
             File.product_id == product.product_id, File.utc_file_date >= first,
             File.utc_file_date <= last)).all()
-        newest: dict[datetime.date, File] = {}
-        for f in files:
-            old = newest.get(f.utc_file_date)
-            if old is None or _version(f) > _version(old):
-                newest[f.utc_file_date] = f
-        return newest
+        return {date: f for (_, date), f in newest_files(files).items()}
 
     def _queued(self, file_ids: set[int]) -> set[int]:
         if not file_ids:
@@ -220,17 +215,23 @@ class StatusReader:
 
 
 def mission_status(session: Session, tree: MissionTree, products: list[str] | None,
-                   start: datetime.date | None, end: datetime.date | None) -> list[DateStatus]:
-    """Status of *products* (all by default) over [start, end] (default: their data span)."""
+                   start: datetime.date | None, end: datetime.date | None,
+                   same_span: bool = False) -> list[DateStatus]:
+    """Status of *products* (all by default) over [start, end] (default: each product's
+    data span, or with *same_span* the span of them all, so that gaps show)."""
     reader = StatusReader(session, tree)
     chosen = ([find_product(session, p) for p in products] if products else
               session.scalars(select(Product).order_by(Product.level,
                                                        Product.product_name)).all())
+    spans = {} if start and end else {p.product_id: reader.span(p) for p in chosen}
+    if same_span and any(spans.values()):
+        union = (min(s[0] for s in spans.values() if s), max(s[1] for s in spans.values() if s))
+        spans = {p.product_id: union for p in chosen}
     result: list[DateStatus] = []
     for product in chosen:
         first, last = start, end
         if first is None or last is None:
-            span = reader.span(product)
+            span = spans[product.product_id]
             if span is None:
                 continue
             first, last = first or span[0], last or span[1]

@@ -37,12 +37,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"{args.output} is a directory")
 
         def read(session, tree):
-            rows = mission_status(session, tree, args.products, args.start, args.end)
-            if rows and not (args.start and args.end):
-                # One range for every row, so a product's gaps show as gaps.
-                start = args.start or min(r.date for r in rows)
-                end = args.end or max(r.date for r in rows)
-                rows = mission_status(session, tree, args.products, start, end)
+            # One range for every product, so a product's gaps show as gaps.
+            rows = mission_status(session, tree, args.products, args.start, args.end,
+                                  same_span=True)
             return render_coverage(tree.name, rows, args.start, args.end), len(rows)
 
         page, cells = read_mission(args.mission, read)

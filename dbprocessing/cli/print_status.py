@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from ..status import has_problems, mission_status, queue_length, status_summary, \
+from ..status import PROBLEMS, has_problems, mission_status, queue_length, status_summary, \
     status_table, write_status
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
 
@@ -56,8 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.write_status:
             changed = write_status(args.write_status, status_summary(rows, queued))
             print(f"{'wrote' if changed else 'unchanged:'} {args.write_status}")
-        shown = [r for r in rows if r.state in ("stale", "missing", "failed", "queued")] \
-            if args.problems else rows
+        shown = [r for r in rows if r.state in PROBLEMS] if args.problems else rows
         if args.json:
             print(json.dumps([r.as_dict() for r in shown], indent=1, default=str))
         elif not args.write_status or args.problems:
