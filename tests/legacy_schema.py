@@ -5,7 +5,11 @@ of the original had them (no unixtime table, no yesterday/tomorrow, no
 codedir/inspectordir/errordir) or, with ``older=False``, as release 0.1.0 had
 them; both with the original's mistaken unique constraint on the file table
 (left unnamed here, as the migration must cope with any name).
-``load_dump(engine, older)`` inserts ``shared/data/testDB_dump.json``.
+``build_original(engine, older=True, file_newest_version=True)`` (or
+``build_2014(engine)``) is the schema of 2014, the older one that still had
+``file.newest_version``: the schema ``RBSP_DUMP`` was made with.
+``load_dump(engine, meta, dump_path)`` inserts a dump from ``tests/data/``
+(``TESTDB_DUMP`` by default; see tests/data/README.md for their origin).
 """
 from __future__ import annotations
 
@@ -15,8 +19,9 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-# shared/ sits beside the checkout, in development and in CI alike.
-DUMP = Path(__file__).resolve().parents[2] / "shared" / "data" / "testDB_dump.json"
+DATA = Path(__file__).resolve().parent / "data"
+TESTDB_DUMP = DATA / "testDB_dump.json"
+RBSP_DUMP = DATA / "RBSP_MAGEIS_dump.json"
 
 LATER_COLUMNS = {"mission": {"codedir", "inspectordir", "errordir"},
                  "productprocesslink": {"yesterday", "tomorrow"}}
@@ -26,7 +31,7 @@ ORDER = ["mission", "satellite", "instrument", "product", "instrumentproductlink
          "filecodelink", "processqueue", "release", "logging", "logging_file"]
 
 
-def _tables(meta: sa.MetaData, older: bool) -> None:
+def _tables(meta: sa.MetaData, older: bool, file_newest_version: bool) -> None:
     S, I, T, F, B, D, DT = (sa.String, sa.Integer, sa.Text, sa.Float, sa.Boolean, sa.Date,
                             sa.DateTime)
     fk = sa.ForeignKey
@@ -69,6 +74,8 @@ def _tables(meta: sa.MetaData, older: bool) -> None:
     sa.Table("productprocesslink", meta, *link_cols)
     versions = [sa.Column(c, sa.SmallInteger, nullable=False) for c in (
         "interface_version", "quality_version", "revision_version")]
+    # The 2014 schema still flagged the newest version of a file in the row itself.
+    newest = [sa.Column("newest_version", B, nullable=False)] if file_newest_version else []
     sa.Table("file", meta, sa.Column("file_id", I, primary_key=True),
              sa.Column("filename", S(250), nullable=False, unique=True),
              sa.Column("utc_file_date", D), sa.Column("utc_start_time", DT),
@@ -79,7 +86,7 @@ def _tables(meta: sa.MetaData, older: bool) -> None:
              sa.Column("met_start_time", F), sa.Column("met_stop_time", F),
              sa.Column("exists_on_disk", B, nullable=False), sa.Column("quality_checked", B),
              sa.Column("product_id", I, fk("product.product_id"), nullable=False),
-             sa.Column("shasum", S(40)), sa.Column("process_keywords", T),
+             sa.Column("shasum", S(40)), sa.Column("process_keywords", T), *newest,
              sa.UniqueConstraint("utc_file_date", "product_id", "interface_version",
                                  "quality_comment", "revision_version"),
              sa.CheckConstraint("utc_start_time <= utc_stop_time"))
@@ -133,8 +140,8 @@ def _tables(meta: sa.MetaData, older: bool) -> None:
              sa.Column("comments", T))
 
 
-def read_dump() -> dict[str, list[dict]]:
-    return json.loads(DUMP.read_text())
+def read_dump(dump: Path = TESTDB_DUMP) -> dict[str, list[dict]]:
+    return json.loads(dump.read_text())
 
 
 def _typed(table: sa.Table, row: dict) -> dict:
@@ -151,16 +158,25 @@ def _typed(table: sa.Table, row: dict) -> dict:
     return out
 
 
-def build_original(engine: sa.Engine, older: bool) -> sa.MetaData:
+def build_original(engine: sa.Engine, older: bool, *,
+                   file_newest_version: bool = False) -> sa.MetaData:
+    if file_newest_version and not older:
+        raise ValueError("file.newest_version belongs to the older (2014) schema only")
     meta = sa.MetaData()
-    _tables(meta, older)
+    _tables(meta, older, file_newest_version)
     meta.create_all(engine)
     return meta
 
 
-def load_dump(engine: sa.Engine, meta: sa.MetaData) -> dict[str, list[dict]]:
+def build_2014(engine: sa.Engine) -> sa.MetaData:
+    """The original's schema of 2014 (the one ``RBSP_DUMP`` was made with)."""
+    return build_original(engine, older=True, file_newest_version=True)
+
+
+def load_dump(engine: sa.Engine, meta: sa.MetaData,
+              dump_path: Path = TESTDB_DUMP) -> dict[str, list[dict]]:
     """Insert every row of the dump (less columns the schema lacks); return what was inserted."""
-    dump = read_dump()
+    dump = read_dump(dump_path)
     inserted: dict[str, list[dict]] = {}
     with engine.begin() as conn:
         for name in ORDER:
