@@ -5,7 +5,10 @@ original (MigrateDB stamps nothing first: there is no alembic_version table)
 it adds only what older releases of the original lacked: the ``unixtime``
 table (with a row for every file that lacks one), ``productprocesslink.yesterday`` and
 ``tomorrow`` (0), and ``mission.codedir``, ``inspectordir``, ``errordir``
-(NULL).  No row is touched otherwise.
+(NULL).  The 2014 schema's ``file.newest_version`` is dropped: NOT NULL with
+no default, it would refuse every file this dbprocessing records, and what it
+said (the highest version of a product and date) the versions say.  No row is
+touched otherwise.
 
 The file table's unique constraint names quality_comment, as the original's
 did; revision 0002 fixes it.
@@ -279,6 +282,12 @@ def upgrade() -> None:
                 c["name"] for c in inspector.get_columns(table)}:
             with op.batch_alter_table(table) as batch:
                 batch.add_column(make())
+    if "file" in existing and "newest_version" in {
+            c["name"] for c in inspector.get_columns("file")}:
+        # From the full reflection: batch mode's own would lose the unnamed CHECK.
+        table = sa.Table("file", sa.MetaData(), autoload_with=bind)
+        with op.batch_alter_table("file", copy_from=table) as batch:
+            batch.drop_column("newest_version")
 
 
 def downgrade() -> None:
