@@ -42,7 +42,7 @@ from .events import EventLog
 from .identify import Candidate, PluginDatabase, identify_file, load_products
 from .incoming import incoming_problem, list_incoming
 from .mission import MissionTree
-from .planner import Planner
+from .planner import Planner, SkipKind
 from .provenance import OutputRecorder, discard_workdir, keep_output, record_failure
 from .record import PendingFile, clear_pending, file_row, identity_clashes, known_names, \
     record_files
@@ -300,8 +300,10 @@ class ProcessSummary:
 
 def _note_skips(wave, summary: ProcessSummary, say) -> None:
     for skip in wave.skips:
-        if skip.reason == "up to date":
+        if skip.kind is SkipKind.UP_TO_DATE:
             summary.up_to_date += 1
+        elif skip.kind is SkipKind.NEIGHBOUR_ONLY:  # a window edge: nothing to make
+            logger.debug(skip.describe())
         else:
             summary.blocked.append(skip.describe())
             logger.info(skip.describe())
@@ -348,7 +350,7 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
             for result in run_plans(wave.plans, tree, slots):
                 _finish(result, recorder, tree, candidates, summary, say)
                 discard_workdir(result)
-            _consume_queue(writer, wave.queue_bumps)
+            _consume_queue(writer, wave.queue_bumps, wave.remakes)
             recorder.settle()
             faults.checkpoint("wave_done")
             reader.expire_all()
@@ -358,16 +360,17 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
     return summary
 
 
-def _consume_queue(writer: Session, bumps: dict[int, int | None]) -> None:
+def _consume_queue(writer: Session, bumps: dict[int, int | None], remakes: set[int]) -> None:
     """Delete the wave's queue entries, but keep one whose bump changed meanwhile
-    (a reprocess command asked for a forced bump while the wave ran)."""
-    by_bump: dict[int | None, list[int]] = {}
+    (a reprocess command asked for a forced bump, or a remake, while the wave ran)."""
+    by_bump: dict[tuple[int | None, bool], list[int]] = {}
     for file_id, bump in bumps.items():
-        by_bump.setdefault(bump, []).append(file_id)
-    for bump, ids in by_bump.items():
+        by_bump.setdefault((bump, file_id in remakes), []).append(file_id)
+    for (bump, remake), ids in by_bump.items():
         same = (ProcessQueue.version_bump.is_(None) if bump is None
                 else ProcessQueue.version_bump == bump)
-        writer.execute(delete(ProcessQueue).where(ProcessQueue.file_id.in_(ids), same))
+        writer.execute(delete(ProcessQueue).where(ProcessQueue.file_id.in_(ids), same,
+                                                  ProcessQueue.remake.is_(remake)))
 
 
 def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSummary,

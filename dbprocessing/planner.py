@@ -19,6 +19,7 @@ files trigger children.
 from __future__ import annotations
 
 import datetime
+import enum
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,7 +32,7 @@ from .db.models import (Code, File, FileCodeLink, FileFileLink, Process, Process
 from .errors import FormatError
 from .mission import MissionTree
 from .record import epoch
-from .substitution import fields_of, format_name
+from .substitution import fields_of, format_name, name_regex, parse_name
 from .versioning import Decision, decide_version
 from .Version import Version
 
@@ -81,12 +82,23 @@ class RunPlan:
                 f"{len(self.inputs)} input(s); because {'; '.join(self.reasons)}")
 
 
+class SkipKind(str, enum.Enum):
+    """Why an output is not made, as a value (``Skip.reason`` is for people)."""
+
+    UP_TO_DATE = "up_to_date"          # nothing it is made from changed
+    CANNOT_REMAKE = "cannot_remake"    # must be remade, but its format has no {VERSION}
+    NEIGHBOUR_ONLY = "neighbour_only"  # only neighbouring days' inputs (a DAILY window)
+    BLOCKED = "blocked"                # a required input or a valid code is missing,
+    #                                    or the output cannot be named
+
+
 @dataclass(frozen=True)
 class Skip:
     process_name: str
     date: datetime.date
     reason: str
     process_id: int | None = None
+    kind: SkipKind = SkipKind.BLOCKED
 
     def describe(self) -> str:
         return f"{self.process_name} {self.date}: not run: {self.reason}"
@@ -96,6 +108,7 @@ class Skip:
 class Wave:
     level: float | None
     queue_bumps: dict[int, int | None] = field(default_factory=dict)  # file_id -> bump
+    remakes: set[int] = field(default_factory=set)  # queued with remake (reprocessByCode)
     plans: list[RunPlan] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
 
@@ -104,6 +117,7 @@ class Wave:
 class _Queued:
     file: File
     bump: int | None
+    remake: bool = False
 
 
 PERIODS = ("WEEKLY", "MONTHLY", "YEARLY")
@@ -145,16 +159,36 @@ def newest_files(files) -> dict[tuple[int, datetime.date], File]:
     return best
 
 
-def name_values(product_name: str, mission_name: str, date, version,
-                keywords: str | None) -> dict:
-    """The ``{FIELD}`` values of a file's name and directory."""
-    values: dict = {"datetime": date, "VERSION": version, "PRODUCT": product_name,
-                    "MISSION": mission_name}
+def parse_keywords(keywords: str | None) -> dict[str, str]:
+    """``file.process_keywords`` (``key=value`` pairs separated by spaces) as a dict."""
+    values: dict[str, str] = {}
     for word in (keywords or "").split():
         key, sep, value = word.partition("=")
         if sep:
             values[key] = value
     return values
+
+
+def name_values(product_name: str, mission_name: str, date, version,
+                keywords: str | None) -> dict:
+    """The ``{FIELD}`` values of a file's name and directory."""
+    values: dict = {"datetime": date, "VERSION": version, "PRODUCT": product_name,
+                    "MISSION": mission_name}
+    values.update(parse_keywords(keywords))
+    return values
+
+
+# Fields a name gets from its date, version and owning rows; every other field
+# ({nnn}, {APID}, {mday}, {??}, ...) is a keyword field, carried from the inputs.
+_OWN_FIELDS = frozenset(("Y", "m", "d", "b", "y", "j", "H", "M", "S", "MILLI", "MICRO",
+                         "DATE", "datetime", "VERSION", "PRODUCT", "MISSION", "SPACECRAFT",
+                         "SATELLITE", "INSTRUMENT"))
+
+
+def _own_days(file: File) -> list[datetime.date]:
+    """The days a file is "for": from its own date to the day its data stop (a file
+    whose data start a few seconds before its date is not a file of the day before)."""
+    return [d for d in _dates_of(file) if d >= file.utc_file_date] or [file.utc_file_date]
 
 
 class Planner:
@@ -199,24 +233,42 @@ class Planner:
         if level is None:
             return wave
         rows = self.session.execute(
-            select(File, ProcessQueue.version_bump).join(
+            select(File, ProcessQueue.version_bump, ProcessQueue.remake).join(
                 ProcessQueue, ProcessQueue.file_id == File.file_id)
             .where(File.data_level == level).order_by(File.file_id)).all()
-        wave.queue_bumps = {f.file_id: bump for f, bump in rows}
-        newest = self._newest_of({(f.product_id, f.utc_file_date) for f, _ in rows})
+        wave.queue_bumps = {f.file_id: bump for f, bump, _ in rows}
+        wave.remakes = {f.file_id for f, _, remake in rows if remake}
+        newest = self._newest_of({(f.product_id, f.utc_file_date) for f, _, _ in rows})
         # Only the newest version of a (product, date) triggers children.
-        queued = [_Queued(f, bump) for f, bump in rows
+        queued = [_Queued(f, bump, bool(remake)) for f, bump, remake in rows
                   if newest[(f.product_id, f.utc_file_date)].file_id == f.file_id]
         self._plan(wave, queued)
+        # A window's edge is no output at all: not an event, not a line in a dry run.
+        wave.skips = [s for s in wave.skips if s.kind is not SkipKind.NEIGHBOUR_ONLY]
         return wave
 
     def plan_dates(self, process: Process, dates: list[datetime.date],
                    bump: int | None = None) -> Wave:
         """Plan *process* for each of *dates* directly (DBRunner), with no trigger."""
         wave = Wave(level=None)
-        if dates:
-            self._plan_process(wave, process, [(d, None, bump) for d in sorted(set(dates))])
+        if not dates:
+            return wave
+        items = [(d, None, bump) for d in sorted(set(dates))]
+        if process.output_timebase == "FILE":
+            items = self._keyword_variants(process, items)
+        self._plan_process(wave, process, items)
         return wave
+
+    def _keyword_variants(self, process: Process, items: list) -> list:
+        """A FILE process makes one output per distinct process_keywords of its
+        inputs on a date: with no triggering file, plan each variant found."""
+        dates = [d for d, _, _ in items]
+        variants: dict[datetime.date, set] = defaultdict(set)
+        for f in self._input_files(process, self.links[process.process_id],
+                                   (min(dates), max(dates) + DAY)):
+            variants[f.utc_file_date].add(f.process_keywords or None)
+        return [(d, kw, bump) for d, _, bump in items
+                for kw in sorted(variants.get(d) or {None}, key=lambda k: k or "")]
 
     def _newest_of(self, keys: set[tuple[int, datetime.date]]) -> dict:
         if not keys:
@@ -230,7 +282,17 @@ class Planner:
     def _plan(self, wave: Wave, queued: list[_Queued]) -> None:
         # (process, date, keywords) -> forced bump (max over triggers), trigger keywords
         targets: dict[tuple[int, datetime.date, str | None], int | None] = {}
+
+        def add(key, bump) -> None:
+            old = targets.get(key, bump)
+            targets[key] = old if bump is None else (bump if old is None else min(old, bump))
+
+        remade = self._remake_targets([item for item in queued if item.remake])
         for item in queued:
+            if item.file.file_id in remade:  # its children follow from the new version
+                key, bump = remade[item.file.file_id], item.bump
+                add(key, bump)
+                continue
             for link in self.consumers.get(item.file.product_id, []):
                 process = self.processes[link.process_id]
                 if not self.wanted(process):
@@ -246,17 +308,45 @@ class Planner:
                     dates = {d - DAY * k for d in _dates_of(item.file)
                              for k in range(-(link.yesterday or 0), (link.tomorrow or 0) + 1)}
                 for date in dates:
-                    key = (process.process_id, date, keywords)
-                    old = targets.get(key)
-                    bump = item.bump if old is None else (
-                        old if item.bump is None else min(old, item.bump))
-                    targets[key] = bump
+                    add((process.process_id, date, keywords), item.bump)
         by_process: dict[int, list] = defaultdict(list)
         for (process_id, date, keywords), bump in targets.items():
             by_process[process_id].append((date, keywords, bump))
         for process_id, items in sorted(by_process.items()):
             self._plan_process(wave, self.processes[process_id], sorted(
                 items, key=lambda i: (i[0], i[1] or "")))
+
+    def _remake_targets(self, items: list[_Queued]) -> dict[int, tuple]:
+        """file id -> (process, date, keywords) that remakes it, for queued files that
+        ask to be remade themselves (reprocessByCode) and were made by a process."""
+        if not items:
+            return {}
+        ids = [item.file.file_id for item in items]
+        made_by = dict(self.session.execute(
+            select(FileCodeLink.resulting_file, Code.process_id)
+            .join(Code, Code.code_id == FileCodeLink.source_code)
+            .where(FileCodeLink.resulting_file.in_(ids))).all())
+        # A FILE output is one keyword variant: that of the inputs it was made from.
+        source_keywords: dict[int, str] = {}
+        for result, keywords in self.session.execute(
+                select(FileFileLink.resulting_file, File.process_keywords)
+                .join(File, File.file_id == FileFileLink.source_file)
+                .where(FileFileLink.resulting_file.in_(ids),
+                       File.process_keywords.is_not(None))
+                .order_by(FileFileLink.resulting_file, File.file_id)):
+            source_keywords.setdefault(result, keywords)
+        targets = {}
+        for item in items:
+            f = item.file
+            process = self.processes.get(made_by.get(f.file_id, -1))
+            if process is None or process.output_product != f.product_id \
+                    or not self.wanted(process):
+                continue
+            keywords = None
+            if process.output_timebase == "FILE":
+                keywords = f.process_keywords or source_keywords.get(f.file_id)
+            targets[f.file_id] = (process.process_id, f.utc_file_date, keywords)
+        return targets
 
     def _plan_process(self, wave: Wave, process: Process, items: list) -> None:
         links = self.links[process.process_id]
@@ -300,8 +390,12 @@ class Planner:
         return index
 
     def _select_inputs(self, process, links, candidates, date, keywords):
+        """The inputs of one output, the required products with no file, and whether
+        some input is the day's own (DAILY windows give extra inputs, not extra days)."""
         chosen: list[File] = []
         missing: list[str] = []
+        own_day = process.output_timebase != "DAILY" or not links
+        some_required = any(not l.optional for l in links)
         for link in links:
             if process.output_timebase in PERIODS:
                 lo, hi = period_of(process.output_timebase, date)
@@ -317,14 +411,22 @@ class Planner:
                     or (f.process_keywords or None) == keywords]
             if not mine and not link.optional:
                 missing.append(self.products[link.input_product_id].product_name)
+            counts = not link.optional if some_required else True
+            if not own_day and counts:
+                own_day = any(date in _own_days(f) for f in mine)
             chosen.extend(sorted(mine, key=lambda f: (f.utc_file_date, f.filename)))
-        return chosen, missing
+        return chosen, missing, own_day
 
     def _plan_one(self, process, links, candidates, codes, date, keywords, bump):
         name, pid = process.process_name, process.process_id
-        inputs, missing = self._select_inputs(process, links, candidates, date, keywords)
+        inputs, missing, own_day = self._select_inputs(process, links, candidates, date,
+                                                       keywords)
         if missing:
             return Skip(name, date, f"required input missing: {', '.join(missing)}", pid)
+        if not own_day:
+            return Skip(name, date, f"no input of {date} itself (only neighbouring days' "
+                                    f"files, through the window)", pid,
+                        SkipKind.NEIGHBOUR_ONLY)
         valid = [c for c in codes if c.code_start_date <= date <= c.code_stop_date]
         if not valid:
             return Skip(name, date, "no active code valid for that date", pid)
@@ -343,25 +445,66 @@ class Planner:
                            output_version=None, reasons=("RUN process: an input was "
                                                          "processed",), **common)
         product = self.products[process.output_product]
-        existing = self._existing_output(product, date, keywords)
+        carried = self._carried_fields(product, inputs, keywords)
+        if isinstance(carried, str):
+            return Skip(name, date, carried, pid)
+        existing = self._existing_output(product, date, carried)
         decision = self._decide(code, existing, input_files, bump)
         if not decision.run and self.always_run:
             decision = Decision(True, decision.version, ("run on request (up to date)",))
         elif not decision.run:
-            return Skip(name, date, "up to date", pid)
-        values = self._name_values(product, date, decision.version, keywords)
+            return Skip(name, date, "up to date", pid, SkipKind.UP_TO_DATE)
+        values = self._name_values(product, date, decision.version, None)
+        values.update(carried)
         if existing is not None and "VERSION" not in fields_of(product.format):
             return Skip(name, date, f"must be remade ({'; '.join(decision.reasons)}) but "
                         f"format {product.format!r} has no {{VERSION}}: it cannot hold a "
-                        f"second version of {existing.filename}", pid)
+                        f"second version of {existing.filename}", pid,
+                        SkipKind.CANNOT_REMAKE)
         try:
             output_name = format_name(product.format, values)
             output_dir = self.tree.rootdir / format_name(product.relative_path, values)
         except FormatError as exc:
             return Skip(name, date, f"cannot name the output: {exc}", pid)
+        if carried and process.output_timebase != "FILE":
+            common["keywords"] = " ".join(f"{k}={v}" for k, v in sorted(carried.items()))
         return RunPlan(output_product_id=product.product_id, output_name=output_name,
                        output_dir=output_dir, output_version=decision.version,
                        reasons=decision.reasons, **common)
+
+    def _carried_fields(self, product: Product, inputs: list[File],
+                        keywords: str | None) -> dict[str, str] | str:
+        """The keyword fields ({nnn}, {APID}, {mday}, ...) the output's name and
+        directory need, from the triggering keywords, then from the inputs: their
+        process_keywords, else the fields their own names hold by their product's
+        format.  Inputs that disagree: a sentence saying so, instead of a dict."""
+        needed = [f for f in (*fields_of(product.format), *fields_of(product.relative_path))
+                  if f not in _OWN_FIELDS]
+        if not needed:
+            return {}
+        values = {k: v for k, v in parse_keywords(keywords).items() if k in needed}
+        seen: dict[str, dict[str, str]] = defaultdict(dict)  # field -> value -> filename
+        for f in inputs:
+            own = parse_keywords(f.process_keywords)
+            missing = [n for n in needed if n not in values and n not in own]
+            if missing:
+                parsed = self._fields_of_name(f)
+                own.update({n: parsed[n] for n in missing if n in parsed})
+            for n in needed:
+                if n not in values and n in own:
+                    seen[n].setdefault(own[n], f.filename)
+        for n, found in seen.items():
+            if len(found) > 1:
+                shown = ", ".join(f"{fn} has {v}" for v, fn in sorted(found.items()))
+                return f"inputs disagree on {{{n}}} for the output's name: {shown}"
+            values[n] = next(iter(found))
+        return values
+
+    def _fields_of_name(self, f: File) -> dict[str, str]:
+        try:
+            return parse_name(self.products[f.product_id].format, f.filename) or {}
+        except FormatError:
+            return {}
 
     def _input_file(self, f: File) -> InputFile:
         product = self.products[f.product_id]
@@ -378,11 +521,19 @@ class Planner:
         relative = format_name(code.relative_path, {"CODEVERSION": str(_version(code))})
         return self.tree.codedir / relative / code.filename
 
-    def _existing_output(self, product: Product, date, keywords) -> File | None:
+    def _existing_output(self, product: Product, date, carried: dict) -> File | None:
+        """The newest file of (product, date) that is this output: the one whose name
+        is the format filled with this output's fields (any version)."""
         files = self.session.scalars(select(File).where(
             File.product_id == product.product_id, File.utc_file_date == date)).all()
-        if keywords is not None:
-            files = [f for f in files if (f.process_keywords or None) == keywords]
+        if carried and files:
+            known = {"datetime": date, "PRODUCT": product.product_name,
+                     "MISSION": self.tree.name, **carried}
+            try:
+                pattern = name_regex(product.format, known)
+                files = [f for f in files if pattern.match(f.filename)]
+            except FormatError:
+                pass
         return max(files, key=_version) if files else None
 
     def _decide(self, code: Code, existing: File | None, inputs: tuple[InputFile, ...],

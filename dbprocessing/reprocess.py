@@ -6,7 +6,10 @@ Only the newest version of each (product, date) is queued.  A file already
 queued keeps its entry; a forced bump is merged into it (the larger bump
 wins), never lost.  The selections:
 
-* ``by_code``: the input products of the code's process, in the code's dates;
+* ``by_code``: the files the code made (its ``filecodelink`` rows), queued to be
+  remade themselves: the next ``-p`` remakes each with its process's active
+  code (a new version when the code changed, or with the forced bump), and
+  their children follow from the new versions;
 * ``by_product``: the products named;
 * ``by_instrument``: the instrument's products (optionally of one level);
 * ``by_date``: every product (optionally of one level).
@@ -21,14 +24,16 @@ from collections.abc import Iterable
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from .db.models import (Code, File, Instrument, InstrumentProductLink, ProcessQueue, Product,
-                        ProductProcessLink)
+from .db.models import (Code, File, FileCodeLink, Instrument, InstrumentProductLink,
+                        ProcessQueue, Product)
 from .errors import UsageError
 
 
 def newest_file_ids(session: Session, product_ids: Iterable[int], start: datetime.date | None,
-                end: datetime.date | None) -> list[int]:
-    """Ids of the newest file of each (product, date) of *product_ids* in [start, end]."""
+                    end: datetime.date | None, *, made_by: Iterable[int] | None = None
+                    ) -> list[int]:
+    """Ids of the newest file of each (product, date) of *product_ids* in [start, end];
+    with *made_by* (code ids), only the newest files that one of those codes made."""
     ids = list(product_ids)
     if not ids:
         return []
@@ -44,11 +49,18 @@ def newest_file_ids(session: Session, product_ids: Iterable[int], start: datetim
         version = (row.interface_version, row.quality_version, row.revision_version)
         if key not in best or version > best[key][0]:
             best[key] = (version, row.file_id)
-    return sorted(file_id for _, file_id in best.values())
+    newest = sorted(file_id for _, file_id in best.values())
+    if made_by is None or not newest:
+        return newest
+    made = set(session.scalars(select(FileCodeLink.resulting_file).where(
+        FileCodeLink.source_code.in_(list(made_by)))))
+    return [file_id for file_id in newest if file_id in made]
 
 
-def queue_files(session: Session, file_ids: list[int], bump: int | None) -> int:
-    """Queue *file_ids* (merging *bump* into existing entries); return how many."""
+def queue_files(session: Session, file_ids: list[int], bump: int | None, *,
+                remake: bool = False) -> int:
+    """Queue *file_ids* (merging *bump*, and *remake*, into existing entries);
+    return how many."""
     if bump not in (None, 0, 1, 2):
         raise UsageError(f"--force must be 0, 1 or 2, not {bump}")
     if not file_ids:
@@ -58,7 +70,10 @@ def queue_files(session: Session, file_ids: list[int], bump: int | None) -> int:
     new = [f for f in file_ids if f not in queued]
     if new:
         session.execute(insert(ProcessQueue.__table__),
-                        [{"file_id": f, "version_bump": bump} for f in new])
+                        [{"file_id": f, "version_bump": bump, "remake": remake} for f in new])
+    if remake and queued:
+        session.execute(update(ProcessQueue).where(ProcessQueue.file_id.in_(list(queued)))
+                        .values(remake=True))
     if bump is not None:
         raise_ids = [f for f, old in queued.items() if old is None or bump < old]
         if raise_ids:
@@ -91,13 +106,13 @@ def by_code(session: Session, code: str, start=None, end=None, bump=None) -> int
     match = [c for c in rows if c.filename == code or (code.isdigit() and c.code_id == int(code))]
     if not match:
         raise UsageError(f"no code {code!r} (give its id or filename)")
-    product_ids: set[int] = set()
-    for row in match:
-        product_ids.update(session.scalars(select(ProductProcessLink.input_product_id).where(
-            ProductProcessLink.process_id == row.process_id)))
-        start = max(filter(None, (start, row.code_start_date)), default=None)
-        end = min(filter(None, (end, row.code_stop_date)), default=None)
-    return queue_files(session, newest_file_ids(session, product_ids, start, end), bump)
+    code_ids = [c.code_id for c in match]
+    product_ids = set(session.scalars(
+        select(File.product_id).distinct()
+        .join(FileCodeLink, FileCodeLink.resulting_file == File.file_id)
+        .where(FileCodeLink.source_code.in_(code_ids))))
+    ids = newest_file_ids(session, product_ids, start, end, made_by=code_ids)
+    return queue_files(session, ids, bump, remake=True)
 
 
 def by_instrument(session: Session, instrument: str, level: float | None = None,

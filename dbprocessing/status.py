@@ -39,13 +39,15 @@ from .db.models import (File, Job, JobEvent, Process, ProcessQueue, Product,
                         ProductProcessLink)
 from .errors import UsageError
 from .mission import MissionTree
-from .planner import PERIODS, Planner, RunPlan, Skip, newest_files, period_of
+from .planner import PERIODS, Planner, RunPlan, Skip, SkipKind, newest_files, period_of
 from .Version import Version
 
 DAY = datetime.timedelta(days=1)
 STATES = ("up_to_date", "stale", "missing", "blocked", "failed", "queued", "absent")
 PROBLEMS = frozenset({"stale", "missing", "failed", "queued"})
 TERMINAL = ("succeeded", "failed", "timed_out")
+# A date with several outputs shows the one that most needs attention.
+_SEVERITY = ("failed", "queued", "stale", "missing", "blocked", "up_to_date", "absent")
 
 
 @dataclass(frozen=True)
@@ -138,18 +140,19 @@ class StatusReader:
         if maker is None:
             return [self._ingested(name, d, newest.get(d)) for d in dates]
         wave = self.planner.plan_dates(maker, dates)
-        outcomes: dict[datetime.date, RunPlan | Skip] = {}
+        # A FILE process may make several outputs a date (one per keyword variant).
+        outcomes: dict[datetime.date, list[RunPlan | Skip]] = {}
         for outcome in [*wave.plans, *wave.skips]:
-            outcomes[outcome.date] = outcome
+            outcomes.setdefault(outcome.date, []).append(outcome)
         queued = self._queued({i.file_id for p in wave.plans for i in p.inputs})
         attempts = self._last_attempts(product, dates[0], dates[-1])
         result = []
         for date in dates:
-            outcome = outcomes.get(date)
-            if outcome is None:  # not planned at all (cannot happen; be explicit)
-                outcome = Skip(maker.process_name, date, "not planned", maker.process_id)
-            result.append(self._combine(name, maker, date, outcome, newest.get(date),
-                                        attempts.get(date), queued))
+            found = outcomes.get(date) or [  # not planned at all (cannot happen)
+                Skip(maker.process_name, date, "not planned", maker.process_id)]
+            states = [self._combine(name, maker, date, outcome, newest.get(date),
+                                    attempts.get(date), queued) for outcome in found]
+            result.append(min(states, key=lambda s: _SEVERITY.index(s.state)))
         return result
 
     # -- pieces ------------------------------------------------------------------
@@ -168,9 +171,9 @@ class StatusReader:
                      shasum=file.shasum if file else None, process=maker.process_name,
                      last_attempt=attempt)
         if isinstance(outcome, Skip):
-            if outcome.reason == "up to date":
+            if outcome.kind is SkipKind.UP_TO_DATE:
                 return DateStatus(name, date, "up_to_date", "up to date", **known)
-            if outcome.reason.startswith("must be remade"):
+            if outcome.kind is SkipKind.CANNOT_REMAKE:
                 return DateStatus(name, date, "stale", outcome.reason, **known)
             return DateStatus(name, date, "blocked", outcome.reason, **known)
         reasons = "; ".join(outcome.reasons)

@@ -91,15 +91,15 @@ def test_coverage_page_renders_in_chromium(hello, capsys, tmp_path):
     assert process(hello, "-q") == 1
     page = tmp_path / "report" / "coverage.html"
     assert html_coverage.main(["-m", hello.db_url, "-o", str(page)]) == 0
-    assert "28 product-date cell(s)" in capsys.readouterr().out  # 4 products x 7 days
+    assert "20 product-date cell(s)" in capsys.readouterr().out  # 4 products x 5 days
 
     dom = chromium("--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr
     summary = re.search(r'id="summary">([^<]*)<', dom.stdout).group(1)
-    assert summary == "7 date(s) need attention"
+    assert summary == "5 date(s) need attention"
     legend = dict(re.findall(r'data-state="(\w+)">\w+: (\d+)<', dom.stdout))
-    assert legend == {"up_to_date": "17", "stale": "0", "missing": "0", "blocked": "0",
-                      "failed": "7", "queued": "0", "absent": "4"}
+    assert legend == {"up_to_date": "15", "stale": "0", "missing": "0", "blocked": "0",
+                      "failed": "5", "queued": "0", "absent": "0"}
 
     shot = tmp_path / "coverage.png"
     result = chromium("--window-size=1000,500", f"--screenshot={shot}", page.as_uri())
@@ -108,7 +108,7 @@ def test_coverage_page_renders_in_chromium(hello, capsys, tmp_path):
     legend_only = colour_count(shot, COLOURS["stale"])  # no stale cell: its legend entry
     assert 0 < legend_only
     # Beyond their legend entries, seven failed cells are red and seventeen green.
-    assert failed - legend_only > 7 * 200 and fine - legend_only > 17 * 200
+    assert failed - legend_only > 5 * 200 and fine - legend_only > 15 * 200
 
 
 def test_coverage_page_all_up_to_date_and_bad_output(hello, capsys, tmp_path):

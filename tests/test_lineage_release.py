@@ -76,11 +76,11 @@ def test_release_tag_list_diff_export(made, capsys, tmp_path):
         assert release.main(["-m", made.db_url, *argv]) == 0
         return capsys.readouterr().out
 
-    assert "tagged 7 file(s)" in run("tag", "1", "-p", L1)
+    assert "tagged 5 file(s)" in run("tag", "1", "-p", L1)
     listed = json.loads(run("--json", "list", "1"))
     assert [f["file"] for f in listed] == [
-        f"hello_L1_{d}_v1.0.0.txt" for d in ("20241231", "20250101", "20250102", "20250103",
-                                             "20250104", "20250105", "20250106")]
+        f"hello_L1_{d}_v1.0.0.txt" for d in ("20250101", "20250102", "20250103",
+                                             "20250104", "20250105")]
 
     export = tmp_path / "release1.sha1"
     run("export", "1", "-o", str(export))
@@ -91,14 +91,14 @@ def test_release_tag_list_diff_export(made, capsys, tmp_path):
     made.add_incoming("hello_a_L0_20250103_v1.1.0.txt", "100\n")
     assert process_queue.main(["-i", "-m", made.db_url, "-q"]) == 0
     assert process(made, "-q") == 0
-    assert "tagged 6 file(s)" in run("tag", "2", "-p", L1, "-e", "2025-01-05")
+    assert "tagged 4 file(s)" in run("tag", "2", "-p", L1, "-e", "2025-01-04")
     changes = json.loads(run("--json", "diff", "1", "2"))
     assert changes["added"] == []
-    assert [f["date"] for f in changes["removed"]] == ["2025-01-06"]
+    assert [f["date"] for f in changes["removed"]] == ["2025-01-05"]
     assert [(c["date"], c["from_version"], c["to_version"]) for c in changes["changed"]] == [
         (f"2025-01-0{d}", "1.0.0", "1.1.0") for d in (2, 3, 4)]
-    assert json.loads(run("--json", "list")) == [{"release": "1", "files": 7},
-                                                 {"release": "2", "files": 6}]
+    assert json.loads(run("--json", "list")) == [{"release": "1", "files": 5},
+                                                 {"release": "2", "files": 4}]
 
 
 @pytest.mark.parametrize("argv, message", [

@@ -11,8 +11,9 @@ from dbprocessing.cli import add_from_config, process_queue
 
 from .missions import MissionUnderTest, hello_header, sha1
 
-L1_DATES = ["20241231", "20250101", "20250102", "20250103", "20250104", "20250105",
-            "20250106"]
+# One L1 file per day of channel A's data: the window gives each day its
+# neighbours' files as extra inputs, not extra days.
+L1_DATES = ["20250101", "20250102", "20250103", "20250104", "20250105"]
 
 
 @pytest.fixture
@@ -45,10 +46,10 @@ def test_example_chain_then_nothing_to_do(hello, capsys):
     capsys.readouterr()
     assert process(hello) == 0
     out = capsys.readouterr().out
-    assert "made 14 file(s), 7 RUN-process run(s), 0 failed" in out
+    assert "made 10 file(s), 5 RUN-process run(s), 0 failed" in out
     l1, l2 = files(hello, "hello_L1_"), files(hello, "hello_L2_")
     assert sorted(l1) == [f"hello_L1_{d}_v1.0.0.txt" for d in L1_DATES]
-    assert len(l2) == 7
+    assert len(l2) == 5
     for name, row in {**l1, **l2}.items():
         level = "L1" if name.startswith("hello_L1") else "L2"
         path = hello.root / level / name.split("_")[2][:4] / name
@@ -63,14 +64,14 @@ def test_example_chain_then_nothing_to_do(hello, capsys):
                        "hello_a_L0_20250103_v1.0.0.txt", "hello_b_L0_20250102_v1.0.0.txt"]
     assert (hello.root / "L1/2025/hello_L1_20250102_v1.0.0.txt").read_text() == \
         "20250102 4 55\n"
-    assert hello.count("filecodelink") == 14
-    assert len((hello.root / "report.txt").read_text().splitlines()) == 7
+    assert hello.count("filecodelink") == 10
+    assert len((hello.root / "report.txt").read_text().splitlines()) == 5
     assert hello.count("processqueue") == 0 and hello.count("ingest_pending") == 0
     assert not (hello.root / ".work").exists() or not any((hello.root / ".work").iterdir())
 
     assert process(hello) == 0
     assert "made 0 file(s)" in capsys.readouterr().out
-    assert hello.count("file") == 24
+    assert hello.count("file") == 20
 
 
 @pytest.mark.parametrize("new_version, expected", [("1.1.0", "1.1.0"), ("1.0.1", "1.0.1")])
@@ -87,7 +88,7 @@ def test_new_input_version_remakes_neighbours(hello, capsys, new_version, expect
     remade = sorted(n for n in l1 if f"_v{expected}" in n)
     assert remade == [f"hello_L1_{d}_v{expected}.txt" for d in ("20250102", "20250103",
                                                                  "20250104")]
-    assert len(files(hello, "hello_L2_")) == 10
+    assert len(files(hello, "hello_L2_")) == 8  # 5 first versions, 3 remade
     assert (hello.root / f"L1/2025/hello_L1_20250103_v{expected}.txt").read_text() == \
         "20250103 4 153\n"
 
@@ -113,7 +114,7 @@ def test_failing_code_writes_prob_and_the_rest_goes_on(hello, capsys):
     capsys.readouterr()
     assert process(hello) == 1
     out = capsys.readouterr().out
-    assert "made 7 file(s), 0 RUN-process run(s), 7 failed" in out
+    assert "made 5 file(s), 0 RUN-process run(s), 5 failed" in out
     prob = hello.errordir() / "hello_L2_20250102_v1.0.0.txt.prob"
     text = prob.read_text()
     assert "hello_L1toL2.py" in text.splitlines()[0] and "exited with status 3" in text
@@ -122,7 +123,7 @@ def test_failing_code_writes_prob_and_the_rest_goes_on(hello, capsys):
     assert hello.count("processqueue") == 0
     (comment,) = [r[0] for r in hello.query(
         "SELECT comment FROM logging ORDER BY logging_id DESC")[:1]]
-    assert "7 run(s) failed" in comment
+    assert "5 run(s) failed" in comment
 
 
 SLEEPER = ("#!/usr/bin/env python3\nimport time, subprocess, sys\n"
@@ -151,7 +152,7 @@ def test_command_line_timeout_for_codes_without_one(hello, capsys):
     began = time.monotonic()
     assert process(hello, "-o", "hello_L0toL1", "--timeout", "1", "-n", "4") == 1
     assert time.monotonic() - began < 25
-    assert "7 failed" in capsys.readouterr().out
+    assert "5 failed" in capsys.readouterr().out
 
 
 def test_dry_run_changes_nothing(hello, capsys):
@@ -171,7 +172,7 @@ def test_only_and_skip_run(hello, capsys):
     load_and_ingest(hello)
     capsys.readouterr()
     assert process(hello, "-o", "hello_L0toL1") == 0
-    assert "made 7 file(s), 0 RUN" in capsys.readouterr().out
+    assert "made 5 file(s), 0 RUN" in capsys.readouterr().out
     assert files(hello, "hello_L2_") == {}
     assert process(hello, "-s") == 0
     assert not (hello.root / "report.txt").exists()
@@ -207,12 +208,12 @@ def test_sigkill_during_processing_loses_nothing(hello, kill):
     assert result.returncode == 0, result.stderr
     l1, l2 = files(hello, "hello_L1_"), files(hello, "hello_L2_")
     assert sorted(l1) == [f"hello_L1_{d}_v1.0.0.txt" for d in L1_DATES]
-    assert len(l2) == 7
+    assert len(l2) == 5
     on_disk = sorted(p.name for p in (hello.root / "L1").rglob("*") if p.is_file())
     assert on_disk == sorted(l1)
     assert sorted(p.name for p in (hello.root / "L2").rglob("*") if p.is_file()) == sorted(l2)
     assert hello.count("processqueue") == 0 and hello.count("ingest_pending") == 0
-    assert hello.count("filecodelink") == 14
+    assert hello.count("filecodelink") == 10
     assert not list(Path(hello.root).rglob(".*.partial"))
 
 
@@ -266,6 +267,9 @@ COUNT = ("#!/usr/bin/env python3\nimport sys\n"
     ("YEARLY", {"20240101": 1, "20250101": 6}),
 ])
 def test_period_timebases(hello, capsys, timebase, expected):
+    # Data on Dec 31 and Jan 6 as well: L1 files from 2024-12-31 to 2025-01-06.
+    hello.add_incoming("hello_a_L0_20241231_v1.0.0.txt", "1\n")
+    hello.add_incoming("hello_a_L0_20250106_v1.0.0.txt", "6\n")
     load_and_ingest(hello)
     (hello.root / "inspectors" / "period.py").write_text(PERIOD_PLUGIN)
     (hello.root / "codes" / "count.py").write_text(COUNT)
@@ -295,6 +299,6 @@ def test_cpu_counts_against_n(hello, cpu, overlap):
     load_and_ingest(hello)
     assert process(hello, "-o", "hello_L0toL1", "-n", "2", "-q") == 0
     spans = sorted(tuple(map(float, line.split())) for line in log.read_text().splitlines())
-    assert len(spans) == 7
+    assert len(spans) == 5
     overlaps = any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
     assert overlaps is overlap

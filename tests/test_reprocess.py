@@ -24,6 +24,22 @@ def queue(m: MissionUnderTest) -> dict[str, int | None]:
         "JOIN file f ON f.file_id = q.file_id")}
 
 
+def remakes(m: MissionUnderTest) -> set[str]:
+    return {r.filename for r in m.query(
+        "SELECT f.filename FROM processqueue q JOIN file f ON f.file_id = q.file_id "
+        "WHERE q.remake")}
+
+
+def new_code_version(m: MissionUnderTest, section: str, version: str) -> None:
+    """Ship a new version of a process's code: edit its section, load the config again."""
+    text = m.config.read_text()
+    head, _, rest = text.partition(f"[{section}]")
+    body, sep, tail = rest.partition("\n[")
+    body = body.replace("code_version = 1.0.0", f"code_version = {version}")
+    m.config.write_text(head + f"[{section}]" + body + sep + tail)
+    assert add_from_config.main(["-m", m.db_url, str(m.config)]) == 0
+
+
 def test_reprocess_by_product_with_force(built, capsys):
     assert reprocess_by_product.main(["-m", built.db_url, "hello_counter_L1", "--force", "1",
                                       "-s", "20250102", "-e", "2025-01-03"]) == 0
@@ -49,9 +65,46 @@ def test_forced_bump_on_a_queued_file_is_kept(built):
 
 
 @pytest.mark.parametrize("code", ["hello_L1toL2.py", "2"])
-def test_reprocess_by_code_name_or_id(built, code):
-    assert reprocess_by_code.main(["-m", built.db_url, code]) == 0
-    assert sorted(queue(built)) == sorted(files(built, "hello_L1_"))
+def test_reprocess_by_code_queues_what_the_code_made(built, code):
+    assert reprocess_by_code.main(["-m", built.db_url, code, "-s", "20250102",
+                                   "-e", "20250104"]) == 0
+    made = ["hello_L2_20250102_v1.0.0.txt", "hello_L2_20250103_v1.0.0.txt",
+            "hello_L2_20250104_v1.0.0.txt"]
+    assert sorted(queue(built)) == made and remakes(built) == set(made)
+    # The same code is still the active one: nothing to remake, nothing lost.
+    assert process(built, "-q") == 0
+    assert sorted(files(built, "hello_L2_")) == [f"hello_L2_2025010{d}_v1.0.0.txt"
+                                                  for d in range(1, 6)]
+    assert built.count("processqueue") == 0
+
+
+def test_reprocess_by_code_remakes_with_the_active_code(built, capsys):
+    new_code_version(built, "process_hello_L1toL2", "1.1.0")
+    (old,) = [r[0] for r in built.query(
+        "SELECT code_id FROM code WHERE filename = 'hello_L1toL2.py' AND NOT active_code")]
+    assert reprocess_by_code.main(["-m", built.db_url, str(old), "-e", "20250102"]) == 0
+    assert sorted(queue(built)) == ["hello_L2_20250101_v1.0.0.txt",
+                                    "hello_L2_20250102_v1.0.0.txt"]
+    capsys.readouterr()
+    assert process(built) == 0
+    out = capsys.readouterr().out
+    assert "made 2 file(s), 2 RUN-process run(s)" in out, out
+    l2 = files(built, "hello_L2_")
+    assert "hello_L2_20250101_v1.1.0.txt" in l2 and "hello_L2_20250102_v1.1.0.txt" in l2
+    assert "hello_L2_20250103_v1.1.0.txt" not in l2  # outside the range asked for
+    new = {r[0] for r in built.query(
+        "SELECT c.code_id FROM filecodelink l JOIN code c ON c.code_id = l.source_code "
+        "JOIN file f ON f.file_id = l.resulting_file WHERE f.filename LIKE '%v1.1.0.txt'")}
+    assert len(new) == 1 and old not in new
+    assert built.count("processqueue") == 0
+
+
+def test_reprocess_by_code_with_force_remakes_with_the_bump(built):
+    assert reprocess_by_code.main(["-m", built.db_url, "hello_L1toL2.py", "--force", "2",
+                                   "-s", "20250103", "-e", "20250103"]) == 0
+    assert process(built, "-q") == 0
+    l2 = files(built, "hello_L2_")
+    assert "hello_L2_20250103_v1.0.1.txt" in l2 and len(l2) == 6
 
 
 def test_reprocess_by_instrument_and_date(built):
@@ -64,9 +117,11 @@ def test_reprocess_by_instrument_and_date(built):
     with engine.begin() as conn:
         conn.execute(sa.text("DELETE FROM processqueue"))
     engine.dispose()
-    assert reprocess_by_date.main(["-m", built.db_url, "-s", "20250106", "-e", "20250106"]) == 0
-    assert sorted(queue(built)) == ["hello_L1_20250106_v1.0.0.txt",
-                                    "hello_L2_20250106_v1.0.0.txt"]
+    assert reprocess_by_date.main(["-m", built.db_url, "-s", "20250105", "-e", "20250105"]) == 0
+    assert sorted(queue(built)) == ["hello_L1_20250105_v1.0.0.txt",
+                                    "hello_L2_20250105_v1.0.0.txt",
+                                    "hello_a_L0_20250105_v1.0.0.txt",
+                                    "hello_b_L0_20250105_v1.0.0.txt"]
 
 
 @pytest.mark.parametrize("main, argv, message", [

@@ -68,10 +68,10 @@ def test_event_log_records_ingest_and_runs(hello, capsys):
     assert set(started) == set(finished)
     assert all(started[j][7] <= finished[j][7] for j in finished)
     made = [r for r in finished.values() if r[1] == "hello_L0toL1"]
-    assert len(made) == 7 and {r[3] for r in made} == {"succeeded"}
+    assert len(made) == 5 and {r[3] for r in made} == {"succeeded"}
     assert all(ids[r[2]] == r[5] for r in made)  # the recorded file is the planned output
     failed = [r for r in finished.values() if r[1] == "hello_L1toL2"]
-    assert len(failed) == 7 and {(r[3], r[4]) for r in failed} == {("failed", 3)}
+    assert len(failed) == 5 and {(r[3], r[4]) for r in failed} == {("failed", 3)}
     for r in failed:
         assert "broken on purpose" in open(r[6], encoding="utf-8").read()
 
@@ -182,7 +182,7 @@ def test_write_status_changes_if_and_only_if_the_state_does(hello, capsys, tmp_p
     first = target.read_bytes()
     summary = json.loads(first)
     assert summary["ok"] is True and summary["queue_length"] == 0
-    assert summary["products"][L1]["states"] == {"up_to_date": 7}
+    assert summary["products"][L1]["states"] == {"up_to_date": 5}
     assert summary["products"][L1]["newest_version"] == "1.0.0"
     stamp = target.stat().st_mtime_ns
 
@@ -218,9 +218,9 @@ def test_history_filters(hello, capsys):
         assert print_history.main(["-m", hello.db_url, "--json", *argv]) == 0
         return json.loads(capsys.readouterr().out)
 
-    assert len(history()) == 14
+    assert len(history()) == 10
     failed = history("--status", "failed")
-    assert len(failed) == 7 and {r["process"] for r in failed} == {"hello_L1toL2"}
+    assert len(failed) == 5 and {r["process"] for r in failed} == {"hello_L1toL2"}
     assert {r["state"] for r in history("-p", L1)} == {"succeeded"}
     assert len(history("--process", "hello_L0toL1", "-n", "3")) == 3
     (one,) = history("-f", "hello_L1_20250102_v1.0.0.txt")
@@ -230,7 +230,7 @@ def test_history_filters(hello, capsys):
     assert history("--since", "2999-01-01") == []
     assert len(history("--ingest", "--status", "accepted")) == 10
     (run,) = [r for r in history("--invocations") if r["command"].startswith("ProcessQueue -p")]
-    assert run["jobs"] == 14 and "7 run(s) failed" in run["comment"]
+    assert run["jobs"] == 10 and "5 run(s) failed" in run["comment"]
     capsys.readouterr()
     assert print_history.main(["-m", hello.db_url, "--status", "exploded"]) == 2
     assert "--status for jobs is one of" in capsys.readouterr().err

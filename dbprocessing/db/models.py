@@ -214,6 +214,8 @@ class ProcessQueue(Base):
 
     file_id: Mapped[int] = mapped_column(ForeignKey("file.file_id"), primary_key=True)
     version_bump: Mapped[int | None] = mapped_column(SmallInteger)
+    # True: remake this file itself (reprocessByCode), not only its children.
+    remake: Mapped[bool] = mapped_column(Boolean, server_default=text("false"))
 
 
 class Release(Base):
