@@ -6,8 +6,10 @@ must be (re)made, with its reason, the ``Skip`` of every output that need not
 or cannot be made, with its reason, and the queue entries the wave consumes.
 Nothing is written: a dry run prints a wave and stops.
 
-Timebases: DAILY (inputs chosen by unixtime overlap with
-[date - yesterday, date + tomorrow + 1 day)), FILE (inputs by utc_file_date
+Timebases: DAILY (inputs are the files whose own days, from utc_file_date to
+the day their data stop, meet [date - yesterday, date + tomorrow]; the
+unixtime index narrows the query; an output is made only for a day some
+required input is a file of), FILE (inputs by utc_file_date
 in that window, and only those whose process_keywords equal the triggering
 file's), RUN (no output; the code runs each time an input is processed),
 WEEKLY, MONTHLY, YEARLY (the output covers the ISO week, calendar month or
@@ -303,9 +305,9 @@ class Planner:
                 if timebase in ("FILE", "RUN"):
                     dates = [item.file.utc_file_date]
                 elif timebase in PERIODS:
-                    dates = {period_of(timebase, d)[0] for d in _dates_of(item.file)}
+                    dates = {period_of(timebase, d)[0] for d in _own_days(item.file)}
                 else:
-                    dates = {d - DAY * k for d in _dates_of(item.file)
+                    dates = {d - DAY * k for d in _own_days(item.file)
                              for k in range(-(link.yesterday or 0), (link.tomorrow or 0) + 1)}
                 for date in dates:
                     add((process.process_id, date, keywords), item.bump)
@@ -380,11 +382,12 @@ class Planner:
 
     @staticmethod
     def _by_day(process: Process, files: list[File]) -> dict[tuple, list[File]]:
-        """Candidate inputs by (product, day): the days a DAILY input's data cover,
-        else its file date.  Selecting a window then costs its length, not the wave's."""
+        """Candidate inputs by (product, day): a DAILY input's own days (its date to
+        the day its data stop), else its file date.  Selecting a window then costs
+        its length, not the wave's."""
         index: dict[tuple, list[File]] = defaultdict(list)
         for f in files:
-            days = _dates_of(f) if process.output_timebase == "DAILY" else [f.utc_file_date]
+            days = _own_days(f) if process.output_timebase == "DAILY" else [f.utc_file_date]
             for day in days:
                 index[(f.product_id, day)].append(f)
         return index
