@@ -25,7 +25,8 @@ def build_parser() -> ArgumentParser:
     parser = ArgumentParser(
         prog=PROG, description=__doc__.split(":", 1)[1].strip(),
         epilog="Without -i the outputs go to the current directory and are not recorded. "
-               "Exit codes: 0 all ran, 1 some runs failed, 2 usage error, 3 lock held.")
+               "Exit codes: 0 all ran, 1 some runs failed, 2 usage error, 3 lock held; "
+               "a dry run (-d) exits 0 whatever it reports.")
     parser.add_argument("-m", "--mission", required=True, help="the database")
     parser.add_argument("process", help="process name or id")
     parser.add_argument("-s", "--startDate", dest="start", type=date_argument,
@@ -85,6 +86,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             engine.dispose()
         print(summary.text())
-        return EXIT_SOME_FAILED if summary.failed else EXIT_OK
+        return EXIT_SOME_FAILED if summary.failed and not args.dryrun else EXIT_OK
 
     return run_command(PROG, body)
