@@ -18,7 +18,10 @@ COMMANDS = {"CreateDB": "create_db", "MigrateDB": "migrate_db", "ProcessQueue": 
             "addFromConfig": "add_from_config", "configFromDB": "config_from_db",
             "printStatus": "print_status", "explainBuild": "explain_build",
             "printHistory": "print_history", "printLineage": "print_lineage",
-            "release": "release", "htmlCoverage": "html_coverage"}
+            "release": "release", "htmlCoverage": "html_coverage",
+            "printProcessQueue": "print_process_queue",
+            "flushProcessQueue": "flush_process_queue",
+            "purgeFileFromDB": "purge_file_from_db"}
 
 
 @pytest.mark.parametrize("command, module", COMMANDS.items())
@@ -61,4 +64,4 @@ def test_installed_create_db_finds_its_migrations(tmp_path):
     result = subprocess.run([path, str(db)], capture_output=True, text=True, timeout=120,
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "schema revision 0004" in result.stdout and db.is_file()
+    assert "schema revision 0005" in result.stdout and db.is_file()

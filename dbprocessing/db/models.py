@@ -279,9 +279,10 @@ class IngestPending(Base):
 
 # -- the event log (new in this project, revision 0004) ------------------------
 #
-# Append-only: rows are inserted, never updated or deleted, each in the same
-# transaction as the work it describes.  File ids in the log carry no foreign
-# key: the history of a file outlives the file's row.
+# Append-only: rows are inserted, never deleted, each in the same transaction
+# as the work it describes; the one update is purgeFileFromDB clearing the
+# file id of a purged file (ids can be reused).  File ids in the log carry no
+# foreign key: the history of a file outlives the file's row.
 
 JOB_STATES = ("started", "succeeded", "failed", "timed_out", "skipped")
 

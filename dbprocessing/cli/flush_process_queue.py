@@ -1,0 +1,41 @@
+"""flushProcessQueue DB: remove every file from the process queue.
+
+Refused (exit 3) while another run holds the processing lock: flushing under
+a running ProcessQueue would lose its work. The files and their records stay;
+only the queue entries go, so the next ProcessQueue -p has nothing to do
+until files are ingested or queued again (reprocessBy*).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from .. import DBlogging
+from ..db import open_database
+from ..db.engine import describe
+from ..queue_report import flush_queue
+from . import ArgumentParser, parse, run_command
+
+PROG = "flushProcessQueue"
+
+
+def build_parser() -> ArgumentParser:
+    parser = ArgumentParser(prog=PROG, description=__doc__.split(":", 1)[1].strip(),
+                            epilog="exit codes: 0 flushed, 2 usage error, 3 the lock is held")
+    parser.add_argument("database", help="the database (as -m of the other commands)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse(build_parser(), argv)
+
+    def body() -> int:
+        engine = open_database(args.database)
+        try:
+            DBlogging.configure(describe(engine.url), "INFO")
+            count = flush_queue(engine, args.database)
+        finally:
+            engine.dispose()
+        print(f"flushed {count} file(s) from the process queue")
+        return 0
+
+    return run_command(PROG, body)
