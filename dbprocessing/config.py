@@ -2,7 +2,8 @@
 
 ``read_config(path)`` parses and validates everything that needs no database
 and returns a ``MissionConfig``; every error is a ConfigError naming the
-section and key.
+section and key.  ``{MISSION}``, ``{SPACECRAFT}``/``{SATELLITE}`` and
+``{INSTRUMENT}`` are filled in every value first (``config_fields``).
 
 ``config_rows.apply_config`` writes a MissionConfig to the database and
 ``config_export`` turns rows back into this format.
@@ -17,8 +18,8 @@ from pathlib import Path
 
 from dateutil import parser as dateparser
 
+from .config_fields import expand_value, names_for
 from .errors import ConfigError, DBProcessingError
-from .substitution import format_name
 from .Version import Version
 
 TIMEBASES = ("DAILY", "FILE", "RUN", "WEEKLY", "MONTHLY", "YEARLY")
@@ -206,11 +207,6 @@ def parse_date(value: str, error=ConfigError) -> datetime.date:
         raise error(f"not a date (YYYY-MM-DD or YYYYMMDD): {value!r}") from None
 
 
-def _names(mission: str, satellite: str, instrument: str) -> dict[str, str]:
-    return {"MISSION": mission, "SPACECRAFT": satellite, "SATELLITE": satellite,
-            "INSTRUMENT": instrument}
-
-
 def read_config(path: str | Path) -> MissionConfig:
     """Parse and validate a mission config file; nothing touches a database."""
     path = Path(path)
@@ -236,28 +232,35 @@ def read_config(path: str | Path) -> MissionConfig:
             raise ConfigError(f"[{name}] unknown section (expected mission, satellite, "
                               f"instrument, product_<id> or process_<id>)")
 
+    # The three names first (each may use only the names before it), then every
+    # value of every section with them filled in.
     mission = _Section("mission", dict(parser["mission"]), MISSION_KEYS)
     satellite = _Section("satellite", dict(parser["satellite"]), SATELLITE_KEYS)
     instrument = _Section("instrument", dict(parser["instrument"]), INSTRUMENT_KEYS)
-    mission_name = mission.required_text("mission_name")
-    satellite_name = _sub(satellite.required_text("satellite_name"),
-                          {"MISSION": mission_name})
-    instrument_name = _sub(instrument.required_text("instrument_name"),
-                           {"MISSION": mission_name, "SPACECRAFT": satellite_name,
-                            "SATELLITE": satellite_name})
+    mission_name = expand_value("mission", "mission_name",
+                                mission.required_text("mission_name"), {}, frozenset())
+    satellite_name = expand_value("satellite", "satellite_name",
+                                  satellite.required_text("satellite_name"),
+                                  {"MISSION": mission_name}, frozenset(("MISSION",)))
+    instrument_name = expand_value(
+        "instrument", "instrument_name", instrument.required_text("instrument_name"),
+        {"MISSION": mission_name, "SPACECRAFT": satellite_name, "SATELLITE": satellite_name},
+        frozenset(("MISSION", "SPACECRAFT", "SATELLITE")))
     for section, key, value, limit in (
             (mission, "mission_name", mission_name, 20),
             (satellite, "satellite_name", satellite_name, 20),
             (instrument, "instrument_name", instrument_name, 20)):
         if len(value) > limit:
             raise section.error(key, f"longer than {limit} characters")
-    names = _names(mission_name, satellite_name, instrument_name)
+    names = names_for(mission_name, satellite_name, instrument_name)
+    mission = _Section("mission", _expanded("mission", parser, names), MISSION_KEYS)
 
     rootdir = Path(mission.required_text("rootdir")).expanduser()
     if not rootdir.is_absolute():
         rootdir = (path.resolve().parent / rootdir).resolve()
 
-    products = tuple(_read_product(_Section(name, dict(parser[name]), PRODUCT_KEYS), names)
+    products = tuple(_read_product(_Section(name, _expanded(name, parser, names),
+                                            PRODUCT_KEYS))
                      for name in sections if name.startswith("product_"))
     seen: dict[str, str] = {}
     for product in products:
@@ -266,7 +269,8 @@ def read_config(path: str | Path) -> MissionConfig:
                               f"also the name in [{seen[product.name]}]")
         seen[product.name] = product.section
     processes = tuple(
-        _read_process(_Section(name, dict(parser[name]), PROCESS_KEYS, _is_input_key), names)
+        _read_process(_Section(name, _expanded(name, parser, names), PROCESS_KEYS,
+                               _is_input_key))
         for name in sections if name.startswith("process_"))
     seen = {}
     for process in processes:
@@ -290,20 +294,19 @@ def _is_input_key(key: str) -> bool:
     return False
 
 
-def _sub(value: str | None, names: dict[str, str]) -> str | None:
-    return None if value is None else format_name(value, names, partial=True)
+def _expanded(section: str, parser: configparser.ConfigParser,
+              names: dict[str, str]) -> dict[str, str]:
+    """A section's values with {MISSION}, {SPACECRAFT}/{SATELLITE}, {INSTRUMENT}
+    filled in and every other field checked (config_fields says how)."""
+    return {key: expand_value(section, key, value, names)
+            for key, value in parser[section].items()}
 
 
-def _read_product(sec: _Section, names: dict[str, str]) -> ProductSpec:
-    fmt = sec.required_text("format")
-    try:
-        _sub(fmt, names)
-    except DBProcessingError as exc:
-        raise sec.error("format", str(exc)) from None
+def _read_product(sec: _Section) -> ProductSpec:
     level = sec.number("level", float)
     inspector = InspectorSpec(
         filename=sec.required_text("inspector_filename"),
-        relative_path=_sub(sec.required_text("inspector_relative_path"), names),
+        relative_path=sec.required_text("inspector_relative_path"),
         description=sec.text("inspector_description", ""),
         version=sec.version("inspector_version"),
         output_interface=sec.number("inspector_output_interface", int, 1),
@@ -312,13 +315,13 @@ def _read_product(sec: _Section, names: dict[str, str]) -> ProductSpec:
         newest_version=sec.boolean("inspector_newest_version", True),
         arguments=sec.text("inspector_arguments", ""),
     )
-    name = _sub(sec.required_text("product_name"), names)
+    name = sec.required_text("product_name")
     if len(name) > 100:
         raise sec.error("product_name", "longer than 100 characters")
     return ProductSpec(section=sec.name, name=name,
-                       relative_path=_sub(sec.required_text("relative_path"), names),
-                       level=level, format=_sub(fmt, names),
-                       description=_sub(sec.text("product_description", ""), names),
+                       relative_path=sec.required_text("relative_path"),
+                       level=level, format=sec.required_text("format"),
+                       description=sec.text("product_description", ""),
                        inspector=inspector)
 
 
@@ -339,7 +342,7 @@ def _read_input(sec: _Section, key: str) -> InputSpec:
     return InputSpec(value, optional, 0, 0, key)
 
 
-def _read_process(sec: _Section, names: dict[str, str]) -> ProcessSpec:
+def _read_process(sec: _Section) -> ProcessSpec:
     timebase = sec.required_text("output_timebase").upper()
     if timebase not in TIMEBASES:
         raise sec.error("output_timebase", f"{timebase!r} is not one of {', '.join(TIMEBASES)}")
@@ -355,7 +358,7 @@ def _read_process(sec: _Section, names: dict[str, str]) -> ProcessSpec:
             raise sec.error(item.key, f"input {item.product!r} is listed twice")
     code = CodeSpec(
         filename=sec.required_text("code_filename"),
-        relative_path=_sub(sec.required_text("code_relative_path"), names),
+        relative_path=sec.required_text("code_relative_path"),
         start_date=sec.date("code_start_date"), stop_date=sec.date("code_stop_date"),
         description=sec.text("code_description", ""),
         version=sec.version("code_version"),
@@ -374,7 +377,7 @@ def _read_process(sec: _Section, names: dict[str, str]) -> ProcessSpec:
         raise sec.error("code_cpu", "must be at least 1")
     if code.timeout is not None and code.timeout <= 0:
         raise sec.error("code_timeout", "must be a positive number of seconds")
-    name = _sub(sec.required_text("process_name"), names)
+    name = sec.required_text("process_name")
     if len(name) > 50:
         raise sec.error("process_name", "longer than 50 characters")
     return ProcessSpec(section=sec.name, name=name, output_product=output,

@@ -184,6 +184,34 @@ BAD_CASES = [
      r"\[process_hello_L0toL1\] optional_input1: no product 'product_gone'"),
     ("bad format", lambda t: t.replace("format = hello_L1_{Y}", "format = hello_L1_{Y"),
      r"\[product_hello_L1\] format: unbalanced brace"),
+    ("unknown field in inspector_arguments",
+     lambda t: t.replace("prefix={MISSION}_a", "prefix={MISION}_a"),
+     r"\[product_hello_L0_a\] inspector_arguments: unknown field \{MISION\}"),
+    ("unknown field in code_arguments",
+     lambda t: t.replace("code_arguments = --label {DATE}", "code_arguments = --label {DAY}"),
+     r"\[process_hello_L0toL1\] code_arguments: unknown field \{DAY\}"),
+    ("unknown field in extra_params",
+     lambda t: t.replace("extra_params =\n", "extra_params = -x|{ROOTDIRR}\n", 1),
+     r"\[process_hello_L0toL1\] extra_params: unknown field \{ROOTDIRR\}"),
+    ("unknown field in format", lambda t: t.replace("_L1_{Y}{m}{d}", "_L1_{Y}{mm}{d}"),
+     r"\[product_hello_L1\] format: unknown field \{mm\}"),
+    ("not a field in relative_path", lambda t: t.replace("relative_path = L1/{Y}",
+                                                         "relative_path = L1/{8}"),
+     r"\[product_hello_L1\] relative_path: unknown field \{8\}"),
+    ("unknown field in product_name", lambda t: t.replace("{MISSION}_{INSTRUMENT}_L2",
+                                                          "{MISSION}_{INSTRUMENTS}_L2"),
+     r"\[product_hello_L2\] product_name: unknown field \{INSTRUMENTS\}"),
+    ("unknown field in a filename", lambda t: t.replace("code_filename = hello_report.py",
+                                                        "code_filename = {MISSON}_report.py"),
+     r"\[process_hello_report\] code_filename: unknown field \{MISSON\}"),
+    ("unknown field in a directory", lambda t: t.replace("codedir = codes", "codedir = {CODES}"),
+     r"\[mission\] codedir: unknown field \{CODES\}"),
+    ("name before it is defined", lambda t: t.replace("satellite_name = {MISSION}-sat",
+                                                      "satellite_name = {INSTRUMENT}-sat"),
+     r"\[satellite\] satellite_name: \{INSTRUMENT\} cannot be used here \(only \{MISSION\}"),
+    ("mission_name uses a name", lambda t: t.replace("mission_name = hello",
+                                                     "mission_name = {MISSION}"),
+     r"\[mission\] mission_name: \{MISSION\} cannot be used here \(no fields"),
 ]
 
 
@@ -227,3 +255,46 @@ def test_refuses_to_move_a_product_that_has_files(created_db, example_dir, engin
 def test_missing_config_file(created_db, tmp_path, capsys):
     assert add_from_config.main(["-m", created_db, str(tmp_path / "nope.conf")]) == 2
     assert "config file not found" in capsys.readouterr().err
+
+
+FREE_TEXT = [
+    # (key line in hello.conf, new value, what is stored)
+    ("product_description = Daily summary in words",
+     "product_description = {MISSION} words {not a field} {ALSO_NOT} }{ {",
+     "hello words {not a field} {ALSO_NOT} }{ {"),
+    ("code_description = Append each new level-2 file to ROOTDIR/report.txt",
+     "code_description = {INSTRUMENT} report {{MISSION}} {X}",
+     "counter report {{MISSION}} {X}"),
+]
+
+
+@pytest.mark.parametrize("line, new, stored", FREE_TEXT, ids=["product", "code"])
+def test_braces_in_descriptions_are_free_text(created_db, example_dir, engine_for,
+                                              tmp_path, line, new, stored):
+    conf = example_dir / "hello.conf"
+    conf.write_text(conf.read_text().replace(line, new, 1))
+    assert add_from_config.main(["-m", created_db, str(conf)]) == 0
+    engine = engine_for(created_db)
+    with engine.connect() as conn:
+        texts = set(conn.execute(sa.text(
+            "SELECT product_description FROM product UNION ALL "
+            "SELECT code_description FROM code")).scalars())
+    assert stored in texts
+    # and it exports and loads again unchanged
+    exported = tmp_path / "exported.conf"
+    assert config_from_db.main(["-m", created_db, str(exported)]) == 0
+    assert add_from_config.main(["-m", created_db, str(exported)]) == 0
+    with engine.connect() as conn:
+        assert stored in set(conn.execute(sa.text(
+            "SELECT product_description FROM product UNION ALL "
+            "SELECT code_description FROM code")).scalars())
+
+
+def test_regex_braces_in_arguments_are_kept(created_db, example_dir, engine_for):
+    conf = example_dir / "hello.conf"
+    conf.write_text(conf.read_text().replace(
+        "prefix={MISSION}_a channel=a", r"prefix={MISSION}_a channel=a date=\d{8} j={{x}}"))
+    assert add_from_config.main(["-m", created_db, str(conf)]) == 0
+    with engine_for(created_db).connect() as conn:
+        args = set(conn.execute(sa.text("SELECT arguments FROM inspector")).scalars())
+    assert r"prefix=hello_a channel=a date=\d{8} j={{x}}" in args
