@@ -85,6 +85,7 @@ def colour_count(png: Path, hex_colour: str) -> int:
     return sum(1 for i in range(0, len(pixels), bpp) if pixels[i:i + 3] == target)
 
 
+@pytest.mark.slow
 def test_coverage_page_renders_in_chromium(hello, capsys, tmp_path):
     break_l2(hello)
     load_and_ingest(hello)

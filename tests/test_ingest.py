@@ -204,7 +204,7 @@ def test_dry_run_changes_nothing(mission, capsys):
     mission.add_incoming("a_20250101_v1.0.0.dat")
     mission.add_incoming("junk.txt")
     before = sorted(p.name for p in mission.root.rglob("*"))
-    assert ingest(mission, "-d") == 1
+    assert ingest(mission, "-d") == 0  # a dry run only reports what would be rejected
     out = capsys.readouterr().out
     assert "would ingest a_20250101_v1.0.0.dat" in out and "would reject junk.txt" in out
     assert sorted(p.name for p in mission.root.rglob("*")) == before

@@ -15,6 +15,9 @@ import pytest
 
 from .missions import Product, build_mission, name_plugin, sha1
 
+# Real processes killed at many points: left out of the fast subset.
+pytestmark = pytest.mark.slow
+
 A = Product("prod_a", "a_{Y}{m}{d}_v{VERSION}.dat",
             name_plugin("insp_prod_a.py", r"^a_(?P<date>\d{8})_v(?P<version>\d+\.\d+\.\d+)\.dat$"))
 NAMES = [f"a_202501{day:02d}_v1.0.0.dat" for day in range(1, 13)]

@@ -100,6 +100,7 @@ def test_holder_on_another_host_is_refused_until_cleared(mission, capsys):
     assert "nothing to clear" in capsys.readouterr().out
 
 
+@pytest.mark.slow
 def test_two_runs_started_together_exactly_one_proceeds(mission):
     mission.add_incoming("s_20250101.dat")
     script = REPO / "scripts" / "ProcessQueue.py"

@@ -199,6 +199,7 @@ def test_format_without_version_is_a_clear_error(hello, capsys):
     assert "has no {VERSION}" in out and "3 not possible" in out
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kill", ["output_recorded:3", "wave_done:1", "output_recorded:9"])
 def test_sigkill_during_processing_loses_nothing(hello, kill):
     load_and_ingest(hello)
