@@ -44,9 +44,9 @@ from process import quiet  # noqa: E402
 from dbprocessing.cli import explain_build, migrate_db, print_lineage  # noqa: E402
 from dbprocessing.db import open_database  # noqa: E402
 from dbprocessing.db.engine import make_engine, resolve_url  # noqa: E402
-from dbprocessing.lineage import as_text, read_graph  # noqa: E402
-from dbprocessing.mission import load_mission  # noqa: E402
-from dbprocessing.status import explain  # noqa: E402
+from dbprocessing.mission.tree import load_mission  # noqa: E402
+from dbprocessing.report.lineage import as_text, read_graph  # noqa: E402
+from dbprocessing.report.status import explain  # noqa: E402
 from tests.legacy_schema import RBSP_DUMP, build_2014, load_dump  # noqa: E402
 
 FILES = ("ect_rbspa_0374_364_01.ptp.gz",

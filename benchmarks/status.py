@@ -37,11 +37,18 @@ from process import build_config, postgres_url, quiet  # noqa: E402
 
 from dbprocessing.cli import create_db, print_status  # noqa: E402
 from dbprocessing.db import open_database  # noqa: E402
-from dbprocessing.db.models import (Code, File, FileCodeLink, FileFileLink,  # noqa: E402
-                                    ProcessQueue, Product, UnixTime)
-from dbprocessing.mission import load_mission  # noqa: E402
-from dbprocessing.record import epoch  # noqa: E402
-from dbprocessing.status import mission_status  # noqa: E402
+from dbprocessing.db.models import (  # noqa: E402
+    Code,
+    File,
+    FileCodeLink,
+    FileFileLink,
+    ProcessQueue,
+    Product,
+    UnixTime,
+)
+from dbprocessing.ingest.record import epoch  # noqa: E402
+from dbprocessing.mission.tree import load_mission  # noqa: E402
+from dbprocessing.report.status import mission_status  # noqa: E402
 
 START = datetime.date(1960, 1, 1)
 DAY = datetime.timedelta(days=1)

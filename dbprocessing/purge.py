@@ -45,13 +45,24 @@ from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from .db.engine import for_writing
-from .db.models import (File, FileCodeLink, FileFileLink, IngestEvent, IngestPending, JobEvent,
-                        LoggingFile, Product, ProcessQueue, Release, UnixTime)
+from .db.models import (
+    File,
+    FileCodeLink,
+    FileFileLink,
+    IngestEvent,
+    IngestPending,
+    JobEvent,
+    LoggingFile,
+    ProcessQueue,
+    Product,
+    Release,
+    UnixTime,
+)
 from .errors import EXIT_SOME_FAILED, DBProcessingError
 from .lock import processing_lock
-from .mission import MissionTree, load_mission
-from .planner import name_values
-from .substitution import format_name
+from .mission.substitution import format_name
+from .mission.tree import MissionTree, load_mission
+from .process.planner import name_values
 from .Version import Version
 
 logger = logging.getLogger(__name__)

@@ -18,14 +18,20 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
 
-from dbprocessing import reprocess
-from dbprocessing.cli import (add_from_config, config_from_db, create_db, migrate_db,
-                              print_status, process_queue)
+from dbprocessing.cli import (
+    add_from_config,
+    config_from_db,
+    create_db,
+    migrate_db,
+    print_status,
+    process_queue,
+)
 from dbprocessing.db import open_database
 from dbprocessing.db.models import File
 from dbprocessing.db.schema import inspect_schema
-from dbprocessing.mission import load_mission
-from dbprocessing.planner import Planner
+from dbprocessing.mission.tree import load_mission
+from dbprocessing.process import reprocess
+from dbprocessing.process.planner import Planner
 
 from .legacy_schema import ORDER, RBSP_DUMP, build_2014, load_dump, read_dump
 

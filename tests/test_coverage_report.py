@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from dbprocessing.cli import html_coverage
-from dbprocessing.coverage_report import COLOURS
+from dbprocessing.report.coverage import COLOURS
 
 from .test_process import hello, load_and_ingest, process  # noqa: F401 (fixture)
 from .test_status import break_l2

@@ -348,7 +348,8 @@ def test_plugins_are_loaded_once_per_run(created_db, tmp_path, log_dir):
 def test_logs_go_to_daily_file_and_import_creates_nothing(mission, log_dir, tmp_path):
     env = dict(os.environ, HOME=str(tmp_path / "home"), DBPROCESSING_LOG_DIR=str(tmp_path / "l2"))
     code = ("import dbprocessing, dbprocessing.DBlogging, dbprocessing.inspector, "
-            "dbprocessing.Version, dbprocessing.pipeline, dbprocessing.cli.process_queue")
+            "dbprocessing.Version, dbprocessing.ingest.pipeline, "
+            "dbprocessing.process.pipeline, dbprocessing.cli.process_queue")
     subprocess.run([sys.executable, "-c", code], check=True, env=env)
     assert not (tmp_path / "l2").exists() and not (tmp_path / "home").exists()
     mission.add_incoming("a_20250101_v1.0.0.dat")

@@ -10,8 +10,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dbprocessing.cli import (flush_process_queue, print_process_queue, process_queue,
-                              purge_file_from_db, release, reprocess_by_product)
+from dbprocessing.cli import (
+    flush_process_queue,
+    print_process_queue,
+    process_queue,
+    purge_file_from_db,
+    release,
+    reprocess_by_product,
+)
 from dbprocessing.db.models import Base, File, ProcessQueue
 from dbprocessing.purge import FILE_REFERENCES
 

@@ -4,8 +4,15 @@ from __future__ import annotations
 import pytest
 import sqlalchemy as sa
 
-from dbprocessing.cli import (add_from_config, db_runner, process_queue, reprocess_by_code,
-                              reprocess_by_date, reprocess_by_instrument, reprocess_by_product)
+from dbprocessing.cli import (
+    add_from_config,
+    db_runner,
+    process_queue,
+    reprocess_by_code,
+    reprocess_by_date,
+    reprocess_by_instrument,
+    reprocess_by_product,
+)
 
 from .missions import MissionUnderTest, hello_header
 from .test_process import files, hello, load_and_ingest, process  # noqa: F401 (fixture)

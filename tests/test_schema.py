@@ -136,6 +136,7 @@ def test_newer_schema_is_refused(created_db, engine_for, capsys):
 
 def test_old_revision_is_upgraded(db_url, engine_for, capsys):
     from alembic import command
+
     from dbprocessing.db.schema import alembic_config
 
     engine = engine_for(db_url)

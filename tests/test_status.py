@@ -6,8 +6,14 @@ import json
 
 import pytest
 
-from dbprocessing.cli import (add_from_config, explain_build, print_history, print_status,
-                              process_queue, reprocess_by_product)
+from dbprocessing.cli import (
+    add_from_config,
+    explain_build,
+    print_history,
+    print_status,
+    process_queue,
+    reprocess_by_product,
+)
 
 from .missions import MissionUnderTest
 from .test_process import files, hello, load_and_ingest, process  # noqa: F401 (fixture)

@@ -6,8 +6,15 @@ import datetime
 import pytest
 
 from dbprocessing.errors import FormatError
-from dbprocessing.substitution import (FIELD_REGEX, date_from_fields, fields_of, format_name,
-                                       name_regex, parse_name, version_from_fields)
+from dbprocessing.mission.substitution import (
+    FIELD_REGEX,
+    date_from_fields,
+    fields_of,
+    format_name,
+    name_regex,
+    parse_name,
+    version_from_fields,
+)
 from dbprocessing.Version import Version
 
 STAMP = datetime.datetime(2013, 2, 3, 4, 5, 6, 789012)

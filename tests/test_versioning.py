@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from dbprocessing.versioning import INTERFACE, QUALITY, REVISION, decide_version
+from dbprocessing.process.versioning import INTERFACE, QUALITY, REVISION, decide_version
 from dbprocessing.Version import Version
 
 V = Version.fromString

@@ -46,7 +46,7 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
 
 def date_argument(text: str):
     """A date written 2012-10-02 or 20121002, for argparse."""
-    from ..config import parse_date
+    from ..mission.config import parse_date
 
     try:
         return parse_date(text, UsageError)
@@ -94,7 +94,7 @@ def read_mission(database: str, read):
     from sqlalchemy.orm import Session
 
     from ..db import open_database
-    from ..mission import load_mission
+    from ..mission.tree import load_mission
 
     engine = open_database(database)
     try:

@@ -5,10 +5,10 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from ..config import read_config
-from ..config_rows import apply_config
 from ..db import open_database
 from ..db.engine import for_writing
+from ..mission.config import read_config
+from ..mission.rows import apply_config
 from . import ArgumentParser, parse, run_command
 
 PROG = "addFromConfig"

@@ -7,9 +7,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ..config_export import export_config
 from ..db import open_database
 from ..errors import UsageError
+from ..mission.export import export_config
 from . import ArgumentParser, parse, run_command
 
 PROG = "configFromDB"

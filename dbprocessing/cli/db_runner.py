@@ -13,8 +13,8 @@ from ..db.engine import describe
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ..events import EventLog
 from ..lock import processing_lock
-from ..mission import load_mission
-from ..pipeline import run_process
+from ..mission.tree import load_mission
+from ..process.pipeline import run_process
 from . import ArgumentParser, date_argument, parse, run_command
 
 PROG = "DBRunner"

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from .. import DBlogging
 from ..db import open_database
 from ..db.engine import describe
-from ..queue_report import flush_queue
+from ..report.processqueue import flush_queue
 from . import ArgumentParser, parse, run_command
 
 PROG = "flushProcessQueue"

@@ -4,9 +4,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..coverage_report import render_coverage
 from ..errors import UsageError
-from ..status import mission_status
+from ..report.coverage import render_coverage
+from ..report.status import mission_status
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
 
 PROG = "htmlCoverage"

@@ -11,8 +11,16 @@ import json
 from collections.abc import Sequence
 
 from ..errors import UsageError
-from ..history import (INGEST_STATES, JOB_STATES, Filters, history_table, ingest_history,
-                       invocation_history, job_events, job_history)
+from ..report.history import (
+    INGEST_STATES,
+    JOB_STATES,
+    Filters,
+    history_table,
+    ingest_history,
+    invocation_history,
+    job_events,
+    job_history,
+)
 from . import ArgumentParser, parse, read_mission, run_command
 
 PROG = "printHistory"

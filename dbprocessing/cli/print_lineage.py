@@ -5,7 +5,7 @@ import json
 from collections.abc import Sequence
 
 from ..errors import UsageError
-from ..lineage import as_dot, as_text, as_tree, read_graph
+from ..report.lineage import as_dot, as_text, as_tree, read_graph
 from . import ArgumentParser, parse, read_mission, run_command
 
 PROG = "printLineage"

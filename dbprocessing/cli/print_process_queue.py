@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from ..db import open_database
 from ..errors import EXIT_OK, UsageError
-from ..queue_report import queue_html, queue_text, queued_files, write_atomically
+from ..report.processqueue import queue_html, queue_text, queued_files, write_atomically
 from . import ArgumentParser, parse, run_command
 
 PROG = "printProcessQueue"

@@ -12,8 +12,15 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from ..status import PROBLEMS, has_problems, mission_status, queue_length, status_summary, \
-    status_table, write_status
+from ..report.status import (
+    PROBLEMS,
+    has_problems,
+    mission_status,
+    queue_length,
+    status_summary,
+    status_table,
+    write_status,
+)
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
 
 PROG = "printStatus"

@@ -14,9 +14,10 @@ from ..db.engine import describe
 from ..db.models import Process
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ..events import EventLog
+from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
 from ..lock import processing_lock
-from ..mission import load_mission
-from ..pipeline import BATCH_SIZE, ingest_incoming, process_queue
+from ..mission.tree import load_mission
+from ..process.pipeline import process_queue
 from . import ArgumentParser, parse, run_command
 
 PROG = "ProcessQueue"

@@ -18,9 +18,15 @@ from sqlalchemy.orm import Session
 from ..db import open_database
 from ..db.engine import for_writing
 from ..errors import UsageError
-from ..mission import load_mission
-from ..release import diff_releases, export_lines, list_releases, release_files, tag_release
-from ..status import find_product
+from ..mission.tree import load_mission
+from ..report.release import (
+    diff_releases,
+    export_lines,
+    list_releases,
+    release_files,
+    tag_release,
+)
+from ..report.status import find_product
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
 
 PROG = "release"

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import reprocess
+from ..process import reprocess
 from . import ArgumentParser, add_reprocess_options, parse, run_reprocess
 
 PROG = "reprocessByCode"

@@ -12,9 +12,22 @@ from __future__ import annotations
 
 import datetime
 
-from sqlalchemy import (Boolean, CheckConstraint, Date, DateTime, Float,
-                        ForeignKey, Index, Integer, MetaData, SmallInteger,
-                        String, Text, UniqueConstraint, text)
+from sqlalchemy import (
+    Boolean,
+    CheckConstraint,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 NAMING_CONVENTION = {

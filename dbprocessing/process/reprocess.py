@@ -24,9 +24,16 @@ from collections.abc import Iterable
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from .db.models import (Code, File, FileCodeLink, Instrument, InstrumentProductLink,
-                        ProcessQueue, Product)
-from .errors import UsageError
+from ..db.models import (
+    Code,
+    File,
+    FileCodeLink,
+    Instrument,
+    InstrumentProductLink,
+    ProcessQueue,
+    Product,
+)
+from ..errors import UsageError
 
 
 def newest_file_ids(session: Session, product_ids: Iterable[int], start: datetime.date | None,

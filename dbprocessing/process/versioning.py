@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from .Version import Version
+from ..Version import Version
 
 INTERFACE, QUALITY, REVISION = 0, 1, 2
 _NAMES = {INTERFACE: "interface", QUALITY: "quality", REVISION: "revision"}

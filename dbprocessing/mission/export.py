@@ -15,9 +15,18 @@ import io
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .db.models import (Code, Inspector, Instrument, InstrumentProductLink, Mission,
-                        Process, Product, ProductProcessLink, Satellite)
-from .errors import UsageError
+from ..db.models import (
+    Code,
+    Inspector,
+    Instrument,
+    InstrumentProductLink,
+    Mission,
+    Process,
+    Product,
+    ProductProcessLink,
+    Satellite,
+)
+from ..errors import UsageError
 
 
 def _pick(session: Session, model, name_column, name: str | None, what: str, where=()):

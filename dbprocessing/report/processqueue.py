@@ -26,12 +26,12 @@ from pathlib import Path
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from .db.engine import for_writing
-from .db.models import File, Product, ProcessQueue
-from .lock import processing_lock
-from .mission import load_mission
+from ..db.engine import for_writing
+from ..db.models import File, ProcessQueue, Product
+from ..lock import processing_lock
+from ..mission.tree import load_mission
+from ..Version import Version
 from .status import find_product
-from .Version import Version
 
 logger = logging.getLogger(__name__)
 

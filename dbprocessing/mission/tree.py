@@ -13,8 +13,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .db.models import Mission
-from .errors import UsageError
+from ..db.models import Mission
+from ..errors import UsageError
 
 
 @dataclass(frozen=True)

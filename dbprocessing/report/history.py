@@ -14,9 +14,16 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .db.models import (IngestEvent, Invocation, Job, JobEvent, Logging, Process,
-                        Product)
-from .errors import UsageError
+from ..db.models import (
+    IngestEvent,
+    Invocation,
+    Job,
+    JobEvent,
+    Logging,
+    Process,
+    Product,
+)
+from ..errors import UsageError
 from .status import find_product
 
 JOB_STATES = ("planned", "started", "succeeded", "failed", "timed_out", "skipped")

@@ -35,12 +35,27 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from .db.models import (File, Job, JobEvent, Process, ProcessQueue, Product,
-                        ProductProcessLink)
-from .errors import UsageError
-from .mission import MissionTree
-from .planner import PERIODS, Planner, RunPlan, Skip, SkipKind, newest_files, period_of
-from .Version import Version
+from ..db.models import (
+    File,
+    Job,
+    JobEvent,
+    Process,
+    ProcessQueue,
+    Product,
+    ProductProcessLink,
+)
+from ..errors import UsageError
+from ..mission.tree import MissionTree
+from ..process.planner import (
+    PERIODS,
+    Planner,
+    RunPlan,
+    Skip,
+    SkipKind,
+    newest_files,
+    period_of,
+)
+from ..Version import Version
 
 DAY = datetime.timedelta(days=1)
 STATES = ("up_to_date", "stale", "missing", "blocked", "failed", "queued", "absent")

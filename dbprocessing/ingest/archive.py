@@ -19,8 +19,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from .errors import FormatError
-from .substitution import format_name
+from ..errors import FormatError
+from ..mission.substitution import format_name
 
 logger = logging.getLogger(__name__)
 

@@ -18,13 +18,13 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
-from .db.models import File, Product, Release
-from .errors import UsageError
-from .mission import MissionTree
-from .planner import name_values
-from .reprocess import newest_file_ids
-from .substitution import format_name
-from .Version import Version
+from ..db.models import File, Product, Release
+from ..errors import UsageError
+from ..mission.substitution import format_name
+from ..mission.tree import MissionTree
+from ..process.planner import name_values
+from ..process.reprocess import newest_file_ids
+from ..Version import Version
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import fnmatch
 import os
 from pathlib import Path
 
-from .errors import UsageError
+from ..errors import UsageError
 
 
 def list_incoming(directory: Path, pattern: str = "*") -> list[Path]:

@@ -23,12 +23,12 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .db import models
-from .errors import FormatError
-from .inspector import REQUIRED_PARAMS
-from .mission import MissionTree
-from .substitution import name_regex
-from .Version import Version
+from ..db import models
+from ..errors import FormatError
+from ..inspector import REQUIRED_PARAMS
+from ..mission.substitution import name_regex
+from ..mission.tree import MissionTree
+from ..Version import Version
 
 logger = logging.getLogger(__name__)
 

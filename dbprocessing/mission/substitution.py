@@ -19,8 +19,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
-from .errors import FormatError
-from .Version import Version
+from ..errors import FormatError
+from ..Version import Version
 
 __all__ = ["FIELD_REGEX", "expand_values", "fields_of", "format_name",
            "name_regex", "parse_name", "date_from_fields"]

@@ -26,7 +26,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 
-from .errors import ConfigError, FormatError
+from ..errors import ConfigError, FormatError
 from .substitution import FIELD_REGEX, fields_of
 
 #: Filled when a code runs (code_arguments, extra_params, code_relative_path).

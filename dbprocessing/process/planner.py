@@ -29,14 +29,23 @@ from pathlib import Path
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from .db.models import (Code, File, FileCodeLink, FileFileLink, Process, ProcessQueue,
-                        Product, ProductProcessLink, UnixTime)
-from .errors import FormatError
-from .mission import MissionTree
-from .record import epoch
-from .substitution import fields_of, format_name, name_regex, parse_name
+from ..db.models import (
+    Code,
+    File,
+    FileCodeLink,
+    FileFileLink,
+    Process,
+    ProcessQueue,
+    Product,
+    ProductProcessLink,
+    UnixTime,
+)
+from ..errors import FormatError
+from ..ingest.record import epoch
+from ..mission.substitution import fields_of, format_name, name_regex, parse_name
+from ..mission.tree import MissionTree
+from ..Version import Version
 from .versioning import Decision, decide_version
-from .Version import Version
 
 DAY = datetime.timedelta(days=1)
 

@@ -30,8 +30,8 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-from .lock import utcnow
-from .mission import MissionTree
+from ..lock import utcnow
+from ..mission.tree import MissionTree
 from .planner import RunPlan
 
 WORK = ".work"

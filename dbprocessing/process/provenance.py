@@ -22,12 +22,12 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
 
-from . import faults
-from .archive import move_file, sha1_of, unique_path
-from .db.models import FileCodeLink, FileFileLink
-from .identify import Candidate, PluginDatabase, inspect_file
-from .mission import MissionTree
-from .record import PendingFile, clear_pending, file_row, record_files
+from .. import faults
+from ..db.models import FileCodeLink, FileFileLink
+from ..ingest.archive import move_file, sha1_of, unique_path
+from ..ingest.identify import Candidate, PluginDatabase, inspect_file
+from ..ingest.record import PendingFile, clear_pending, file_row, record_files
+from ..mission.tree import MissionTree
 from .runner import RunResult
 
 logger = logging.getLogger(__name__)

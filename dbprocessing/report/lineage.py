@@ -15,8 +15,8 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .db.models import Code, File, FileCodeLink, FileFileLink, Product
-from .errors import UsageError
+from ..db.models import Code, File, FileCodeLink, FileFileLink, Product
+from ..errors import UsageError
 
 
 @dataclass

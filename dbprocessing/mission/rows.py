@@ -19,10 +19,20 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..db.models import (
+    Code,
+    File,
+    Inspector,
+    Instrument,
+    InstrumentProductLink,
+    Mission,
+    Process,
+    Product,
+    ProductProcessLink,
+    Satellite,
+)
+from ..errors import ConfigError
 from .config import CodeSpec, InspectorSpec, MissionConfig, ProcessSpec, ProductSpec
-from .db.models import (Code, File, Inspector, Instrument, InstrumentProductLink,
-                        Mission, Process, Product, ProductProcessLink, Satellite)
-from .errors import ConfigError
 
 
 def _update(row, label: str, changes: list[str], **values) -> None:

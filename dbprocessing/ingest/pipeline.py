@@ -1,4 +1,4 @@
-"""The stages wired together: ``ingest_incoming`` (-i) and ``process_queue`` (-p).
+"""Ingest wired together: ``ingest_incoming`` (``ProcessQueue -i``).
 
 Ingest takes the incoming files in batches.  For each batch:
 
@@ -14,12 +14,6 @@ leaves promises that ``recover_pending`` (run first by every ingest) carries
 out.  So every file is either untouched in incoming or fully recorded, moved
 and queued: never a row without its file, a file without its row, a lost file
 or a duplicate.  The caller holds the processing lock.
-
-Processing works in waves by data level: plan the children of the queued
-files of the lowest level, run them, record each output as it finishes (it
-joins the queue), then delete the wave's queue entries.  A crash loses no
-queued work: the entries stay until their wave is done, and outputs already
-recorded are up to date when the wave is planned again.
 """
 from __future__ import annotations
 
@@ -30,23 +24,26 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from . import faults
+from .. import faults
+from ..db.engine import for_writing
+from ..db.models import File, IngestPending
+from ..errors import FormatError
+from ..events import EventLog
+from ..mission.tree import MissionTree
 from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
-from .db.engine import for_writing
-from .db.models import File, IngestPending, ProcessQueue
-from .errors import FormatError, UsageError
-from .events import EventLog
 from .identify import Candidate, PluginDatabase, identify_file, load_products
 from .incoming import incoming_problem, list_incoming
-from .mission import MissionTree
-from .planner import Planner, SkipKind
-from .provenance import OutputRecorder, discard_workdir, keep_output, record_failure
-from .record import PendingFile, clear_pending, file_row, identity_clashes, known_names, \
-    record_files
-from .runner import clear_work, run_plans
+from .record import (
+    PendingFile,
+    clear_pending,
+    file_row,
+    identity_clashes,
+    known_names,
+    record_files,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -272,214 +269,3 @@ def _record_batch(session: Session, tree: MissionTree, planned: list[PendingFile
     faults.checkpoint("batch_done")
 
 
-# -- ProcessQueue -p ---------------------------------------------------------
-
-MAX_WAVES = 10000  # a process that feeds itself would otherwise never stop
-
-
-@dataclass
-class ProcessSummary:
-    made: int = 0
-    ran: int = 0          # RUN-timebase runs (no output)
-    failed: list[str] = field(default_factory=list)
-    up_to_date: int = 0
-    blocked: list[str] = field(default_factory=list)
-    waves: int = 0
-    planned: int = 0
-    recovered: int = 0
-    dry_run: bool = False
-
-    def text(self) -> str:
-        if self.dry_run:
-            return (f"would run {self.planned} code(s); {self.up_to_date} output(s) up to "
-                    f"date, {len(self.blocked)} not possible (dry run: nothing changed)")
-        return (f"made {self.made} file(s), {self.ran} RUN-process run(s), "
-                f"{len(self.failed)} failed, {self.up_to_date} up to date, "
-                f"{len(self.blocked)} not possible, in {self.waves} wave(s)")
-
-
-def _note_skips(wave, summary: ProcessSummary, say) -> None:
-    for skip in wave.skips:
-        if skip.kind is SkipKind.UP_TO_DATE:
-            summary.up_to_date += 1
-        elif skip.kind is SkipKind.NEIGHBOUR_ONLY:  # a window edge: nothing to make
-            logger.debug(skip.describe())
-        else:
-            summary.blocked.append(skip.describe())
-            logger.info(skip.describe())
-            say(skip.describe())
-
-
-def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
-                  only: set[str] | None = None, skip_run: bool = False,
-                  timeout: float | None = None, dry_run: bool = False,
-                  events: EventLog | None = None,
-                  say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
-    """Build every buildable child of the queued files, level by level.
-
-    With *events*, each wave's jobs are logged before they run and each
-    outcome with the transaction that records it.
-    """
-    summary = ProcessSummary(dry_run=dry_run)
-    with Session(engine) as reader, Session(for_writing(engine)) as writer:
-        if not dry_run:
-            summary.recovered = recover_pending(writer)
-            clear_work(tree)
-        planner = Planner(reader, tree, only=only, skip_run=skip_run, default_timeout=timeout)
-        candidates = {c.product_id: c for c in load_products(reader, tree)}
-        recorder = OutputRecorder(writer, PluginDatabase(reader), events, tree)
-        level = None
-        for _ in range(MAX_WAVES):
-            wave = planner.next_wave(after_level=level if dry_run else None)
-            if wave.level is None:
-                break
-            summary.waves += 1
-            summary.planned += len(wave.plans)
-            _note_skips(wave, summary, say)
-            if dry_run:
-                for plan in wave.plans:
-                    say(f"would run {plan.describe()}")
-                level = wave.level
-                continue
-            reader.commit()
-            if events is not None:
-                events.plan_wave(writer, wave.plans, wave.skips, planner.processes)
-                writer.commit()
-            for plan in wave.plans:
-                logger.info("planned: %s", plan.describe())
-            for result in run_plans(wave.plans, tree, slots):
-                _finish(result, recorder, tree, candidates, summary, say)
-                discard_workdir(result)
-            _consume_queue(writer, wave.queue_bumps, wave.remakes)
-            recorder.settle()
-            faults.checkpoint("wave_done")
-            reader.expire_all()
-            reader.commit()
-        else:
-            logger.error("stopped after %d waves: does a process feed itself?", MAX_WAVES)
-    return summary
-
-
-def _consume_queue(writer: Session, bumps: dict[int, int | None], remakes: set[int]) -> None:
-    """Delete the wave's queue entries, but keep one whose bump changed meanwhile
-    (a reprocess command asked for a forced bump, or a remake, while the wave ran)."""
-    by_bump: dict[tuple[int | None, bool], list[int]] = {}
-    for file_id, bump in bumps.items():
-        by_bump.setdefault((bump, file_id in remakes), []).append(file_id)
-    for (bump, remake), ids in by_bump.items():
-        same = (ProcessQueue.version_bump.is_(None) if bump is None
-                else ProcessQueue.version_bump == bump)
-        writer.execute(delete(ProcessQueue).where(ProcessQueue.file_id.in_(ids), same,
-                                                  ProcessQueue.remake.is_(remake)))
-
-
-def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSummary,
-            say) -> None:
-    plan = result.plan
-    events = recorder.events
-    if result.ok:
-        if plan.output_product_id is None:
-            summary.ran += 1
-            say(f"ran {plan.process_name} {plan.date} ({result.seconds:.1f} s)")
-            if events is not None:
-                events.finished(result, "succeeded", log_path=keep_output(result, tree))
-            return
-        problem = recorder.record(result, candidates[plan.output_product_id])
-        if problem is None:
-            summary.made += 1
-            say(f"made {plan.output_name} ({result.seconds:.1f} s)")
-            return
-        recorder.writer.rollback()
-    else:
-        problem = result.failure()
-    _failed(result, tree, problem, summary, say, events)
-
-
-def _failed(result, tree: MissionTree, problem: str, summary: ProcessSummary, say,
-            events: EventLog | None) -> None:
-    plan = result.plan
-    prob = record_failure(result, tree, problem)
-    summary.failed.append(f"{plan.process_name} {plan.date}: {problem}")
-    say(f"FAILED {plan.process_name} {plan.date}: {problem} (see {prob})")
-    if events is not None:
-        events.finished(result, "timed_out" if result.timed_out else "failed",
-                        log_path=str(prob), message=problem)
-
-
-# -- DBRunner ------------------------------------------------------------------
-
-def run_process(engine: Engine, tree: MissionTree, process_ref: str,
-                dates: list, *, slots: int = 2, record: bool = False,
-                force: int | None = None, update_only: bool = False,
-                use_optional: bool = True, timeout: float | None = None,
-                dry_run: bool = False, outdir: Path | None = None,
-                events: EventLog | None = None,
-                say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
-    """Run one process for each date (DBRunner), with or without recording.
-
-    Recorded (``record``): outputs that need (re)making, or all with a forced
-    bump, are archived with provenance and queued, as ProcessQueue -p does.
-    Not recorded: every date runs (only those needing it with ``update_only``)
-    and outputs are copied to *outdir* under their planned names.
-    """
-    summary = ProcessSummary(dry_run=dry_run)
-    with Session(engine) as reader, Session(for_writing(engine)) as writer:
-        if record and not dry_run:
-            summary.recovered = recover_pending(writer)
-            clear_work(tree)
-        planner = Planner(reader, tree, default_timeout=timeout, use_optional=use_optional,
-                          always_run=not record and not update_only)
-        process = next((p for p in planner.processes.values()
-                        if p.process_name == process_ref or str(p.process_id) == process_ref),
-                       None)
-        if process is None:
-            raise UsageError(f"no process {process_ref!r}")
-        wave = planner.plan_dates(process, dates, force)
-        summary.planned = len(wave.plans)
-        _note_skips(wave, summary, say)
-        if dry_run:
-            for plan in wave.plans:
-                say(f"would run {plan.describe()}")
-            return summary
-        reader.commit()
-        if events is not None:
-            events.plan_wave(writer, wave.plans, wave.skips, planner.processes)
-            writer.commit()
-        candidates = {c.product_id: c for c in load_products(reader, tree)}
-        recorder = OutputRecorder(writer, PluginDatabase(reader), events, tree)
-        for result in run_plans(wave.plans, tree, slots):
-            if record:
-                _finish(result, recorder, tree, candidates, summary, say)
-            else:
-                _deliver(result, outdir or Path.cwd(), tree, summary, say, events)
-            discard_workdir(result)
-        recorder.settle()
-    return summary
-
-
-def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary,
-             say, events: EventLog | None) -> None:
-    """An unrecorded run: copy its output to *outdir* (never over an existing file)."""
-    plan = result.plan
-    if not result.ok:
-        problem = result.failure()
-    elif result.output_path is None:
-        summary.ran += 1
-        say(f"ran {plan.process_name} {plan.date}")
-        if events is not None:
-            events.finished(result, "succeeded", log_path=keep_output(result, tree))
-        return
-    else:
-        target = outdir / plan.output_name
-        try:
-            move_file(result.output_path, target)
-        except FileExistsError:
-            problem = f"{target} already exists; not overwritten"
-        else:
-            summary.made += 1
-            say(f"made {target} (not recorded)")
-            if events is not None:
-                events.finished(result, "succeeded", output_path=str(target),
-                                log_path=keep_output(result, tree), message="not recorded")
-            return
-    _failed(result, tree, problem, summary, say, events)

@@ -3,10 +3,10 @@
 ``read_config(path)`` parses and validates everything that needs no database
 and returns a ``MissionConfig``; every error is a ConfigError naming the
 section and key.  ``{MISSION}``, ``{SPACECRAFT}``/``{SATELLITE}`` and
-``{INSTRUMENT}`` are filled in every value first (``config_fields``).
+``{INSTRUMENT}`` are filled in every value first (``fields``).
 
-``config_rows.apply_config`` writes a MissionConfig to the database and
-``config_export`` turns rows back into this format.
+``rows.apply_config`` writes a MissionConfig to the database and
+``export`` turns rows back into this format.
 """
 from __future__ import annotations
 
@@ -18,9 +18,9 @@ from pathlib import Path
 
 from dateutil import parser as dateparser
 
-from .config_fields import expand_value, names_for
-from .errors import ConfigError, DBProcessingError
-from .Version import Version
+from ..errors import ConfigError, DBProcessingError
+from ..Version import Version
+from .fields import expand_value, names_for
 
 TIMEBASES = ("DAILY", "FILE", "RUN", "WEEKLY", "MONTHLY", "YEARLY")
 
@@ -297,7 +297,7 @@ def _is_input_key(key: str) -> bool:
 def _expanded(section: str, parser: configparser.ConfigParser,
               names: dict[str, str]) -> dict[str, str]:
     """A section's values with {MISSION}, {SPACECRAFT}/{SATELLITE}, {INSTRUMENT}
-    filled in and every other field checked (config_fields says how)."""
+    filled in and every other field checked (mission.fields says how)."""
     return {key: expand_value(section, key, value, names)
             for key, value in parser[section].items()}
 

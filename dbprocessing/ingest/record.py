@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
-from .db.models import File, IngestPending, ProcessQueue, UnixTime
+from ..db.models import File, IngestPending, ProcessQueue, UnixTime
 
 _OPTIONAL = ("verbose_provenance", "check_date", "quality_comment", "caveats",
              "met_start_time", "met_stop_time", "quality_checked", "process_keywords")
