@@ -29,7 +29,6 @@ import statistics
 import sys
 import tempfile
 import time
-import uuid
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -39,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from process import quiet  # noqa: E402
+from process import postgres_url, quiet  # noqa: E402
 
 from dbprocessing.cli import explain_build, migrate_db, print_lineage  # noqa: E402
 from dbprocessing.db import open_database  # noqa: E402
@@ -106,22 +105,6 @@ def measure(url: str, repeat: int) -> list[dict]:
     return results
 
 
-def postgres_schema(admin_url: str) -> tuple[str, callable]:
-    """An empty schema of its own (MigrateDB adopts, so nothing is created in it)."""
-    schema = f"bench_{uuid.uuid4().hex[:12]}"
-    admin = sa.create_engine(admin_url)
-    with admin.begin() as conn:
-        conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
-    url = sa.make_url(admin_url).update_query_dict(
-        {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-
-    def drop() -> None:
-        with admin.begin() as conn:
-            conn.execute(sa.text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
-    return url, drop
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=7)
@@ -133,8 +116,10 @@ def main() -> int:
         adopt(url)
         runs.append(("sqlite", measure(url, args.repeat)))
     if args.postgres:
-        url, drop = postgres_schema(args.postgres.replace("postgresql://",
-                                                          "postgresql+psycopg://", 1))
+        # An empty schema: MigrateDB adopts the original's tables, it creates none.
+        url, drop = postgres_url(args.postgres.replace("postgresql://",
+                                                       "postgresql+psycopg://", 1),
+                                 create=False)
         try:
             adopt(url)
             runs.append(("postgresql", measure(url, args.repeat)))

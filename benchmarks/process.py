@@ -195,14 +195,17 @@ def sqlite_url(root: Path) -> str:
     return f"sqlite:///{db}"
 
 
-def postgres_url(admin_url: str) -> tuple[str, callable]:
+def postgres_url(admin_url: str, *, create: bool = True) -> tuple[str, callable]:
+    """A PostgreSQL schema of its own (created at head unless *create* is false)
+    and the function that drops it."""
     schema = f"bench_{uuid.uuid4().hex[:12]}"
     admin = sa.create_engine(admin_url)
     with admin.begin() as conn:
         conn.execute(sa.text(f'CREATE SCHEMA "{schema}"'))
     url = sa.make_url(admin_url).update_query_dict(
         {"options": f"-csearch_path={schema}"}).render_as_string(hide_password=False)
-    quiet(create_db.main, [url])
+    if create:
+        quiet(create_db.main, [url])
 
     def drop() -> None:
         with admin.begin() as conn:

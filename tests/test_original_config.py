@@ -22,8 +22,9 @@ from dbprocessing.db.schema import create_schema
 from .missions import MissionUnderTest
 from .test_config import TABLES, count_rows, snapshot
 
-CONFIG = r"""
-# In the style of the original's deployed configs.
+# The [mission], [satellite] and [instrument] sections both files share; the
+# instrument's name follows.
+HEADER = r"""
 [mission]
 mission_name = rbsp
 rootdir = .
@@ -35,7 +36,11 @@ inspectordir = inspectors
 satellite_name = {MISSION}a
 
 [instrument]
-instrument_name = {SPACECRAFT}-hope
+instrument_name = """
+
+CONFIG = r"""
+# In the style of the original's deployed configs.
+""" + HEADER.lstrip() + r"""{SPACECRAFT}-hope
 
 [product_raw]
 product_name = {INSTRUMENT}_L0
@@ -252,19 +257,7 @@ def test_unknown_field_is_exit_2_naming_section_key_and_field(mission, engine_fo
     assert count_rows(engine_for(mission.db_url)) == 0
 
 
-SECOND = r"""
-[mission]
-mission_name = rbsp
-rootdir = .
-incoming_dir = incoming
-codedir = codes
-inspectordir = inspectors
-
-[satellite]
-satellite_name = {MISSION}a
-
-[instrument]
-instrument_name = {SPACECRAFT}-emfisis
+SECOND = HEADER + r"""{SPACECRAFT}-emfisis
 
 [product_combined]
 product_name = {INSTRUMENT}_combined
