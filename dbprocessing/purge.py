@@ -58,6 +58,7 @@ from .db.models import (
     Release,
     UnixTime,
 )
+from .db.queries import version_of
 from .errors import EXIT_SOME_FAILED, DBProcessingError
 from .lock import processing_lock
 from .mission.substitution import format_name
@@ -211,7 +212,7 @@ def _filenames(session: Session, ids: Iterable[int]) -> dict[int, str]:
 
 
 def _on_disk(tree: MissionTree, file: File, product: Product) -> Path | None:
-    version = Version(file.interface_version, file.quality_version, file.revision_version)
+    version = version_of(file)
     try:
         directory = format_name(product.relative_path, name_values(
             product.product_name, tree.name, file.utc_file_date, version,
@@ -237,7 +238,7 @@ def _describe_files(session: Session, tree: MissionTree, plan: _Plan) -> list[Pu
         parent = plan.made_from.get(file_id)
         result.append(PurgedFile(
             file_id, f.filename, product.product_name, f.utc_file_date,
-            Version(f.interface_version, f.quality_version, f.revision_version),
+            version_of(f),
             _on_disk(tree, f, product),
             made_from=rows[parent][0].filename if parent is not None else None,
             pending_move=pending.get(file_id)))
@@ -303,7 +304,7 @@ def purge_files(engine: Engine, db_name: str, refs: Sequence[str],
             kept = [] if recursive else _kept_children(session, plan.ids)
             counts = _remove(session, plan.ids)
             session.commit()
-        lock["comment"] = f"Nominal Exit; purgeFileFromDB removed {len(files)} file(s)"
+        lock.comment = f"Nominal Exit; purgeFileFromDB removed {len(files)} file(s)"
     for purged in files:
         logger.info("purged %s from the database%s; the file on disk is left alone%s",
                     purged.describe(),

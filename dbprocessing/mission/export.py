@@ -26,6 +26,7 @@ from ..db.models import (
     ProductProcessLink,
     Satellite,
 )
+from ..db.queries import version_of
 from ..errors import UsageError
 
 
@@ -45,10 +46,6 @@ def _newest(rows):
     return max(rows, key=lambda r: (bool(r.newest_version), bool(r.active_code),
                                     r.interface_version, r.quality_version,
                                     r.revision_version), default=None)
-
-
-def _version(row) -> str:
-    return f"{row.interface_version}.{row.quality_version}.{row.revision_version}"
 
 
 def export_config(session: Session, satellite: str | None = None,
@@ -89,7 +86,7 @@ def export_config(session: Session, satellite: str | None = None,
                 "inspector_filename": inspector.filename,
                 "inspector_relative_path": inspector.relative_path,
                 "inspector_description": inspector.description or "",
-                "inspector_version": _version(inspector),
+                "inspector_version": str(version_of(inspector)),
                 "inspector_output_interface": str(inspector.output_interface_version),
                 "inspector_active": str(bool(inspector.active_code)),
                 "inspector_date_written": inspector.date_written.isoformat(),
@@ -134,7 +131,7 @@ def export_config(session: Session, satellite: str | None = None,
                 "code_start_date": code.code_start_date.isoformat(),
                 "code_stop_date": code.code_stop_date.isoformat(),
                 "code_description": code.code_description or "",
-                "code_version": _version(code),
+                "code_version": str(version_of(code)),
                 "code_output_interface": str(code.output_interface_version),
                 "code_active": str(bool(code.active_code)),
                 "code_date_written": code.date_written.isoformat(),

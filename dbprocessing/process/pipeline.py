@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from .. import faults
 from ..db.engine import for_writing
 from ..db.models import ProcessQueue
-from ..errors import UsageError
+from ..db.queries import find_process
 from ..events import EventLog
 from ..ingest.archive import move_file
 from ..ingest.identify import PluginDatabase, load_products
@@ -190,11 +190,7 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
             clear_work(tree)
         planner = Planner(reader, tree, default_timeout=timeout, use_optional=use_optional,
                           always_run=not record and not update_only)
-        process = next((p for p in planner.processes.values()
-                        if p.process_name == process_ref or str(p.process_id) == process_ref),
-                       None)
-        if process is None:
-            raise UsageError(f"no process {process_ref!r}")
+        process = planner.processes[find_process(reader, process_ref).process_id]
         wave = planner.plan_dates(process, dates, force)
         summary.planned = len(wave.plans)
         _note_skips(wave, summary, say)

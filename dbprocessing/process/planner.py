@@ -40,6 +40,7 @@ from ..db.models import (
     ProductProcessLink,
     UnixTime,
 )
+from ..db.queries import newest_files, version_of
 from ..errors import FormatError
 from ..ingest.record import epoch
 from ..mission.substitution import fields_of, format_name, name_regex, parse_name
@@ -154,20 +155,6 @@ def _dates_of(file: File) -> list[datetime.date]:
     last = (stop - datetime.timedelta(microseconds=1)).date() if stop > start else start.date()
     days = [start.date() + DAY * i for i in range((last - start.date()).days + 1)]
     return days or [file.utc_file_date]
-
-
-def _version(row) -> Version:
-    return Version(row.interface_version, row.quality_version, row.revision_version)
-
-
-def newest_files(files) -> dict[tuple[int, datetime.date], File]:
-    """The newest version of each (product, date) among *files*."""
-    best: dict[tuple[int, datetime.date], File] = {}
-    for f in files:
-        key = (f.product_id, f.utc_file_date)
-        if key not in best or _version(f) > _version(best[key]):
-            best[key] = f
-    return best
 
 
 def parse_keywords(keywords: str | None) -> dict[str, str]:
@@ -442,12 +429,12 @@ class Planner:
         valid = [c for c in codes if c.code_start_date <= date <= c.code_stop_date]
         if not valid:
             return Skip(name, date, "no active code valid for that date", pid)
-        code = max(valid, key=lambda c: (_version(c).as_tuple(), c.code_id))
+        code = max(valid, key=lambda c: (version_of(c).as_tuple(), c.code_id))
         input_files = tuple(self._input_file(f) for f in inputs)
         code_path = self._code_path(code)
         common = dict(process_id=process.process_id, process_name=name,
                       timebase=process.output_timebase, date=date, code_id=code.code_id,
-                      code_path=code_path, code_version=_version(code),
+                      code_path=code_path, code_version=version_of(code),
                       code_arguments=code.arguments or "",
                       extra_params=process.extra_params or "", cpu=max(1, code.cpu or 1),
                       timeout=code.code_timeout or self.default_timeout,
@@ -520,17 +507,17 @@ class Planner:
 
     def _input_file(self, f: File) -> InputFile:
         product = self.products[f.product_id]
-        values = self._name_values(product, f.utc_file_date, _version(f), f.process_keywords)
+        values = self._name_values(product, f.utc_file_date, version_of(f), f.process_keywords)
         directory = self.tree.rootdir / format_name(product.relative_path, values)
         return InputFile(f.file_id, f.filename, directory / f.filename, f.product_id,
-                         product.product_name, f.utc_file_date, _version(f),
+                         product.product_name, f.utc_file_date, version_of(f),
                          f.process_keywords)
 
     def _name_values(self, product: Product, date, version, keywords) -> dict:
         return name_values(product.product_name, self.tree.name, date, version, keywords)
 
     def _code_path(self, code: Code) -> Path:
-        relative = format_name(code.relative_path, {"CODEVERSION": str(_version(code))})
+        relative = format_name(code.relative_path, {"CODEVERSION": str(version_of(code))})
         return self.tree.codedir / relative / code.filename
 
     def _existing_output(self, product: Product, date, carried: dict) -> File | None:
@@ -546,7 +533,7 @@ class Planner:
                 files = [f for f in files if pattern.match(f.filename)]
             except FormatError:
                 pass
-        return max(files, key=_version) if files else None
+        return max(files, key=version_of) if files else None
 
     def _decide(self, code: Code, existing: File | None, inputs: tuple[InputFile, ...],
                 bump: int | None) -> Decision:
@@ -554,7 +541,7 @@ class Planner:
         if existing is None:
             return decide_version(output_interface=code.output_interface_version,
                                   existing=None, old_code=None,
-                                  new_code=(code.code_id, _version(code)), old_inputs=None,
+                                  new_code=(code.code_id, version_of(code)), old_inputs=None,
                                   new_inputs=new_inputs, forced=bump)
         old_code = self.session.execute(
             select(Code).join(FileCodeLink, FileCodeLink.source_code == Code.code_id)
@@ -563,11 +550,11 @@ class Planner:
             select(File).join(FileFileLink, FileFileLink.source_file == File.file_id)
             .where(FileFileLink.resulting_file == existing.file_id)).all()
         old_inputs = {f"{self.products[f.product_id].product_name} {f.utc_file_date}":
-                      _version(f) for f in sources}
+                      version_of(f) for f in sources}
         return decide_version(
-            output_interface=code.output_interface_version, existing=_version(existing),
-            old_code=(old_code.code_id, _version(old_code)) if old_code else None,
-            new_code=(code.code_id, _version(code)), old_inputs=old_inputs,
+            output_interface=code.output_interface_version, existing=version_of(existing),
+            old_code=(old_code.code_id, version_of(old_code)) if old_code else None,
+            new_code=(code.code_id, version_of(code)), old_inputs=old_inputs,
             new_inputs=new_inputs, forced=bump)
 
 

@@ -18,50 +18,12 @@ Each takes an optional [start, end] date range (inclusive).
 """
 from __future__ import annotations
 
-import datetime
-from collections.abc import Iterable
-
 from sqlalchemy import insert, select, update
 from sqlalchemy.orm import Session
 
-from ..db.models import (
-    Code,
-    File,
-    FileCodeLink,
-    Instrument,
-    InstrumentProductLink,
-    ProcessQueue,
-    Product,
-)
+from ..db.models import File, FileCodeLink, InstrumentProductLink, ProcessQueue, Product
+from ..db.queries import find_codes, find_instrument, find_product, newest_file_ids
 from ..errors import UsageError
-
-
-def newest_file_ids(session: Session, product_ids: Iterable[int], start: datetime.date | None,
-                    end: datetime.date | None, *, made_by: Iterable[int] | None = None
-                    ) -> list[int]:
-    """Ids of the newest file of each (product, date) of *product_ids* in [start, end];
-    with *made_by* (code ids), only the newest files that one of those codes made."""
-    ids = list(product_ids)
-    if not ids:
-        return []
-    query = select(File.file_id, File.product_id, File.utc_file_date, File.interface_version,
-                   File.quality_version, File.revision_version).where(File.product_id.in_(ids))
-    if start is not None:
-        query = query.where(File.utc_file_date >= start)
-    if end is not None:
-        query = query.where(File.utc_file_date <= end)
-    best: dict[tuple, tuple] = {}
-    for row in session.execute(query):
-        key = (row.product_id, row.utc_file_date)
-        version = (row.interface_version, row.quality_version, row.revision_version)
-        if key not in best or version > best[key][0]:
-            best[key] = (version, row.file_id)
-    newest = sorted(file_id for _, file_id in best.values())
-    if made_by is None or not newest:
-        return newest
-    made = set(session.scalars(select(FileCodeLink.resulting_file).where(
-        FileCodeLink.source_code.in_(list(made_by)))))
-    return [file_id for file_id in newest if file_id in made]
 
 
 def queue_files(session: Session, file_ids: list[int], bump: int | None, *,
@@ -89,31 +51,14 @@ def queue_files(session: Session, file_ids: list[int], bump: int | None, *,
     return len(file_ids)
 
 
-def _product_ids_by_names(session: Session, names: Iterable[str]) -> list[int]:
-    rows = {p.product_name: p.product_id for p in session.scalars(select(Product))}
-    ids = []
-    for name in names:
-        if name in rows:
-            ids.append(rows[name])
-        elif name.isdigit() and int(name) in rows.values():
-            ids.append(int(name))
-        else:
-            raise UsageError(f"no product {name!r}")
-    return ids
-
-
 def by_product(session: Session, products: list[str], start=None, end=None,
                bump=None) -> int:
-    ids = _product_ids_by_names(session, products)
+    ids = [find_product(session, name).product_id for name in products]
     return queue_files(session, newest_file_ids(session, ids, start, end), bump)
 
 
 def by_code(session: Session, code: str, start=None, end=None, bump=None) -> int:
-    rows = session.scalars(select(Code)).all()
-    match = [c for c in rows if c.filename == code or (code.isdigit() and c.code_id == int(code))]
-    if not match:
-        raise UsageError(f"no code {code!r} (give its id or filename)")
-    code_ids = [c.code_id for c in match]
+    code_ids = [c.code_id for c in find_codes(session, code)]
     product_ids = set(session.scalars(
         select(File.product_id).distinct()
         .join(FileCodeLink, FileCodeLink.resulting_file == File.file_id)
@@ -124,11 +69,7 @@ def by_code(session: Session, code: str, start=None, end=None, bump=None) -> int
 
 def by_instrument(session: Session, instrument: str, level: float | None = None,
                   start=None, end=None, bump=None) -> int:
-    rows = session.scalars(select(Instrument)).all()
-    match = [i.instrument_id for i in rows if i.instrument_name == instrument
-             or (instrument.isdigit() and i.instrument_id == int(instrument))]
-    if not match:
-        raise UsageError(f"no instrument {instrument!r}")
+    match = [find_instrument(session, instrument).instrument_id]
     query = select(Product.product_id).join(
         InstrumentProductLink, InstrumentProductLink.product_id == Product.product_id).where(
         InstrumentProductLink.instrument_id.in_(match))

@@ -23,8 +23,8 @@ from ..db.models import (
     Process,
     Product,
 )
+from ..db.queries import find_process, find_product
 from ..errors import UsageError
-from .status import find_product
 
 JOB_STATES = ("planned", "started", "succeeded", "failed", "timed_out", "skipped")
 INGEST_STATES = ("accepted", "rejected")
@@ -60,11 +60,8 @@ def job_history(session: Session, filters: Filters) -> list[dict]:
         query = query.where(Job.output_product == find_product(session, filters.product)
                             .product_id)
     if filters.process:
-        ids = [p.process_id for p in session.scalars(select(Process))
-               if filters.process in (p.process_name, str(p.process_id))]
-        if not ids:
-            raise UsageError(f"no process {filters.process!r}")
-        query = query.where(Job.process_id.in_(ids))
+        query = query.where(Job.process_id == find_process(session, filters.process)
+                            .process_id)
     if filters.status == "planned":
         query = query.where(JobEvent.job_event_id.is_(None))
     elif filters.status:

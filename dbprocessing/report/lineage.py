@@ -10,13 +10,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models import Code, File, FileCodeLink, FileFileLink, Product
-from ..errors import UsageError
+from ..db.queries import find_file, version_of
 
 
 @dataclass
@@ -28,13 +27,6 @@ class Graph:
     parents: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     children: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     made_by: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
-
-
-def find_file(session: Session, name: str) -> File:
-    file = session.scalar(select(File).where(File.filename == Path(name).name))
-    if file is None:
-        raise UsageError(f"no file {Path(name).name!r} in the database")
-    return file
 
 
 def read_graph(session: Session, name: str, *, up: bool = True, down: bool = True,
@@ -83,21 +75,17 @@ def _walk(session: Session, graph: Graph, frontier: set[int], depth: int | None,
         frontier = new
 
 
-def _version(f: File) -> str:
-    return f"{f.interface_version}.{f.quality_version}.{f.revision_version}"
-
 
 def _code_node(code: Code) -> dict:
     return {"code": code.filename, "code_id": code.code_id,
-            "version": f"{code.interface_version}.{code.quality_version}."
-                       f"{code.revision_version}"}
+            "version": str(version_of(code))}
 
 
 def _file_node(graph: Graph, file_id: int) -> dict:
     f = graph.files[file_id]
     return {"file": f.filename, "file_id": f.file_id, "product": graph.products.get(f.product_id),
             "date": f.utc_file_date.isoformat() if f.utc_file_date else None,
-            "version": _version(f), "shasum": f.shasum}
+            "version": str(version_of(f)), "shasum": f.shasum}
 
 
 def as_tree(graph: Graph, upward: bool) -> dict:

@@ -18,20 +18,17 @@ from __future__ import annotations
 import datetime
 import html
 import logging
-import os
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
 from ..db.engine import for_writing
 from ..db.models import File, ProcessQueue, Product
+from ..db.queries import find_product
 from ..lock import processing_lock
 from ..mission.tree import load_mission
 from ..Version import Version
-from .status import find_product
 
 logger = logging.getLogger(__name__)
 
@@ -97,33 +94,6 @@ def queue_html(files: list[QueuedFile]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write *text* to *path* through a temporary file in the same directory and a
-    rename: readers see the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(text)
-        os.chmod(temporary, _mode_for(path))
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.lexists(temporary):
-            os.unlink(temporary)
-        raise
-
-
-def _mode_for(path: Path) -> int:
-    """mkstemp creates 0600: keep the replaced file's mode, or give a new file the
-    mode open() would (a listing is often read by a web server)."""
-    try:
-        return path.stat().st_mode & 0o7777
-    except FileNotFoundError:
-        mask = os.umask(0)
-        os.umask(mask)
-        return 0o666 & ~mask
-
-
 def flush_queue(engine: Engine, db_name: str) -> int:
     """Remove every processqueue row, under the processing lock; return how many.
 
@@ -135,7 +105,7 @@ def flush_queue(engine: Engine, db_name: str) -> int:
         with Session(for_writing(engine)) as session:
             count = session.execute(delete(ProcessQueue)).rowcount
             session.commit()
-        lock["comment"] = f"Nominal Exit; flushProcessQueue removed {count} queue entr" \
+        lock.comment = f"Nominal Exit; flushProcessQueue removed {count} queue entr" \
                           f"{'y' if count == 1 else 'ies'}"
     logger.info("flushed the process queue: %d file(s) removed from it", count)
     return count

@@ -19,11 +19,11 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from ..db.models import File, Product, Release
+from ..db.queries import newest_file_ids, version_of
 from ..errors import UsageError
 from ..mission.substitution import format_name
 from ..mission.tree import MissionTree
 from ..process.planner import name_values
-from ..process.reprocess import newest_file_ids
 from ..Version import Version
 
 
@@ -82,7 +82,7 @@ def release_files(session: Session, tree: MissionTree, number: str) -> list[Rele
         raise UsageError(f"no release {number!r} (known: {known})")
     result = []
     for f, product in rows:
-        version = Version(f.interface_version, f.quality_version, f.revision_version)
+        version = version_of(f)
         directory = format_name(product.relative_path, name_values(
             product.product_name, tree.name, f.utc_file_date, version, f.process_keywords))
         result.append(ReleasedFile(f.filename, product.product_name, f.utc_file_date,

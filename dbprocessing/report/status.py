@@ -26,8 +26,6 @@ from __future__ import annotations
 import datetime
 import hashlib
 import json
-import os
-import tempfile
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -35,6 +33,7 @@ from pathlib import Path
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..atomic import write_atomically
 from ..db.models import (
     File,
     Job,
@@ -44,6 +43,7 @@ from ..db.models import (
     Product,
     ProductProcessLink,
 )
+from ..db.queries import find_file, find_product, newest_files, version_of
 from ..errors import UsageError
 from ..mission.tree import MissionTree
 from ..process.planner import (
@@ -52,7 +52,6 @@ from ..process.planner import (
     RunPlan,
     Skip,
     SkipKind,
-    newest_files,
     period_of,
 )
 from ..Version import Version
@@ -95,20 +94,6 @@ class DateStatus:
         data.pop("plan")
         data["date"] = self.date.isoformat()
         return data
-
-
-def find_product(session: Session, ref: str) -> Product:
-    """A product by name or id; a clear error naming the known ones."""
-    products = session.scalars(select(Product).order_by(Product.product_name)).all()
-    for product in products:
-        if product.product_name == ref or str(product.product_id) == ref:
-            return product
-    known = ", ".join(p.product_name for p in products) or "none"
-    raise UsageError(f"no product {ref!r} (known: {known})")
-
-
-def _version(row) -> Version:
-    return Version(row.interface_version, row.quality_version, row.revision_version)
 
 
 class StatusReader:
@@ -176,13 +161,13 @@ class StatusReader:
         if file is None:
             return DateStatus(name, date, "absent", "no file (no process makes this product)")
         return DateStatus(name, date, "up_to_date", "ingested (no process makes this product)",
-                          file.filename, str(_version(file)), file.shasum)
+                          file.filename, str(version_of(file)), file.shasum)
 
     @staticmethod
     def _combine(name: str, maker: Process, date: datetime.date, outcome, file: File | None,
                  attempt: Attempt | None, queued: set[int]) -> DateStatus:
         known = dict(filename=file.filename if file else None,
-                     version=str(_version(file)) if file else None,
+                     version=str(version_of(file)) if file else None,
                      shasum=file.shasum if file else None, process=maker.process_name,
                      last_attempt=attempt)
         if isinstance(outcome, Skip):
@@ -318,16 +303,7 @@ def write_status(path: Path, summary: dict) -> bool:
             return False
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-        os.replace(temporary, path)
-    except BaseException:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
-        raise
+    write_atomically(path, data)
     return True
 
 
@@ -339,15 +315,13 @@ def explain(session: Session, tree: MissionTree, *, filename: str | None = None,
     """Would this file, or this product and date, be (re)built now, and why?"""
     lines: list[str] = []
     if filename is not None:
-        file = session.scalar(select(File).where(File.filename == Path(filename).name))
-        if file is None:
-            raise UsageError(f"no file {Path(filename).name!r} in the database")
+        file = find_file(session, filename)
         product = session.get(Product, file.product_id)
         date = file.utc_file_date
         lines.append(f"{file.filename}: product {product.product_name}, date {date}, "
-                     f"version {_version(file)}")
+                     f"version {version_of(file)}")
         newest = max(session.scalars(select(File).where(
-            File.product_id == file.product_id, File.utc_file_date == date)), key=_version)
+            File.product_id == file.product_id, File.utc_file_date == date)), key=version_of)
         if newest.file_id != file.file_id:
             lines.append(f"not the newest version: superseded by {newest.filename}; "
                          f"only the newest is rebuilt")
