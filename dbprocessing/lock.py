@@ -164,16 +164,24 @@ def clear(engine: Engine, message: str) -> list[Holder]:
     return holders
 
 
+@dataclass
+class HeldLock:
+    """The lock this process holds: its ``logging`` row and the comment it ends with."""
+
+    logging_id: int
+    comment: str = "Nominal Exit"
+
+
 @contextmanager
-def processing_lock(engine: Engine, mission_id: int, db_name: str) -> Iterator[dict]:
-    """Hold the lock for the block; the block may set ``state['comment']``."""
+def processing_lock(engine: Engine, mission_id: int, db_name: str) -> Iterator[HeldLock]:
+    """Hold the lock for the block; the block may set the held lock's ``comment``."""
     logging_id, takeover = acquire(engine, mission_id, db_name)
-    state = {"logging_id": logging_id, "comment": "Nominal Exit"}
+    held = HeldLock(logging_id)
     try:
-        yield state
+        yield held
     except BaseException as exc:
-        state["comment"] = f"Error: {type(exc).__name__}: {exc}"
+        held.comment = f"Error: {type(exc).__name__}: {exc}"
         raise
     finally:
-        comment = state["comment"] if takeover is None else f"{state['comment']}; {takeover}"
+        comment = held.comment if takeover is None else f"{held.comment}; {takeover}"
         release(engine, logging_id, comment)

@@ -15,33 +15,67 @@ from __future__ import annotations
 
 import argparse
 import sys
+import traceback
 from collections.abc import Callable, Sequence
+from typing import Any, NoReturn, TypeVar
 
-from ..errors import EXIT_USAGE, DBProcessingError, UsageError
+from ..errors import EXIT_SOME_FAILED, EXIT_USAGE, DBProcessingError, UsageError
+
+T = TypeVar("T")
+TRACEBACK = "--traceback"
+# Set by parse() for the command being run: show the whole traceback of an error.
+_show_traceback = False
 
 
 class ArgumentParser(argparse.ArgumentParser):
-    """argparse that exits 2 with one line (argparse's own habit, kept explicit)."""
+    """argparse that exits 2 with one line, and knows ``--traceback``."""
 
-    def error(self, message: str):  # type: ignore[override]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.add_argument(TRACEBACK, action="store_true",
+                          help="on an error, print the whole traceback, not just one line")
+
+    def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message}\n")
 
 
 def run_command(prog: str, body: Callable[[], int]) -> int:
-    """Run a command body, turning our errors into one line and an exit code."""
+    """Run a command body, turning errors into one line and an exit code.
+
+    Our own errors (DBProcessingError) carry their exit code.  Anything else
+    is a fault in dbprocessing, a plugin or the database driver: one line
+    naming it, exit 1.  ``--traceback`` prints the whole traceback of either.
+    """
     try:
         return body()
     except DBProcessingError as exc:
+        if _show_traceback:
+            traceback.print_exc()
         print(f"{prog}: error: {exc}", file=sys.stderr)
         return exc.exit_code
     except KeyboardInterrupt:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:
+        if _show_traceback:
+            traceback.print_exc()
+            hint = ""
+        else:
+            hint = f" (run again with {TRACEBACK} to see where)"
+        print(f"{prog}: error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+        return EXIT_SOME_FAILED
 
 
 def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
-    return parser.parse_args(list(sys.argv[1:] if argv is None else argv))
+    """Parse *argv* (default: the process's); ``--traceback`` is taken wherever it
+    stands, so that commands with sub-commands accept it too."""
+    global _show_traceback
+    words = list(sys.argv[1:] if argv is None else argv)
+    _show_traceback = TRACEBACK in words
+    args = parser.parse_args([w for w in words if w != TRACEBACK])
+    args.traceback = _show_traceback
+    return args
 
 
 def date_argument(text: str):
@@ -63,25 +97,24 @@ def add_reprocess_options(parser: argparse.ArgumentParser) -> None:
                         help="last date, inclusive")
     parser.add_argument("--force", type=int, choices=(0, 1, 2),
                         help="forced bump of the outputs: 0 interface, 1 quality, 2 revision")
+    parser.add_argument("--echo", action="store_true", help="echo every SQL statement")
 
 
-def run_reprocess(prog: str, args: argparse.Namespace, select_and_queue) -> int:
+def run_reprocess(prog: str, args: argparse.Namespace,
+                  select_and_queue: Callable[[Any], int]) -> int:
     """Open the database, queue what *select_and_queue(session)* selects, report."""
     from sqlalchemy.orm import Session
 
-    from ..db import open_database
     from ..db.engine import for_writing
+    from .context import open_mission
 
     def body() -> int:
         if args.start and args.end and args.start > args.end:
             raise UsageError(f"start {args.start} is after end {args.end}")
-        engine = open_database(args.mission)
-        try:
-            with Session(for_writing(engine)) as session:
+        with open_mission(args.mission, echo=getattr(args, "echo", False)) as mission:
+            with Session(for_writing(mission.engine)) as session:
                 count = select_and_queue(session)
                 session.commit()
-        finally:
-            engine.dispose()
         bump = "" if args.force is None else f" with forced bump {args.force}"
         print(f"queued {count} file(s){bump}; run ProcessQueue -p to reprocess")
         return 0
@@ -89,16 +122,13 @@ def run_reprocess(prog: str, args: argparse.Namespace, select_and_queue) -> int:
     return run_command(prog, body)
 
 
-def read_mission(database: str, read):
+def read_mission(database: str, read: Callable[[Any, Any], T]) -> T:
     """Open *database*, call ``read(session, tree)`` in one read transaction, close."""
     from sqlalchemy.orm import Session
 
-    from ..db import open_database
     from ..mission.tree import load_mission
+    from .context import open_mission
 
-    engine = open_database(database)
-    try:
-        with Session(engine) as session:
+    with open_mission(database) as mission:
+        with Session(mission.engine) as session:
             return read(session, load_mission(session))
-    finally:
-        engine.dispose()

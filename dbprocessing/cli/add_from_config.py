@@ -5,11 +5,11 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from ..db import open_database
 from ..db.engine import for_writing
 from ..mission.config import read_config
 from ..mission.rows import apply_config
 from . import ArgumentParser, parse, run_command
+from .context import open_mission
 
 PROG = "addFromConfig"
 
@@ -28,20 +28,17 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def body() -> int:
         config = read_config(args.config_file)
-        engine = open_database(args.mission)
-        try:
-            with Session(for_writing(engine)) as session:
-                changes = apply_config(session, config)
-                if args.verify:
-                    session.rollback()
-                    print(f"{args.config_file}: valid; loading it would make "
-                          f"{len(changes)} change(s)")
-                    for line in changes:
-                        print(f"  would: {line}")
-                    return 0
-                session.commit()
-        finally:
-            engine.dispose()
+        with open_mission(args.mission) as mission, \
+                Session(for_writing(mission.engine)) as session:
+            changes = apply_config(session, config)
+            if args.verify:
+                session.rollback()
+                print(f"{args.config_file}: valid; loading it would make "
+                      f"{len(changes)} change(s)")
+                for line in changes:
+                    print(f"  would: {line}")
+                return 0
+            session.commit()
         for line in changes:
             print(line)
         if not changes:

@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..db import open_database
 from ..lock import clear
 from . import ArgumentParser, parse, run_command
+from .context import open_mission
 
 PROG = "clearProcessingFlag"
 
@@ -21,11 +21,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
 
     def body() -> int:
-        engine = open_database(args.database)
-        try:
-            cleared = clear(engine, args.message)
-        finally:
-            engine.dispose()
+        with open_mission(args.database) as mission:
+            cleared = clear(mission.engine, args.message)
         if not cleared:
             print("no run holds the processing lock; nothing to clear")
         for holder in cleared:

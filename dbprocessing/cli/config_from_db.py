@@ -1,16 +1,16 @@
 """configFromDB -m DB [-f] [-s sat] [-i inst] [-c] filename: write the mission config of one instrument."""
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ..db import open_database
+from ..atomic import write_atomically
 from ..errors import UsageError
 from ..mission.export import export_config
 from . import ArgumentParser, parse, run_command
+from .context import open_mission
 
 PROG = "configFromDB"
 
@@ -35,19 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         target = Path(args.filename)
         if args.filename != "-" and target.exists() and not args.force:
             raise UsageError(f"{target} exists; pass -f to overwrite it")
-        engine = open_database(args.mission)
-        try:
-            with Session(engine) as session:
-                text = export_config(session, args.satellite, args.instrument, args.comments)
-        finally:
-            engine.dispose()
+        with open_mission(args.mission) as mission, Session(mission.engine) as session:
+            text = export_config(session, args.satellite, args.instrument, args.comments)
         if args.filename == "-":
             print(text, end="")
             return 0
-        # Write beside the target and rename, so a failure never leaves half a file.
-        partial = target.with_name(f".{target.name}.partial")
-        partial.write_text(text, encoding="utf-8")
-        os.replace(partial, target)
+        write_atomically(target, text)
         print(f"wrote {target}")
         return 0
 

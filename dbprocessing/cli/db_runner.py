@@ -5,17 +5,10 @@ import datetime
 import sys
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
-
-from .. import DBlogging
-from ..db import open_database
-from ..db.engine import describe
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from ..events import EventLog
-from ..lock import processing_lock
-from ..mission.tree import load_mission
 from ..process.pipeline import run_process
 from . import ArgumentParser, date_argument, parse, run_command
+from .context import open_mission
 
 PROG = "DBRunner"
 MAX_DAYS = 36600
@@ -63,11 +56,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.num_proc < 1:
             raise UsageError("-n must be at least 1")
         dates = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
-        engine = open_database(args.mission)
-        try:
-            DBlogging.configure(describe(engine.url), "INFO")
-            with Session(engine) as session:
-                tree = load_mission(session)
+        with open_mission(args.mission) as mission:
+            engine, tree = mission.engine, mission.tree
             options = dict(slots=args.num_proc, record=args.ingest, force=args.force,
                            update_only=args.update, use_optional=not args.nooptional,
                            timeout=args.timeout, say=print)
@@ -75,16 +65,12 @@ def main(argv: Sequence[str] | None = None) -> int:
                 summary = run_process(engine, tree, args.process, dates, dry_run=True,
                                       **options)
             elif args.ingest:
-                with processing_lock(engine, tree.mission_id, args.mission) as lock:
-                    events = EventLog.begin(engine, PROG, arguments, lock["logging_id"])
-                    summary = run_process(engine, tree, args.process, dates, events=events,
-                                          **options)
+                with mission.locked(PROG, arguments) as run:
+                    summary = run_process(engine, tree, args.process, dates,
+                                          events=run.events, **options)
             else:  # logged too, with no logging row (it takes no lock)
-                events = EventLog.begin(engine, PROG, arguments, None)
-                summary = run_process(engine, tree, args.process, dates, events=events,
-                                      **options)
-        finally:
-            engine.dispose()
+                summary = run_process(engine, tree, args.process, dates,
+                                      events=mission.event_log(PROG, arguments), **options)
         print(summary.text())
         return EXIT_SOME_FAILED if summary.failed and not args.dryrun else EXIT_OK
 

@@ -9,11 +9,9 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from .. import DBlogging
-from ..db import open_database
-from ..db.engine import describe
 from ..report.processqueue import flush_queue
 from . import ArgumentParser, parse, run_command
+from .context import open_mission
 
 PROG = "flushProcessQueue"
 
@@ -29,12 +27,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
 
     def body() -> int:
-        engine = open_database(args.database)
-        try:
-            DBlogging.configure(describe(engine.url), "INFO")
-            count = flush_queue(engine, args.database)
-        finally:
-            engine.dispose()
+        with open_mission(args.database) as mission:
+            count = flush_queue(mission.engine, args.database)
         print(f"flushed {count} file(s) from the process queue")
         return 0
 

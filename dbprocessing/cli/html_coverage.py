@@ -4,6 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
+from ..atomic import write_atomically
 from ..errors import UsageError
 from ..report.coverage import render_coverage
 from ..report.status import mission_status
@@ -43,10 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             return render_coverage(tree.name, rows, args.start, args.end), len(rows)
 
         page, cells = read_mission(args.mission, read)
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        temporary = args.output.with_name(f".{args.output.name}.tmp")
-        temporary.write_text(page, encoding="utf-8")
-        temporary.replace(args.output)
+        write_atomically(args.output, page)
         print(f"wrote {args.output} ({cells} product-date cell(s))")
         return 0
 

@@ -12,10 +12,11 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ..db import open_database
+from ..atomic import write_atomically
 from ..errors import EXIT_OK, UsageError
-from ..report.processqueue import queue_html, queue_text, queued_files, write_atomically
+from ..report.processqueue import queue_html, queue_text, queued_files
 from . import ArgumentParser, parse, run_command
+from .context import open_mission
 
 PROG = "printProcessQueue"
 
@@ -50,12 +51,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         if args.output is not None and args.output.is_dir():
             raise UsageError(f"{args.output} is a directory")
-        engine = open_database(args.database)
-        try:
-            with Session(engine) as session:
-                files = queued_files(session, args.products, sort=args.sort)
-        finally:
-            engine.dispose()
+        with open_mission(args.database) as mission, Session(mission.engine) as session:
+            files = queued_files(session, args.products, sort=args.sort)
         if not args.quiet:
             text = queue_html(files) if args.html else queue_text(files)
             if args.output is not None:

@@ -5,20 +5,14 @@ import gc
 import sys
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .. import DBlogging
-from ..db import open_database
-from ..db.engine import describe
-from ..db.models import Process
+from ..db.queries import find_process
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from ..events import EventLog
 from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
-from ..lock import processing_lock
-from ..mission.tree import load_mission
 from ..process.pipeline import process_queue
 from . import ArgumentParser, parse, run_command
+from .context import OpenMission, open_mission
 
 PROG = "ProcessQueue"
 
@@ -68,62 +62,57 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--batch-size must be at least 1")
         if args.timeout is not None and args.timeout <= 0:
             raise UsageError("--timeout must be a positive number of seconds")
-        engine = open_database(args.mission, echo=args.echo)
-        try:
-            DBlogging.configure(describe(engine.url), args.log_level)
-            with Session(engine) as session:
-                tree = load_mission(session)
-                only = _resolve_only(session, args.only) if args.only else None
+        with open_mission(args.mission, echo=args.echo, log_level=args.log_level) as mission:
+            only = _resolve_only(mission, args.only) if args.only else None
             # Everything imported so far lives for the whole run: keep the cyclic
             # garbage collector from walking it again and again (about 10% of ingest).
             gc.freeze()
             say = (lambda line: None) if args.quiet else print
             if args.process:
-                return _process(engine, tree, args, only, say)
-            return _ingest(engine, tree, args, say)
-        finally:
-            engine.dispose()
+                return _process(mission, args, only, say)
+            return _ingest(mission, args, say)
 
     return run_command(PROG, body)
 
 
-def _resolve_only(session: Session, text: str) -> set[str]:
-    names = {p.process_name: p.process_id for p in session.scalars(select(Process))}
+def _resolve_only(mission: OpenMission, text: str) -> set[str]:
+    """The processes -o names, checked against the database (names or ids as given)."""
     wanted = {w.strip() for w in text.split(",") if w.strip()}
-    unknown = sorted(w for w in wanted if w not in names and not (
-        w.isdigit() and int(w) in names.values()))
-    if unknown:
-        raise UsageError(f"-o: no process {', '.join(map(repr, unknown))} "
-                         f"(known: {', '.join(sorted(names)) or 'none'})")
+    try:
+        with Session(mission.engine) as session:
+            for ref in wanted:
+                find_process(session, ref)
+    except UsageError as exc:
+        raise UsageError(f"-o: {exc}") from None
     return wanted
 
 
-def _ingest(engine, tree, args, say) -> int:
+def _ingest(mission: OpenMission, args, say) -> int:
+    engine, tree = mission.engine, mission.tree
     if args.dryrun:
         summary = ingest_incoming(engine, tree, pattern=args.glb, dry_run=True,
                                   batch_size=args.batch_size, say=say)
     else:
-        with processing_lock(engine, tree.mission_id, args.mission) as lock:
-            events = EventLog.begin(engine, PROG, args.argv, lock["logging_id"])
+        with mission.locked(PROG, args.argv) as run:
             summary = ingest_incoming(engine, tree, pattern=args.glb,
-                                      batch_size=args.batch_size, events=events, say=say)
+                                      batch_size=args.batch_size, events=run.events, say=say)
             if summary.rejected:
-                lock["comment"] = f"Nominal Exit; {len(summary.rejected)} file(s) rejected"
+                run.lock.comment = f"Nominal Exit; {len(summary.rejected)} file(s) rejected"
     print(summary.text())
     # A dry run reports what would be rejected; only doing the work can fail it.
     return EXIT_SOME_FAILED if summary.rejected and not args.dryrun else EXIT_OK
 
 
-def _process(engine, tree, args, only, say) -> int:
+def _process(mission: OpenMission, args, only, say) -> int:
+    engine, tree = mission.engine, mission.tree
     options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
                    timeout=args.timeout, say=say)
     if args.dryrun:
         summary = process_queue(engine, tree, dry_run=True, **options)
     else:
-        with processing_lock(engine, tree.mission_id, args.mission) as lock:
-            events = EventLog.begin(engine, PROG, args.argv, lock["logging_id"])
-            summary = process_queue(engine, tree, events=events, **options)
+        with mission.locked(PROG, args.argv) as run:
+            summary = process_queue(engine, tree, events=run.events, **options)
             if summary.failed:
-                lock["comment"] = f"Nominal Exit; {len(summary.failed)} run(s) failed"
+                run.lock.comment = f"Nominal Exit; {len(summary.failed)} run(s) failed"
     print(summary.text())
     return EXIT_SOME_FAILED if summary.failed and not args.dryrun else EXIT_OK

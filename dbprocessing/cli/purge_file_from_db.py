@@ -12,11 +12,9 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from .. import DBlogging
-from ..db import open_database
-from ..db.engine import describe
 from ..purge import purge_files
 from . import ArgumentParser, parse, run_command
+from .context import open_mission
 
 PROG = "purgeFileFromDB"
 
@@ -42,12 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     def body() -> int:
         # Filenames in the database have no directory: accept a pasted path.
         refs = [os.path.basename(f.rstrip("/")) if "/" in f else f for f in args.filenames]
-        engine = open_database(args.mission)
-        try:
-            DBlogging.configure(describe(engine.url), "INFO")
-            result = purge_files(engine, args.mission, refs, recursive=args.recursive)
-        finally:
-            engine.dispose()
+        with open_mission(args.mission) as mission:
+            result = purge_files(mission.engine, args.mission, refs, recursive=args.recursive)
         if args.verbose:
             for purged in result.files:
                 line = f"removed {purged.describe()}"

@@ -15,8 +15,9 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
-from ..db import open_database
+from ..atomic import write_atomically
 from ..db.engine import for_writing
+from ..db.queries import find_product
 from ..errors import UsageError
 from ..mission.tree import load_mission
 from ..report.release import (
@@ -26,8 +27,8 @@ from ..report.release import (
     release_files,
     tag_release,
 )
-from ..report.status import find_product
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
+from .context import open_mission
 
 PROG = "release"
 
@@ -100,9 +101,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             release_files(s, t, args.number)))
         text = "\n".join(lines) + "\n"
         if args.output:
-            if args.output.exists():
-                raise UsageError(f"{args.output} exists; not overwritten")
-            args.output.write_text(text, encoding="utf-8")
+            try:
+                write_atomically(args.output, text, exclusive=True)
+            except FileExistsError:
+                raise UsageError(f"{args.output} exists; not overwritten") from None
             print(f"wrote {len(lines)} line(s) to {args.output}; verify with "
                   f"(cd ROOTDIR && sha1sum -c {args.output.resolve()})")
         else:
@@ -115,14 +117,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _tag(args) -> int:
     if args.start and args.end and args.start > args.end:
         raise UsageError(f"start {args.start} is after end {args.end}")
-    engine = open_database(args.mission)
-    try:
-        with Session(for_writing(engine)) as session:
-            load_mission(session)
-            products = [find_product(session, p) for p in args.products or []]
-            count = tag_release(session, args.number, products, args.start, args.end)
-            session.commit()
-    finally:
-        engine.dispose()
+    with open_mission(args.mission) as mission, \
+            Session(for_writing(mission.engine)) as session:
+        load_mission(session)
+        products = [find_product(session, p) for p in args.products or []]
+        count = tag_release(session, args.number, products, args.start, args.end)
+        session.commit()
     print(f"release {args.number}: tagged {count} file(s)")
     return 0

@@ -1,0 +1,72 @@
+"""What every command that works on a mission database does around its one call.
+
+``open_mission(database)`` opens the database (refusing a schema that is not
+this code's head), points the daily log at it, loads the mission tree when it
+is first asked for, and disposes the engine at the end.  ``locked(prog,
+argv)`` takes the processing lock and begins the event log for the block; the
+block may set the held lock's ``comment`` (``Nominal Exit`` otherwise, the
+error when it raises).  Commands that do not take the lock never begin an
+invocation unless they ask for one (``event_log``).
+"""
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from .. import DBlogging
+from ..db import open_database
+from ..db.engine import describe
+from ..events import EventLog
+from ..lock import HeldLock, processing_lock
+from ..mission.tree import MissionTree, load_mission
+
+
+@dataclass
+class LockedRun:
+    """The processing lock this run holds and the event log of its invocation."""
+
+    lock: HeldLock
+    events: EventLog
+
+
+@dataclass
+class OpenMission:
+    """One command's open database: its engine and, when asked for, its mission."""
+
+    database: str
+    engine: Engine
+    _tree: MissionTree | None = field(default=None, repr=False)
+
+    @property
+    def tree(self) -> MissionTree:
+        if self._tree is None:
+            with Session(self.engine) as session:
+                self._tree = load_mission(session)
+        return self._tree
+
+    @contextmanager
+    def locked(self, prog: str, argv: Sequence[str]) -> Iterator[LockedRun]:
+        """Hold the processing lock, with the invocation logged, for the block."""
+        with processing_lock(self.engine, self.tree.mission_id, self.database) as held:
+            yield LockedRun(held, EventLog.begin(self.engine, prog, list(argv),
+                                                 held.logging_id))
+
+    def event_log(self, prog: str, argv: Sequence[str]) -> EventLog:
+        """An invocation logged without the lock (DBRunner without -i)."""
+        return EventLog.begin(self.engine, prog, list(argv), None)
+
+
+@contextmanager
+def open_mission(database: str, *, echo: bool = False,
+                 log_level: str = "INFO") -> Iterator[OpenMission]:
+    """Open *database* for one command; dispose of it when the block ends."""
+    engine = open_database(database, echo=echo)
+    try:
+        DBlogging.configure(describe(engine.url), log_level)
+        yield OpenMission(database, engine)
+    finally:
+        engine.dispose()
