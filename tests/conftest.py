@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from dbprocessing.db.engine import make_engine, resolve_url
 from dbprocessing.db.schema import create_schema
 
+from .missions import MissionUnderTest
+
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "hello"
 POSTGRES_ENV = "DBPROCESSING_TEST_POSTGRES_URL"
@@ -93,3 +95,11 @@ def engine_for():
     yield open_
     for engine in engines:
         engine.dispose()
+
+
+@pytest.fixture
+def hello(created_db, example_dir, tmp_path, monkeypatch) -> MissionUnderTest:
+    """The example mission, configured and with its inputs ingested."""
+    monkeypatch.setenv("DBPROCESSING_LOG_DIR", str(tmp_path / "logs"))
+    m = MissionUnderTest(example_dir, created_db, example_dir / "hello.conf")
+    return m

@@ -7,6 +7,7 @@ database, and returns a ``MissionUnderTest`` with the paths and a few queries.
 from __future__ import annotations
 
 import hashlib
+import json
 import subprocess
 import sys
 import textwrap
@@ -15,7 +16,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from dbprocessing.cli import add_from_config
+from dbprocessing.cli import add_from_config, print_status, process_queue
 from dbprocessing.db.engine import make_engine, resolve_url
 
 REPO = Path(__file__).resolve().parents[1]
@@ -133,7 +134,7 @@ def build_mission(root: Path, db_url: str, products: list[Product],
                   errordir: str | None = None) -> MissionUnderTest:
     (root / "inspectors").mkdir(parents=True, exist_ok=True)
     (root / "incoming").mkdir(exist_ok=True)
-    sections = [textwrap.dedent(f"""
+    sections = [textwrap.dedent("""
         [mission]
         mission_name = testmission
         rootdir = .
@@ -163,3 +164,43 @@ def build_mission(root: Path, db_url: str, products: list[Product],
     config.write_text("\n".join(sections))
     assert add_from_config.main(["-m", db_url, str(config)]) == 0
     return MissionUnderTest(root=root, db_url=db_url, config=config)
+
+
+# The example mission (the `hello` fixture in conftest.py) driven as an operator would.
+
+def load_and_ingest(m: MissionUnderTest) -> None:
+    assert add_from_config.main(["-m", m.db_url, str(m.config)]) == 0
+    for path in sorted((m.root / "data").iterdir()):
+        m.add_incoming(path.name, path.read_bytes())
+    assert process_queue.main(["-i", "-m", m.db_url, "-q"]) == 0
+
+
+def process(m: MissionUnderTest, *extra: str) -> int:
+    return process_queue.main(["-p", "-m", m.db_url, *extra])
+
+
+def files(m: MissionUnderTest, prefix: str) -> dict[str, tuple]:
+    return {r.filename: r for r in m.query(
+        "SELECT filename, file_id, interface_version, quality_version, revision_version, "
+        "shasum, verbose_provenance FROM file WHERE filename LIKE :p", p=prefix + "%")}
+
+
+BROKEN = "#!/usr/bin/env python3\nimport sys\nprint('broken on purpose')\nsys.exit(3)\n"
+
+
+def status(m: MissionUnderTest, capsys, *extra: str) -> tuple[int, dict]:
+    capsys.readouterr()
+    code = print_status.main(["-m", m.db_url, "--json", *extra])
+    rows = json.loads(capsys.readouterr().out)
+    return code, {(r["product"], r["date"]): r for r in rows}
+
+
+def states(rows: dict, product: str) -> dict[str, str]:
+    return {date: r["state"] for (p, date), r in rows.items() if p == product}
+
+
+def break_l2(m: MissionUnderTest) -> str:
+    code = m.root / "codes" / "hello_L1toL2.py"
+    good = code.read_text()
+    code.write_text(BROKEN)
+    return good

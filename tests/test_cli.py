@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import importlib
+import re
 import shutil
 import subprocess
 import sys
@@ -10,18 +11,23 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[1]
-COMMANDS = {"CreateDB": "create_db", "MigrateDB": "migrate_db", "ProcessQueue": "process_queue",
-            "clearProcessingFlag": "clear_processing_flag", "DBRunner": "db_runner",
-            "reprocessByCode": "reprocess_by_code", "reprocessByProduct": "reprocess_by_product",
-            "reprocessByInstrument": "reprocess_by_instrument",
-            "reprocessByDate": "reprocess_by_date",
-            "addFromConfig": "add_from_config", "configFromDB": "config_from_db",
-            "printStatus": "print_status", "explainBuild": "explain_build",
-            "printHistory": "print_history", "printLineage": "print_lineage",
-            "release": "release", "htmlCoverage": "html_coverage",
-            "printProcessQueue": "print_process_queue",
-            "flushProcessQueue": "flush_process_queue",
-            "purgeFileFromDB": "purge_file_from_db"}
+
+
+def _installed_commands() -> dict[str, str]:
+    """pyproject's [project.scripts]: command name -> module under dbprocessing.cli."""
+    text = (REPO / "pyproject.toml").read_text(encoding="utf-8")
+    section = text.split("[project.scripts]", 1)[1].split("\n[", 1)[0]
+    return dict(re.findall(r'^(\w+) = "dbprocessing\.cli\.(\w+):main"', section, re.M))
+
+
+COMMANDS = _installed_commands()
+
+
+def test_every_command_module_is_installed():
+    modules = {p.stem for p in (REPO / "dbprocessing" / "cli").glob("*.py")
+               if p.stem not in ("__init__", "context")}
+    assert modules == set(COMMANDS.values())
+    assert len(COMMANDS) >= 20
 
 
 @pytest.mark.parametrize("command, module", COMMANDS.items())

@@ -20,8 +20,7 @@ import pytest
 from dbprocessing.cli import html_coverage
 from dbprocessing.report.coverage import COLOURS
 
-from .test_process import hello, load_and_ingest, process  # noqa: F401 (fixture)
-from .test_status import break_l2
+from .missions import break_l2, load_and_ingest, process
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 

@@ -10,7 +10,7 @@ from sqlalchemy.exc import IntegrityError
 
 from dbprocessing.cli import print_lineage, process_queue, release
 
-from .test_process import hello, load_and_ingest, process  # noqa: F401 (fixture)
+from .missions import load_and_ingest, process
 
 L1 = "hello_counter_L1"
 

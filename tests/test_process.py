@@ -9,36 +9,17 @@ import pytest
 
 from dbprocessing.cli import add_from_config, process_queue
 
-from .missions import MissionUnderTest, hello_header, sha1
+from .missions import (
+    files,
+    hello_header,
+    load_and_ingest,
+    process,
+    sha1,
+)
 
 # One L1 file per day of channel A's data: the window gives each day its
 # neighbours' files as extra inputs, not extra days.
 L1_DATES = ["20250101", "20250102", "20250103", "20250104", "20250105"]
-
-
-@pytest.fixture
-def hello(created_db, example_dir, tmp_path, monkeypatch) -> MissionUnderTest:
-    """The example mission, configured and with its inputs ingested."""
-    monkeypatch.setenv("DBPROCESSING_LOG_DIR", str(tmp_path / "logs"))
-    m = MissionUnderTest(example_dir, created_db, example_dir / "hello.conf")
-    return m
-
-
-def load_and_ingest(m: MissionUnderTest) -> None:
-    assert add_from_config.main(["-m", m.db_url, str(m.config)]) == 0
-    for path in sorted((m.root / "data").iterdir()):
-        m.add_incoming(path.name, path.read_bytes())
-    assert process_queue.main(["-i", "-m", m.db_url, "-q"]) == 0
-
-
-def process(m: MissionUnderTest, *extra: str) -> int:
-    return process_queue.main(["-p", "-m", m.db_url, *extra])
-
-
-def files(m: MissionUnderTest, prefix: str) -> dict[str, tuple]:
-    return {r.filename: r for r in m.query(
-        "SELECT filename, file_id, interface_version, quality_version, revision_version, "
-        "shasum, verbose_provenance FROM file WHERE filename LIKE :p", p=prefix + "%")}
 
 
 def test_example_chain_then_nothing_to_do(hello, capsys):

@@ -21,8 +21,7 @@ from dbprocessing.cli import (
 from dbprocessing.db.models import Base, File, ProcessQueue
 from dbprocessing.purge import FILE_REFERENCES
 
-from .missions import MissionUnderTest
-from .test_process import hello, load_and_ingest, process  # noqa: F401 (fixture)
+from .missions import MissionUnderTest, load_and_ingest, process
 
 L0A, L0B, L1, L2 = ("hello_counter_L0_a", "hello_counter_L0_b", "hello_counter_L1",
                     "hello_counter_L2")

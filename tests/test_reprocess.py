@@ -14,8 +14,7 @@ from dbprocessing.cli import (
     reprocess_by_product,
 )
 
-from .missions import MissionUnderTest, hello_header
-from .test_process import files, hello, load_and_ingest, process  # noqa: F401 (fixture)
+from .missions import MissionUnderTest, files, hello_header, load_and_ingest, process
 
 
 @pytest.fixture

@@ -15,32 +15,10 @@ from dbprocessing.cli import (
     reprocess_by_product,
 )
 
-from .missions import MissionUnderTest
-from .test_process import files, hello, load_and_ingest, process  # noqa: F401 (fixture)
+from .missions import break_l2, load_and_ingest, process, states, status
 
 L2 = "hello_counter_L2"
 L1 = "hello_counter_L1"
-BROKEN = "#!/usr/bin/env python3\nimport sys\nprint('broken on purpose')\nsys.exit(3)\n"
-
-
-def status(m: MissionUnderTest, capsys, *extra: str) -> tuple[int, dict]:
-    capsys.readouterr()
-    code = print_status.main(["-m", m.db_url, "--json", *extra])
-    rows = json.loads(capsys.readouterr().out)
-    return code, {(r["product"], r["date"]): r for r in rows}
-
-
-def states(rows: dict, product: str) -> dict[str, str]:
-    return {date: r["state"] for (p, date), r in rows.items() if p == product}
-
-
-def break_l2(m: MissionUnderTest) -> str:
-    code = m.root / "codes" / "hello_L1toL2.py"
-    good = code.read_text()
-    code.write_text(BROKEN)
-    return good
-
-
 def test_event_log_records_ingest_and_runs(hello, capsys):
     break_l2(hello)
     hello.add_incoming("nobody_claims_me.txt", "x\n")
