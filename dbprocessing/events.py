@@ -75,14 +75,14 @@ class EventLog:
         ids = session.execute(insert(Job.__table__).returning(Job.job_id,
                                                                sort_by_parameter_order=True),
                               rows).scalars().all()
-        for plan, job_id in zip(plans, ids):
+        for plan, job_id in zip(plans, ids, strict=False):  # ids: plans, then skips
             self.job_ids[id(plan)] = job_id
         skipped = ids[len(plans):]
         if skipped:
             session.execute(insert(JobEvent.__table__), [
                 {"job_id": job_id, "state": "skipped", "at": now, "hostname": self.hostname,
                  "exit_code": None, "file_id": None, "output_path": None, "log_path": None,
-                 "message": skip.reason} for skip, job_id in zip(skips, skipped)])
+                 "message": skip.reason} for skip, job_id in zip(skips, skipped, strict=True)])
 
     def finished(self, result, state: str, *, file_id: int | None = None,
                  output_path: str | None = None, log_path: str | None = None,

@@ -21,8 +21,9 @@ from dateutil import parser as dateparser
 from ..errors import ConfigError, DBProcessingError
 from ..Version import Version
 from .fields import expand_value, names_for
+from .timebase import Timebase
 
-TIMEBASES = ("DAILY", "FILE", "RUN", "WEEKLY", "MONTHLY", "YEARLY")
+TIMEBASES = tuple(t.value for t in Timebase)
 
 _TRUE = {"true", "1", "yes", "on"}
 _FALSE = {"false", "0", "no", "off"}
@@ -347,9 +348,9 @@ def _read_process(sec: _Section) -> ProcessSpec:
     if timebase not in TIMEBASES:
         raise sec.error("output_timebase", f"{timebase!r} is not one of {', '.join(TIMEBASES)}")
     output = sec.text("output_product")
-    if timebase == "RUN" and output:
+    if timebase == Timebase.RUN and output:
         raise sec.error("output_product", "a RUN process makes no output; leave it empty")
-    if timebase != "RUN" and not output:
+    if timebase != Timebase.RUN and not output:
         raise sec.error("output_product", f"a {timebase} process needs an output product")
     inputs = tuple(_read_input(sec, key) for key in sorted(sec.items) if _is_input_key(key))
     products = [i.product for i in inputs]

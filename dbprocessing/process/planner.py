@@ -44,6 +44,7 @@ from ..db.queries import newest_files, version_of
 from ..errors import FormatError
 from ..ingest.record import epoch
 from ..mission.substitution import fields_of, format_name, name_regex, parse_name
+from ..mission.timebase import PERIODS, Timebase, period_of
 from ..mission.tree import MissionTree
 from ..Version import Version
 from .versioning import Decision, decide_version
@@ -131,24 +132,6 @@ class _Queued:
     bump: int | None
     remake: bool = False
 
-
-PERIODS = ("WEEKLY", "MONTHLY", "YEARLY")
-
-
-def period_of(timebase: str, day: datetime.date) -> tuple[datetime.date, datetime.date]:
-    """[first day, first day of the next period) of the period holding *day*."""
-    if timebase == "WEEKLY":
-        start = day - DAY * day.weekday()  # ISO weeks start on Monday
-        return start, start + 7 * DAY
-    if timebase == "MONTHLY":
-        start = day.replace(day=1)
-        return start, (start + 32 * DAY).replace(day=1)
-    if timebase == "YEARLY":
-        start = day.replace(month=1, day=1)
-        return start, start.replace(year=start.year + 1)
-    raise ValueError(f"not a period timebase: {timebase}")
-
-
 def _dates_of(file: File) -> list[datetime.date]:
     start = file.utc_start_time or datetime.datetime.combine(file.utc_file_date, datetime.time())
     stop = file.utc_stop_time or start
@@ -213,7 +196,7 @@ class Planner:
             self.consumers[link.input_product_id].append(link)
 
     def wanted(self, process: Process) -> bool:
-        if self.skip_run and process.output_timebase == "RUN":
+        if self.skip_run and process.output_timebase == Timebase.RUN:
             return False
         if self.only is None:
             return True
@@ -252,7 +235,7 @@ class Planner:
         if not dates:
             return wave
         items = [(d, None, bump) for d in sorted(set(dates))]
-        if process.output_timebase == "FILE":
+        if process.output_timebase == Timebase.FILE:
             items = self._keyword_variants(process, items)
         self._plan_process(wave, process, items)
         return wave
@@ -295,10 +278,9 @@ class Planner:
                 process = self.processes[link.process_id]
                 if not self.wanted(process):
                     continue
-                keywords = item.file.process_keywords if process.output_timebase == "FILE" \
-                    else None
                 timebase = process.output_timebase
-                if timebase in ("FILE", "RUN"):
+                keywords = item.file.process_keywords if timebase == Timebase.FILE else None
+                if timebase in (Timebase.FILE, Timebase.RUN):
                     dates = [item.file.utc_file_date]
                 elif timebase in PERIODS:
                     dates = {period_of(timebase, d)[0] for d in _own_days(item.file)}
@@ -341,7 +323,7 @@ class Planner:
                     or not self.wanted(process):
                 continue
             keywords = None
-            if process.output_timebase == "FILE":
+            if process.output_timebase == Timebase.FILE:
                 keywords = f.process_keywords or source_keywords.get(f.file_id)
             targets[f.file_id] = (process.process_id, f.utc_file_date, keywords)
         return targets
@@ -354,8 +336,8 @@ class Planner:
         elif process.output_timebase in PERIODS:
             span = (min(dates), period_of(process.output_timebase, max(dates))[1])
         else:
-            span = (min(dates) - DAY * max((l.yesterday or 0) for l in links),
-                    max(dates) + DAY * (max((l.tomorrow or 0) for l in links) + 1))
+            span = (min(dates) - DAY * max((link.yesterday or 0) for link in links),
+                    max(dates) + DAY * (max((link.tomorrow or 0) for link in links) + 1))
         candidates = self._by_day(process, self._input_files(process, links, span))
         codes = self.session.scalars(select(Code).where(
             Code.process_id == process.process_id, Code.active_code.is_(True))).all()
@@ -364,8 +346,8 @@ class Planner:
             (wave.plans if isinstance(outcome, RunPlan) else wave.skips).append(outcome)
 
     def _input_files(self, process: Process, links, span) -> list[File]:
-        product_ids = [l.input_product_id for l in links]
-        if process.output_timebase == "DAILY":
+        product_ids = [link.input_product_id for link in links]
+        if process.output_timebase == Timebase.DAILY:
             start, stop = (epoch(datetime.datetime.combine(d, datetime.time())) for d in span)
             query = select(File).join(UnixTime, UnixTime.file_id == File.file_id).where(
                 File.product_id.in_(product_ids), UnixTime.unix_start < stop,
@@ -383,7 +365,7 @@ class Planner:
         its length, not the wave's."""
         index: dict[tuple, list[File]] = defaultdict(list)
         for f in files:
-            days = _own_days(f) if process.output_timebase == "DAILY" else [f.utc_file_date]
+            days = _own_days(f) if process.output_timebase == Timebase.DAILY else [f.utc_file_date]
             for day in days:
                 index[(f.product_id, day)].append(f)
         return index
@@ -393,8 +375,8 @@ class Planner:
         some input is the day's own (DAILY windows give extra inputs, not extra days)."""
         chosen: list[File] = []
         missing: list[str] = []
-        own_day = process.output_timebase != "DAILY" or not links
-        some_required = any(not l.optional for l in links)
+        own_day = process.output_timebase != Timebase.DAILY or not links
+        some_required = any(not link.optional for link in links)
         for link in links:
             if process.output_timebase in PERIODS:
                 lo, hi = period_of(process.output_timebase, date)
@@ -406,7 +388,7 @@ class Planner:
                 for f in candidates.get((link.input_product_id, lo + DAY * i), ()):
                     found[f.file_id] = f
             mine = [f for f in found.values()
-                    if process.output_timebase != "FILE"
+                    if process.output_timebase != Timebase.FILE
                     or (f.process_keywords or None) == keywords]
             if not mine and not link.optional:
                 missing.append(self.products[link.input_product_id].product_name)
@@ -439,7 +421,7 @@ class Planner:
                       extra_params=process.extra_params or "", cpu=max(1, code.cpu or 1),
                       timeout=code.code_timeout or self.default_timeout,
                       inputs=input_files, keywords=keywords)
-        if process.output_timebase == "RUN" or process.output_product is None:
+        if process.output_timebase == Timebase.RUN or process.output_product is None:
             return RunPlan(output_product_id=None, output_name=None, output_dir=None,
                            output_version=None, reasons=("RUN process: an input was "
                                                          "processed",), **common)
@@ -465,7 +447,7 @@ class Planner:
             output_dir = self.tree.rootdir / format_name(product.relative_path, values)
         except FormatError as exc:
             return Skip(name, date, f"cannot name the output: {exc}", pid)
-        if carried and process.output_timebase != "FILE":
+        if carried and process.output_timebase != Timebase.FILE:
             common["keywords"] = " ".join(f"{k}={v}" for k, v in sorted(carried.items()))
         return RunPlan(output_product_id=product.product_id, output_name=output_name,
                        output_dir=output_dir, output_version=decision.version,

@@ -77,7 +77,7 @@ def queue_text(files: list[QueuedFile]) -> str:
     """A header line and one line per file, in aligned columns."""
     table = [HEADER] + [f.cells() for f in files]
     widths = [max(len(row[i]) for row in table) for i in range(len(HEADER))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip()
+    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
              for row in table]
     return "\n".join(lines) + "\n"
 

@@ -45,14 +45,13 @@ from ..db.models import (
 )
 from ..db.queries import find_file, find_product, newest_files, version_of
 from ..errors import UsageError
+from ..mission.timebase import PERIODS, Timebase, period_of
 from ..mission.tree import MissionTree
 from ..process.planner import (
-    PERIODS,
     Planner,
     RunPlan,
     Skip,
     SkipKind,
-    period_of,
 )
 from ..Version import Version
 
@@ -105,7 +104,7 @@ class StatusReader:
         self.planner = Planner(session, tree)
         self.makers: dict[int, Process] = {}
         for process in sorted(self.planner.processes.values(), key=lambda p: p.process_id):
-            if process.output_product is not None and process.output_timebase != "RUN":
+            if process.output_product is not None and process.output_timebase != Timebase.RUN:
                 self.makers.setdefault(process.output_product, process)
 
     def span(self, product: Product) -> tuple[datetime.date, datetime.date] | None:
@@ -113,7 +112,7 @@ class StatusReader:
         ids = [product.product_id]
         maker = self.makers.get(product.product_id)
         if maker is not None:
-            ids += [l.input_product_id for l in self.session.scalars(
+            ids += [link.input_product_id for link in self.session.scalars(
                 select(ProductProcessLink).where(
                     ProductProcessLink.process_id == maker.process_id))]
         first, last = self.session.execute(
