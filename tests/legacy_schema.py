@@ -32,8 +32,9 @@ ORDER = ["mission", "satellite", "instrument", "product", "instrumentproductlink
 
 
 def _tables(meta: sa.MetaData, older: bool, file_newest_version: bool) -> None:
-    S, I, T, F, B, D, DT = (sa.String, sa.Integer, sa.Text, sa.Float, sa.Boolean, sa.Date,
-                            sa.DateTime)
+    # Column type shorthands.
+    S, I, T, F, B, D, DT = (sa.String, sa.Integer, sa.Text, sa.Float,  # noqa: E741
+                            sa.Boolean, sa.Date, sa.DateTime)
     fk = sa.ForeignKey
     mission_cols = [sa.Column("mission_id", I, primary_key=True),
                     sa.Column("mission_name", S(20), nullable=False, unique=True),

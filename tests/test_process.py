@@ -282,5 +282,5 @@ def test_cpu_counts_against_n(hello, cpu, overlap):
     assert process(hello, "-o", "hello_L0toL1", "-n", "2", "-q") == 0
     spans = sorted(tuple(map(float, line.split())) for line in log.read_text().splitlines())
     assert len(spans) == 5
-    overlaps = any(b[0] < a[1] for a, b in zip(spans, spans[1:]))
+    overlaps = any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
     assert overlaps is overlap

@@ -90,7 +90,8 @@ def test_adopt_original_database_keeps_every_row(db_url, engine_for, older, caps
                 sa.select(table).order_by(*[table.c[c] for c in pk]))]
             assert len(rows) == len(inserted[name]), name
             for got, want in zip(rows, sorted(inserted[name],
-                                              key=lambda r: tuple(r[c] for c in pk))):
+                                              key=lambda r: tuple(r[c] for c in pk)),
+                                 strict=True):
                 for key, value in want.items():
                     assert _same(got[key], value), (name, key, got[key], value)
                 for key in LATER_COLUMNS.get(name, ()) if older else ():
