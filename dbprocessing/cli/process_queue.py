@@ -2,19 +2,22 @@
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
 from ..db.queries import find_process
-from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from ..errors import EXIT_OK, EXIT_SOME_FAILED, LockHeld, UsageError
 from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
 from ..process.pipeline import process_queue
 from . import ArgumentParser, parse, run_command
+from .console import Console
 from .context import OpenMission, open_mission
 
 PROG = "ProcessQueue"
+logger = logging.getLogger(__name__)
 
 
 def build_parser() -> ArgumentParser:
@@ -46,8 +49,13 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds a run may take before it is killed, for codes "
                              "without their own code_timeout (default: no limit)")
-    parser.add_argument("-q", "--quiet", action="store_true",
-                        help="print only the summary (for cron)")
+    talk = parser.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true",
+                      help="print only the summary line")
+    talk.add_argument("-v", "--verbose", action="store_true",
+                      help="print a line per file or run and the summary even with no "
+                           "terminal (by default a run under cron prints nothing unless "
+                           "something failed; the summary always goes to the log)")
     return parser
 
 
@@ -67,10 +75,20 @@ def main(argv: Sequence[str] | None = None) -> int:
             # Everything imported so far lives for the whole run: keep the cyclic
             # garbage collector from walking it again and again (about 10% of ingest).
             gc.freeze()
-            say = (lambda line: None) if args.quiet else print
-            if args.process:
-                return _process(mission, args, only, say)
-            return _ingest(mission, args, say)
+            console = Console(verbose=args.verbose, quiet=args.quiet, dry_run=args.dryrun)
+            try:
+                if args.process:
+                    return _process(mission, args, only, console)
+                return _ingest(mission, args, console)
+            except LockHeld as exc:
+                # Under cron a busy lock is routine (the last run is still going):
+                # a log record and exit 3, not a mail.
+                logger.warning("%s not run: %s", PROG, exc)
+                if console.errors_shown:
+                    raise
+                return exc.exit_code
+            finally:
+                console.close()
 
     return run_command(PROG, body)
 
@@ -87,32 +105,36 @@ def _resolve_only(mission: OpenMission, text: str) -> set[str]:
     return wanted
 
 
-def _ingest(mission: OpenMission, args, say) -> int:
+def _ingest(mission: OpenMission, args, console: Console) -> int:
     engine, tree = mission.engine, mission.tree
+    options = dict(pattern=args.glb, batch_size=args.batch_size, say=console.say)
     if args.dryrun:
-        summary = ingest_incoming(engine, tree, pattern=args.glb, dry_run=True,
-                                  batch_size=args.batch_size, say=say)
+        summary = ingest_incoming(engine, tree, dry_run=True, **options)
     else:
         with mission.locked(PROG, args.argv) as run:
-            summary = ingest_incoming(engine, tree, pattern=args.glb,
-                                      batch_size=args.batch_size, events=run.events, say=say)
+            summary = ingest_incoming(engine, tree, events=run.events,
+                                      progress=console.progress("ingest", "file"), **options)
             if summary.rejected:
                 run.lock.comment = f"Nominal Exit; {len(summary.rejected)} file(s) rejected"
-    print(summary.text())
     # A dry run reports what would be rejected; only doing the work can fail it.
-    return EXIT_SOME_FAILED if summary.rejected and not args.dryrun else EXIT_OK
+    failed = bool(summary.rejected) and not args.dryrun
+    console.finish(summary.text(), failed,
+                   (f"rejected {name}: {reason}" for name, reason in summary.rejected))
+    return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
-def _process(mission: OpenMission, args, only, say) -> int:
+def _process(mission: OpenMission, args, only, console: Console) -> int:
     engine, tree = mission.engine, mission.tree
     options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
-                   timeout=args.timeout, say=say)
+                   timeout=args.timeout, say=console.say)
     if args.dryrun:
         summary = process_queue(engine, tree, dry_run=True, **options)
     else:
         with mission.locked(PROG, args.argv) as run:
-            summary = process_queue(engine, tree, events=run.events, **options)
+            summary = process_queue(engine, tree, events=run.events,
+                                    progress=console.progress("process", "run"), **options)
             if summary.failed:
                 run.lock.comment = f"Nominal Exit; {len(summary.failed)} run(s) failed"
-    print(summary.text())
-    return EXIT_SOME_FAILED if summary.failed and not args.dryrun else EXIT_OK
+    failed = bool(summary.failed) and not args.dryrun
+    console.finish(summary.text(), failed, (f"FAILED {line}" for line in summary.failed))
+    return EXIT_SOME_FAILED if failed else EXIT_OK
