@@ -5,13 +5,18 @@ import gc
 import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from .. import DBlogging
+from ..atomic import write_atomically
+from ..db.engine import describe
 from ..db.queries import find_process
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, LockHeld, UsageError
 from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
 from ..process.pipeline import process_queue
+from ..report.run import run_report
 from . import ArgumentParser, parse, run_command
 from .console import Console
 from .context import OpenMission, open_mission
@@ -49,6 +54,10 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds a run may take before it is killed, for codes "
                              "without their own code_timeout (default: no limit)")
+    parser.add_argument("-r", "--report", nargs="?", const="", metavar="FILE",
+                        help="write an HTML report of the run (its jobs or files, problems "
+                             "first) to FILE; without FILE to ProcessQueue_<db>_<run>.html "
+                             "in the log directory")
     talk = parser.add_mutually_exclusive_group()
     talk.add_argument("-q", "--quiet", action="store_true",
                       help="print only the summary line")
@@ -70,6 +79,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--batch-size must be at least 1")
         if args.timeout is not None and args.timeout <= 0:
             raise UsageError("--timeout must be a positive number of seconds")
+        if args.report is not None and args.dryrun:
+            raise UsageError("-r reports a run that did the work; a dry run (-d) has "
+                             "nothing to report")
         with open_mission(args.mission, echo=args.echo, log_level=args.log_level) as mission:
             only = _resolve_only(mission, args.only) if args.only else None
             # Everything imported so far lives for the whole run: keep the cyclic
@@ -120,6 +132,9 @@ def _ingest(mission: OpenMission, args, console: Console) -> int:
     failed = bool(summary.rejected) and not args.dryrun
     console.finish(summary.text(), failed,
                    (f"rejected {name}: {reason}" for name, reason in summary.rejected))
+    if args.report is not None and not _report(mission, args, run.events.invocation_id,
+                                               summary.text(), console):
+        failed = True
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
@@ -137,4 +152,26 @@ def _process(mission: OpenMission, args, only, console: Console) -> int:
                 run.lock.comment = f"Nominal Exit; {len(summary.failed)} run(s) failed"
     failed = bool(summary.failed) and not args.dryrun
     console.finish(summary.text(), failed, (f"FAILED {line}" for line in summary.failed))
+    if args.report is not None and not _report(mission, args, run.events.invocation_id,
+                                               summary.text(), console):
+        failed = True
     return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _report(mission: OpenMission, args, invocation_id: int, summary: str,
+            console: Console) -> bool:
+    """Write the run's HTML report (-r), after the lock is released; False if it failed."""
+    path = (Path(args.report) if args.report else DBlogging.log_dir()
+            / f"ProcessQueue_{describe(mission.engine.url)}_{invocation_id}.html")
+    with Session(mission.engine) as session:
+        page = run_report(session, mission.tree.name, invocation_id, summary)
+    try:
+        write_atomically(path, page)
+    except OSError as exc:
+        logger.error("could not write the report %s: %s", path, exc)
+        print(f"{PROG}: error: could not write the report {path}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return False
+    logger.info("report of run %d: %s", invocation_id, path)
+    console.say(f"report: {path}")
+    return True

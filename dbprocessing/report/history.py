@@ -48,6 +48,7 @@ class Filters:
     process: str | None = None
     status: str | None = None
     filename: str | None = None
+    invocation: int | None = None  # only what this run (invocation_id) did
     limit: int = 200
 
 
@@ -86,6 +87,8 @@ def job_history(session: Session, filters: Filters) -> list[dict]:
         query = query.where(JobEvent.state == filters.status)
     if filters.filename:
         query = query.where(Job.output_name == filters.filename)
+    if filters.invocation is not None:
+        query = query.where(Job.invocation_id == filters.invocation)
     rows = session.execute(query.order_by(Job.job_id.desc()).limit(filters.limit)).all()
     return [{"job_id": job.job_id, "invocation_id": job.invocation_id,
              "planned_at": _stamp(job.planned_at), "process": process_name,
@@ -125,6 +128,8 @@ def ingest_history(session: Session, filters: Filters) -> list[dict]:
         query = query.where(IngestEvent.accepted.is_(filters.status == "accepted"))
     if filters.filename:
         query = query.where(IngestEvent.filename == filters.filename)
+    if filters.invocation is not None:
+        query = query.where(IngestEvent.invocation_id == filters.invocation)
     rows = session.execute(query.order_by(IngestEvent.ingest_event_id.desc())
                            .limit(filters.limit)).all()
     return [{"at": _stamp(e.at), "invocation_id": e.invocation_id, "file": e.filename,
@@ -143,6 +148,8 @@ def invocation_history(session: Session, filters: Filters) -> list[dict]:
              .outerjoin(ingests, ingests.c.invocation_id == Invocation.invocation_id))
     if filters.since:
         query = query.where(Invocation.started_at >= filters.since)
+    if filters.invocation is not None:
+        query = query.where(Invocation.invocation_id == filters.invocation)
     rows = session.execute(query.order_by(Invocation.invocation_id.desc())
                            .limit(filters.limit)).all()
     return [{"invocation_id": inv.invocation_id, "logging_id": inv.logging_id,
