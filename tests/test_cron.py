@@ -16,6 +16,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from sqlalchemy.orm import Session
 
 from dbprocessing.cli import add_from_config
@@ -190,6 +191,7 @@ def history(m: MissionUnderTest, *args: str) -> list[dict]:
     return json.loads(result.stdout)
 
 
+@pytest.mark.slow
 def test_running_jobs_show_as_running_in_print_history(hello):
     codes = hello.root / "codes"
     shutil.copy(codes / "hello_L0toL1.py", codes / "real_L0toL1.py")
