@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -28,7 +29,13 @@ def log_dir() -> Path:
 
 
 class DailyFileHandler(logging.Handler):
-    """Append to ``<directory>/<stem>.log.YYYY-MM-DD``, the date being UTC now."""
+    """Append to ``<directory>/<stem>.log.YYYY-MM-DD``, the date being UTC now.
+
+    A log that cannot be written (the directory cannot be made, the file not
+    opened or appended to) is one line on stderr, naming the directory and
+    the reason, and the records of that day are dropped: the run goes on, and
+    cron does not mail a traceback per record.
+    """
 
     def __init__(self, directory: Path, stem: str) -> None:
         super().__init__()
@@ -36,6 +43,7 @@ class DailyFileHandler(logging.Handler):
         self.stem = stem
         self._day: datetime.date | None = None
         self._stream = None
+        self._broken: datetime.date | None = None  # the day the log could not be written
 
     def _open_for(self, day: datetime.date) -> None:
         if self._stream is not None:
@@ -46,12 +54,26 @@ class DailyFileHandler(logging.Handler):
         self._day = day
 
     def emit(self, record: logging.LogRecord) -> None:
+        day = datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc).date()
+        if day == self._broken:
+            return
         try:
-            day = datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc).date()
             if day != self._day:
                 self._open_for(day)
             self._stream.write(self.format(record) + "\n")
             self._stream.flush()
+        except OSError as exc:
+            self._broken = day
+            self._day = None
+            if self._stream is not None:
+                try:
+                    self._stream.close()
+                except OSError:
+                    pass
+                self._stream = None
+            sys.stderr.write(f"dbprocessing: cannot write the log in {self.directory}: "
+                             f"{exc.strerror or exc}; today's log records are dropped "
+                             f"(set DBPROCESSING_LOG_DIR to a writable directory)\n")
         except Exception:  # logging must never stop a run
             self.handleError(record)
 

@@ -13,8 +13,8 @@ cp data/* incoming/
 
 CreateDB hello.sqlite
 addFromConfig -m hello.sqlite hello.conf
-ProcessQueue -i -m hello.sqlite
-ProcessQueue -p -m hello.sqlite
+ProcessQueue -i -m hello.sqlite -v   # -v: print the summaries even when not on a terminal
+ProcessQueue -p -m hello.sqlite -v
 echo
 printStatus -m hello.sqlite -p hello_counter_L1
 printLineage -m hello.sqlite hello_L2_20250102_v1.0.0.txt --up

@@ -176,7 +176,9 @@ def load_and_ingest(m: MissionUnderTest) -> None:
 
 
 def process(m: MissionUnderTest, *extra: str) -> int:
-    return process_queue.main(["-p", "-m", m.db_url, *extra])
+    """ProcessQueue -p in this process; -v (print as on a terminal) unless -q is given."""
+    talk = [] if {"-q", "-v"} & set(extra) else ["-v"]
+    return process_queue.main(["-p", "-m", m.db_url, *talk, *extra])
 
 
 def files(m: MissionUnderTest, prefix: str) -> dict[str, tuple]:

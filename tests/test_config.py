@@ -134,6 +134,33 @@ def test_second_file_refers_to_products_by_name(created_db, example_dir, engine_
         assert conn.execute(sa.text("SELECT count(*) FROM satellite")).scalar() == 1
 
 
+def test_second_file_without_optional_dirs_keeps_the_missions(created_db, example_dir,
+                                                              engine_for, capsys):
+    """A second instrument's file that leaves codedir/inspectordir/errordir out
+    keeps the mission's values; a value it does give is changed and said."""
+    assert add_from_config.main(["-m", created_db, str(example_dir / "hello.conf")]) == 0
+    capsys.readouterr()
+    header = hello_header("second")
+    assert "codedir = codes" in header and "errordir = errors" in header
+    second = example_dir / "second.conf"
+    second.write_text(header.replace("codedir = codes\n", "")
+                      .replace("inspectordir = inspectors\n", "")
+                      .replace("errordir = errors\n", "errordir = rejects\n") + SECOND[
+                          len(hello_header("second")):])
+    assert add_from_config.main(["-m", created_db, str(second)]) == 0
+    out = capsys.readouterr().out
+    assert "mission 'hello': errordir" in out and "'rejects'" in out
+    assert "codedir" not in out and "inspectordir" not in out
+    engine = engine_for(created_db)
+    with engine.connect() as conn:
+        row = conn.execute(sa.text(
+            "SELECT codedir, inspectordir, errordir FROM mission")).one()
+    assert tuple(row) == ("codes", "inspectors", "rejects")
+    # Loading it again changes nothing.
+    assert add_from_config.main(["-m", created_db, str(second)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+
+
 def test_round_trip_through_config_from_db(created_db, example_dir, engine_for, tmp_path,
                                            db_url, capsys):
     assert add_from_config.main(["-m", created_db, str(example_dir / "hello.conf")]) == 0

@@ -49,7 +49,8 @@ def mission(created_db, tmp_path, log_dir):
 
 
 def ingest(m, *extra) -> int:
-    return process_queue.main(["-i", "-m", m.db_url, *extra])
+    """ProcessQueue -i in this process, printing as on a terminal (-v)."""
+    return process_queue.main(["-i", "-m", m.db_url, "-v", *extra])
 
 
 def test_example_mission_ingests_and_second_run_does_nothing(created_db, example_dir, log_dir,
@@ -59,7 +60,7 @@ def test_example_mission_ingests_and_second_run_does_nothing(created_db, example
     sources = sorted((example_dir / "data").iterdir())
     for path in sources:
         (example_dir / "incoming" / path.name).write_bytes(path.read_bytes())
-    assert process_queue.main(["-i", "-m", created_db]) == 0
+    assert process_queue.main(["-i", "-m", created_db, "-v"]) == 0
     assert "ingested 10 file(s), rejected 0" in capsys.readouterr().out
     from .missions import MissionUnderTest
     m = MissionUnderTest(example_dir, created_db, example_dir / "hello.conf")
@@ -78,7 +79,7 @@ def test_example_mission_ingests_and_second_run_does_nothing(created_db, example
     (comment, running, end), = m.query(
         "SELECT comment, currently_processing, processing_end_time FROM logging")
     assert comment == "Nominal Exit" and not running and end is not None
-    assert process_queue.main(["-i", "-m", created_db]) == 0
+    assert process_queue.main(["-i", "-m", created_db, "-v"]) == 0
     assert "ingested 0 file(s), rejected 0" in capsys.readouterr().out
     assert m.count("file") == 10 and m.count("logging") == 2
 
@@ -397,6 +398,6 @@ def test_create_db_then_ingest_via_scripts(tmp_path, log_dir):
     assert create_db.main([str(db)]) == 0
     m = build_mission(tmp_path / "m", str(db), [A])
     m.add_incoming("a_20250101_v1.0.0.dat")
-    result = m.run("-i")
+    result = m.run("-i", "-v")
     assert result.returncode == 0, result.stderr
     assert "ingested 1 file(s)" in result.stdout

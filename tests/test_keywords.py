@@ -96,7 +96,7 @@ def ingest_and_process(m: MissionUnderTest, *names: str) -> int:
     for name in names:
         m.add_incoming(name, "x\n")
     assert process_queue.main(["-i", "-m", m.db_url, "-q"]) == 0
-    return process_queue.main(["-p", "-m", m.db_url])
+    return process_queue.main(["-p", "-m", m.db_url, "-v"])
 
 
 def outputs(m: MissionUnderTest) -> dict[str, str | None]:

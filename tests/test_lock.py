@@ -62,7 +62,7 @@ def test_live_holder_on_this_host_is_refused(mission, capsys):
     import os
     insert_lock(mission, os.getpid(), socket.gethostname(), datetime.datetime.utcnow())
     mission.add_incoming("s_20250101.dat")
-    assert process_queue.main(["-i", "-m", mission.db_url]) == 3
+    assert process_queue.main(["-i", "-m", mission.db_url, "-v"]) == 3
     err = capsys.readouterr().err
     assert f"pid {os.getpid()} on {socket.gethostname()}" in err and "started" in err
     assert mission.count("file") == 0 and (mission.incoming / "s_20250101.dat").exists()
@@ -88,7 +88,7 @@ def test_dead_holder_on_this_host_is_taken_over(mission, tmp_path, capsys):
 def test_holder_on_another_host_is_refused_until_cleared(mission, capsys):
     insert_lock(mission, 1, "some-other-host")
     mission.add_incoming("s_20250101.dat")
-    assert process_queue.main(["-i", "-m", mission.db_url]) == 3
+    assert process_queue.main(["-i", "-m", mission.db_url, "-v"]) == 3
     err = capsys.readouterr().err
     assert "some-other-host" in err and "clearProcessingFlag" in err
     assert clear_processing_flag.main([mission.db_url, "node crashed overnight"]) == 0
@@ -104,7 +104,7 @@ def test_holder_on_another_host_is_refused_until_cleared(mission, capsys):
 def test_two_runs_started_together_exactly_one_proceeds(mission):
     mission.add_incoming("s_20250101.dat")
     script = REPO / "scripts" / "ProcessQueue.py"
-    runs = [subprocess.Popen([sys.executable, str(script), "-i", "-m", mission.db_url],
+    runs = [subprocess.Popen([sys.executable, str(script), "-i", "-m", mission.db_url, "-v"],
                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             for _ in range(3)]
     codes = sorted(run.wait(timeout=120) for run in runs)

@@ -183,7 +183,7 @@ def test_inspector_built_from_its_arguments_claims_on_a_real_ingest(mission, cap
     assert load(mission) == 0
     mission.add_incoming(RAW, "1\n")
     capsys.readouterr()
-    assert process_queue.main(["-i", "-m", mission.db_url]) == 0
+    assert process_queue.main(["-i", "-m", mission.db_url, "-v"]) == 0
     assert "ingested 1 file(s), rejected 0" in capsys.readouterr().out
     assert (mission.root / "rbsp" / "rbspa" / "L0" / "2025" / RAW).is_file()
     assert not (mission.incoming / RAW).exists()

@@ -2,19 +2,27 @@
 from __future__ import annotations
 
 import gc
+import logging
 import sys
 from collections.abc import Sequence
+from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from .. import DBlogging
+from ..atomic import write_atomically
+from ..db.engine import describe
 from ..db.queries import find_process
-from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from ..errors import EXIT_OK, EXIT_SOME_FAILED, LockHeld, UsageError
 from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
 from ..process.pipeline import process_queue
+from ..report.run import run_report
 from . import ArgumentParser, parse, run_command
+from .console import Console
 from .context import OpenMission, open_mission
 
 PROG = "ProcessQueue"
+logger = logging.getLogger(__name__)
 
 
 def build_parser() -> ArgumentParser:
@@ -46,8 +54,17 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds a run may take before it is killed, for codes "
                              "without their own code_timeout (default: no limit)")
-    parser.add_argument("-q", "--quiet", action="store_true",
-                        help="print only the summary (for cron)")
+    parser.add_argument("-r", "--report", nargs="?", const="", metavar="FILE",
+                        help="write an HTML report of the run (its jobs or files, problems "
+                             "first) to FILE; without FILE to ProcessQueue_<db>_<run>.html "
+                             "in the log directory")
+    talk = parser.add_mutually_exclusive_group()
+    talk.add_argument("-q", "--quiet", action="store_true",
+                      help="print only the summary line")
+    talk.add_argument("-v", "--verbose", action="store_true",
+                      help="print a line per file or run and the summary even with no "
+                           "terminal (by default a run under cron prints nothing unless "
+                           "something failed; the summary always goes to the log)")
     return parser
 
 
@@ -62,15 +79,28 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--batch-size must be at least 1")
         if args.timeout is not None and args.timeout <= 0:
             raise UsageError("--timeout must be a positive number of seconds")
+        if args.report is not None and args.dryrun:
+            raise UsageError("-r reports a run that did the work; a dry run (-d) has "
+                             "nothing to report")
         with open_mission(args.mission, echo=args.echo, log_level=args.log_level) as mission:
             only = _resolve_only(mission, args.only) if args.only else None
             # Everything imported so far lives for the whole run: keep the cyclic
             # garbage collector from walking it again and again (about 10% of ingest).
             gc.freeze()
-            say = (lambda line: None) if args.quiet else print
-            if args.process:
-                return _process(mission, args, only, say)
-            return _ingest(mission, args, say)
+            console = Console(verbose=args.verbose, quiet=args.quiet, dry_run=args.dryrun)
+            try:
+                if args.process:
+                    return _process(mission, args, only, console)
+                return _ingest(mission, args, console)
+            except LockHeld as exc:
+                # Under cron a busy lock is routine (the last run is still going):
+                # a log record and exit 3, not a mail.
+                logger.warning("%s not run: %s", PROG, exc)
+                if console.errors_shown:
+                    raise
+                return exc.exit_code
+            finally:
+                console.close()
 
     return run_command(PROG, body)
 
@@ -87,32 +117,61 @@ def _resolve_only(mission: OpenMission, text: str) -> set[str]:
     return wanted
 
 
-def _ingest(mission: OpenMission, args, say) -> int:
+def _ingest(mission: OpenMission, args, console: Console) -> int:
     engine, tree = mission.engine, mission.tree
+    options = dict(pattern=args.glb, batch_size=args.batch_size, say=console.say)
     if args.dryrun:
-        summary = ingest_incoming(engine, tree, pattern=args.glb, dry_run=True,
-                                  batch_size=args.batch_size, say=say)
+        summary = ingest_incoming(engine, tree, dry_run=True, **options)
     else:
         with mission.locked(PROG, args.argv) as run:
-            summary = ingest_incoming(engine, tree, pattern=args.glb,
-                                      batch_size=args.batch_size, events=run.events, say=say)
+            summary = ingest_incoming(engine, tree, events=run.events,
+                                      progress=console.progress("ingest", "file"), **options)
             if summary.rejected:
                 run.lock.comment = f"Nominal Exit; {len(summary.rejected)} file(s) rejected"
-    print(summary.text())
     # A dry run reports what would be rejected; only doing the work can fail it.
-    return EXIT_SOME_FAILED if summary.rejected and not args.dryrun else EXIT_OK
+    failed = bool(summary.rejected) and not args.dryrun
+    console.finish(summary.text(), failed,
+                   (f"rejected {name}: {reason}" for name, reason in summary.rejected))
+    if args.report is not None and not _report(mission, args, run.events.invocation_id,
+                                               summary.text(), console):
+        failed = True
+    return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
-def _process(mission: OpenMission, args, only, say) -> int:
+def _process(mission: OpenMission, args, only, console: Console) -> int:
     engine, tree = mission.engine, mission.tree
     options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
-                   timeout=args.timeout, say=say)
+                   timeout=args.timeout, say=console.say)
     if args.dryrun:
         summary = process_queue(engine, tree, dry_run=True, **options)
     else:
         with mission.locked(PROG, args.argv) as run:
-            summary = process_queue(engine, tree, events=run.events, **options)
+            summary = process_queue(engine, tree, events=run.events,
+                                    progress=console.progress("process", "run"), **options)
             if summary.failed:
                 run.lock.comment = f"Nominal Exit; {len(summary.failed)} run(s) failed"
-    print(summary.text())
-    return EXIT_SOME_FAILED if summary.failed and not args.dryrun else EXIT_OK
+    failed = bool(summary.failed) and not args.dryrun
+    console.finish(summary.text(), failed, (f"FAILED {line}" for line in summary.failed))
+    if args.report is not None and not _report(mission, args, run.events.invocation_id,
+                                               summary.text(), console):
+        failed = True
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _report(mission: OpenMission, args, invocation_id: int, summary: str,
+            console: Console) -> bool:
+    """Write the run's HTML report (-r), after the lock is released; False if it failed."""
+    path = (Path(args.report) if args.report else DBlogging.log_dir()
+            / f"ProcessQueue_{describe(mission.engine.url)}_{invocation_id}.html")
+    with Session(mission.engine) as session:
+        page = run_report(session, mission.tree.name, invocation_id, summary)
+    try:
+        write_atomically(path, page)
+    except OSError as exc:
+        logger.error("could not write the report %s: %s", path, exc)
+        print(f"{PROG}: error: could not write the report {path}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return False
+    logger.info("report of run %d: %s", invocation_id, path)
+    console.say(f"report: {path}")
+    return True

@@ -33,6 +33,7 @@ from ..db.models import File, IngestPending
 from ..errors import FormatError
 from ..events import EventLog
 from ..mission.tree import MissionTree
+from ..progress import Progress
 from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
 from .identify import Candidate, PluginDatabase, identify_file, load_products
 from .incoming import incoming_problem, list_incoming
@@ -152,13 +153,16 @@ def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
 def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
                     dry_run: bool = False, batch_size: int = BATCH_SIZE,
                     events: EventLog | None = None,
-                    say: Callable[[str], None] = lambda _line: None) -> IngestSummary:
+                    say: Callable[[str], None] = lambda _line: None,
+                    progress: Progress | None = None) -> IngestSummary:
     """Ingest every file waiting in incoming (the caller holds the lock unless dry_run).
 
     With *events*, every decision is logged: accepted files in the transaction
     that records them, rejected ones with the next commit after their move.
+    *progress* counts the files waiting and each file as it is identified.
     """
     summary = IngestSummary(dry_run=dry_run)
+    progress = progress or Progress()
     # Plugins and look-ups read through ``reader``, which never holds SQLite's
     # write lock (a slow plugin must not block other connections); each batch
     # is recorded through ``writer`` in short transactions.
@@ -170,10 +174,11 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
         targets = ProductPaths(tree.rootdir)
         paths = list_incoming(tree.incoming, pattern)
         logger.info("%d file(s) waiting in %s", len(paths), tree.incoming)
+        progress.add(len(paths))
         for start in range(0, len(paths), batch_size):
             batch = paths[start:start + batch_size]
             planned = _plan_batch(reader, tree, targets, candidates, dbu, batch, summary,
-                                  dry_run, say, events)
+                                  dry_run, say, events, progress)
             reader.commit()  # end the read snapshot before writing
             _record_batch(writer, tree, planned, summary, dry_run, say, events)
         if events is not None and events.pending:
@@ -198,19 +203,21 @@ def _reject(path: Path, reason: str, tree: MissionTree, summary: IngestSummary,
 def _plan_batch(session: Session, tree: MissionTree, targets: ProductPaths,
                 candidates: list[Candidate], dbu: PluginDatabase, paths: list[Path],
                 summary: IngestSummary, dry_run: bool,
-                say: Callable[[str], None], events: EventLog | None) -> list[PendingFile]:
+                say: Callable[[str], None], events: EventLog | None,
+                progress: Progress) -> list[PendingFile]:
     """Identify a batch; reject what cannot be ingested; return the rest."""
     in_db = known_names(session, [p.name for p in paths])
     planned: list[PendingFile] = []
     for path in paths:
         if path.name in in_db:
             _reject(path, "already in the database", tree, summary, dry_run, say, events)
-            continue
-        outcome = _plan_one(path, targets, candidates, dbu)
-        if isinstance(outcome, str):
-            _reject(path, outcome, tree, summary, dry_run, say, events)
         else:
-            planned.append(outcome)
+            outcome = _plan_one(path, targets, candidates, dbu)
+            if isinstance(outcome, str):
+                _reject(path, outcome, tree, summary, dry_run, say, events)
+            else:
+                planned.append(outcome)
+        progress.advance()  # identifying (the plugins) is the slow part of ingest
     return planned
 
 

@@ -2,7 +2,9 @@
 
 ``apply_config(session, config)`` adds what is new and updates what exists
 where that is safe, returning one line of text per change.  Loading the same
-file twice changes nothing.  A product named in an input or output that is not
+file twice changes nothing.  The mission's optional directories (codedir,
+inspectordir, errordir) left out of a file, or left empty, keep the values
+the database has.  A product named in an input or output that is not
 a section of this file is looked up in the database by ``product_name``, so a
 second file can build on the first.
 
@@ -57,7 +59,10 @@ def apply_config(session: Session, config: MissionConfig) -> list[str]:
         session.flush()
         changes.append(f"added mission {config.mission_name!r}")
     else:
-        _update(mission, f"mission {mission.mission_name!r}", changes, **mission_values)
+        # An optional directory absent from this file (a second instrument's config
+        # often leaves them out) means "unchanged", not "back to the default".
+        _update(mission, f"mission {mission.mission_name!r}", changes,
+                **{k: v for k, v in mission_values.items() if v is not None})
 
     satellite = session.scalars(select(Satellite).where(
         Satellite.satellite_name == config.satellite_name,

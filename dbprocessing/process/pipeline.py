@@ -26,6 +26,7 @@ from ..ingest.archive import move_file
 from ..ingest.identify import PluginDatabase, load_products
 from ..ingest.pipeline import recover_pending
 from ..mission.tree import MissionTree
+from ..progress import Progress
 from .planner import Planner, SkipKind
 from .provenance import OutputRecorder, discard_workdir, keep_output, record_failure
 from .runner import clear_work, run_plans
@@ -75,13 +76,16 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                   only: set[str] | None = None, skip_run: bool = False,
                   timeout: float | None = None, dry_run: bool = False,
                   events: EventLog | None = None,
-                  say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
+                  say: Callable[[str], None] = lambda _line: None,
+                  progress: Progress | None = None) -> ProcessSummary:
     """Build every buildable child of the queued files, level by level.
 
     With *events*, each wave's jobs are logged before they run and each
-    outcome with the transaction that records it.
+    outcome with the transaction that records it.  *progress* counts each
+    wave's runs as they become known and as they finish.
     """
     summary = ProcessSummary(dry_run=dry_run)
+    progress = progress or Progress()
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
         if not dry_run:
             summary.recovered = recover_pending(writer)
@@ -108,9 +112,12 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                 writer.commit()
             for plan in wave.plans:
                 logger.info("planned: %s", plan.describe())
+            progress.stage(f"wave {summary.waves} (level {wave.level:g})")
+            progress.add(len(wave.plans))
             for result in run_plans(wave.plans, tree, slots):
                 _finish(result, recorder, tree, candidates, summary, say)
                 discard_workdir(result)
+                progress.advance()
             _consume_queue(writer, wave.queue_bumps, wave.remakes)
             recorder.settle()
             faults.checkpoint("wave_done")

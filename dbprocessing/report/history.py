@@ -1,10 +1,20 @@
 """History: read the event log (see events.py) with filters, newest first.
 
 Three views: ``jobs`` (every planned output with its latest state: planned,
-started, succeeded, failed, timed_out, skipped), ``ingest`` (every incoming
-file accepted or rejected) and ``invocations`` (every ProcessQueue and
-DBRunner run, with its logging row's end and comment).  Filters are applied
-in SQL on indexed columns, and a limit keeps the answer short.
+running, started, succeeded, failed, timed_out, skipped), ``ingest`` (every
+incoming file accepted or rejected) and ``invocations`` (every ProcessQueue
+and DBRunner run, with its logging row's end and comment, or ``running``).
+Filters are applied in SQL on indexed columns, and a limit keeps the answer
+short.
+
+"running" is derived, not written: a job with no outcome yet whose
+invocation's ``logging`` row still holds the processing lock.  A wave's jobs
+are written before its codes start and every one of them finishes within
+that wave, so such a job is running now or waiting for a free slot (``-n``)
+in the wave that is running.  This costs the run nothing (no extra commit per
+started code).  A job of a run that died reads "running" until the next run
+takes the dead run's lock over, and "planned" after that; DBRunner without
+``-i`` holds no lock, so its jobs read "planned" until they finish.
 """
 from __future__ import annotations
 
@@ -26,7 +36,8 @@ from ..db.models import (
 from ..db.queries import find_process, find_product
 from ..errors import UsageError
 
-JOB_STATES = ("planned", "started", "succeeded", "failed", "timed_out", "skipped")
+JOB_STATES = ("planned", "running", "started", "succeeded", "failed", "timed_out",
+              "skipped")
 INGEST_STATES = ("accepted", "rejected")
 
 
@@ -37,6 +48,7 @@ class Filters:
     process: str | None = None
     status: str | None = None
     filename: str | None = None
+    invocation: int | None = None  # only what this run (invocation_id) did
     limit: int = 200
 
 
@@ -49,11 +61,15 @@ def job_history(session: Session, filters: Filters) -> list[dict]:
         raise UsageError(f"--status for jobs is one of {', '.join(JOB_STATES)}")
     last = (select(JobEvent.job_id, func.max(JobEvent.job_event_id).label("last_id"))
             .group_by(JobEvent.job_id).subquery())
-    query = (select(Job, Process.process_name, Product.product_name, JobEvent)
+    running = Logging.currently_processing.is_(True)
+    query = (select(Job, Process.process_name, Product.product_name, JobEvent,
+                    running.label("running"))
              .join(Process, Process.process_id == Job.process_id)
              .outerjoin(Product, Product.product_id == Job.output_product)
              .outerjoin(last, last.c.job_id == Job.job_id)
-             .outerjoin(JobEvent, JobEvent.job_event_id == last.c.last_id))
+             .outerjoin(JobEvent, JobEvent.job_event_id == last.c.last_id)
+             .join(Invocation, Invocation.invocation_id == Job.invocation_id)
+             .outerjoin(Logging, Logging.logging_id == Invocation.logging_id))
     if filters.since:
         query = query.where(Job.planned_at >= filters.since)
     if filters.product:
@@ -63,17 +79,22 @@ def job_history(session: Session, filters: Filters) -> list[dict]:
         query = query.where(Job.process_id == find_process(session, filters.process)
                             .process_id)
     if filters.status == "planned":
-        query = query.where(JobEvent.job_event_id.is_(None))
+        query = query.where(JobEvent.job_event_id.is_(None),
+                            Logging.currently_processing.isnot(True))
+    elif filters.status == "running":
+        query = query.where(JobEvent.job_event_id.is_(None), running)
     elif filters.status:
         query = query.where(JobEvent.state == filters.status)
     if filters.filename:
         query = query.where(Job.output_name == filters.filename)
+    if filters.invocation is not None:
+        query = query.where(Job.invocation_id == filters.invocation)
     rows = session.execute(query.order_by(Job.job_id.desc()).limit(filters.limit)).all()
     return [{"job_id": job.job_id, "invocation_id": job.invocation_id,
              "planned_at": _stamp(job.planned_at), "process": process_name,
              "product": product_name, "date": job.utc_file_date.isoformat(),
              "output": job.output_name, "version": job.planned_version,
-             "state": event.state if event else "planned",
+             "state": event.state if event else ("running" if is_running else "planned"),
              "at": _stamp(event.at) if event else None,
              "host": event.hostname if event else None,
              "exit_code": event.exit_code if event else None,
@@ -81,7 +102,7 @@ def job_history(session: Session, filters: Filters) -> list[dict]:
              "output_path": event.output_path if event else None,
              "log_path": event.log_path if event else None,
              "reason": job.reason, "message": event.message if event else None}
-            for job, process_name, product_name, event in rows]
+            for job, process_name, product_name, event, is_running in rows]
 
 
 def job_events(session: Session, job_id: int) -> list[dict]:
@@ -107,6 +128,8 @@ def ingest_history(session: Session, filters: Filters) -> list[dict]:
         query = query.where(IngestEvent.accepted.is_(filters.status == "accepted"))
     if filters.filename:
         query = query.where(IngestEvent.filename == filters.filename)
+    if filters.invocation is not None:
+        query = query.where(IngestEvent.invocation_id == filters.invocation)
     rows = session.execute(query.order_by(IngestEvent.ingest_event_id.desc())
                            .limit(filters.limit)).all()
     return [{"at": _stamp(e.at), "invocation_id": e.invocation_id, "file": e.filename,
@@ -125,11 +148,14 @@ def invocation_history(session: Session, filters: Filters) -> list[dict]:
              .outerjoin(ingests, ingests.c.invocation_id == Invocation.invocation_id))
     if filters.since:
         query = query.where(Invocation.started_at >= filters.since)
+    if filters.invocation is not None:
+        query = query.where(Invocation.invocation_id == filters.invocation)
     rows = session.execute(query.order_by(Invocation.invocation_id.desc())
                            .limit(filters.limit)).all()
     return [{"invocation_id": inv.invocation_id, "logging_id": inv.logging_id,
              "command": f"{inv.command} {inv.arguments}", "started_at": _stamp(inv.started_at),
              "ended_at": _stamp(log.processing_end_time) if log else None,
+             "running": bool(log and log.currently_processing),
              "comment": log.comment if log else None, "host": inv.hostname, "pid": inv.pid,
              "user": inv.user, "jobs": n_jobs or 0, "files": n_files or 0}
             for inv, log, n_jobs, n_files in rows]
@@ -151,4 +177,5 @@ def history_table(rows: list[dict], view: str) -> str:
                          for r in rows)
     return "\n".join(f"{r['started_at']}  #{r['invocation_id']} {r['command']} on "
                      f"{r['host']} pid {r['pid']}: {r['jobs']} job(s), {r['files']} file(s); "
-                     f"ended {r['ended_at'] or '-'} {r['comment'] or ''}" for r in rows)
+                     + ("running now" if r["running"] else
+                        f"ended {r['ended_at'] or '-'} {r['comment'] or ''}") for r in rows)
