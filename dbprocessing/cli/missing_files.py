@@ -44,7 +44,9 @@ def report_missing(args: argparse.Namespace, products: list[str] | None) -> int:
         raise UsageError(f"start {args.start} is after end {args.end}")
     parent = args.parent or None
     with open_mission(args.mission) as mission:
-        with Session(for_writing(mission.engine)) as session:
+        # Only -p writes: a report alone must not hold SQLite's write lock.
+        engine = for_writing(mission.engine) if args.process else mission.engine
+        with Session(engine) as session:
             report = find_missing(session, mission.tree, products, args.start, args.end,
                                   parent)
             queued = queue_parents(session, report) if args.process else 0

@@ -16,6 +16,7 @@ the next ``ProcessQueue -p`` makes them.
 from __future__ import annotations
 
 import datetime
+import logging
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
@@ -27,6 +28,8 @@ from ..mission.tree import MissionTree
 from ..process.planner import InputFile
 from ..process.reprocess import queue_files
 from .status import StatusReader, mission_status
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -101,4 +104,7 @@ def queue_parents(session: Session, report: MissingReport) -> int:
     """Queue every parent of the missing outputs (once each); return how many.  The
     caller commits."""
     ids = sorted({p.file_id for item in report.outputs for p in item.parents})
-    return queue_files(session, ids, None)
+    count = queue_files(session, ids, None)
+    logger.info("queued %d parent file(s) of %d missing output(s): %s", count,
+                len(report.outputs), ", ".join(f"{i.product} {i.date}" for i in report.outputs))
+    return count
