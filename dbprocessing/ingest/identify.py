@@ -2,7 +2,9 @@
 
 ``load_products(session, tree)`` reads every product with its active, newest
 inspector and imports each plugin file once (importlib from its path).
-``identify_file(path, products, dbu)`` asks them: first the products whose
+``examine_file(candidate, path, dbu)`` runs one plugin on one file and says
+what came of it (testInspector shows that); ``identify_file(path, products,
+dbu)`` asks them: first the products whose
 format recognises the file name (all of them, so two claimants are caught),
 then, only if none of those claimed it, the others until one does.  A plugin
 that fails to import, raises, or fills the required fields badly is saying
@@ -92,7 +94,26 @@ class Identification:
     reason: str | None = None  # set when candidate is None
 
 
-def _import_plugin(path: Path, key: str) -> type:
+@dataclass(frozen=True)
+class Examination:
+    """What one plugin said about one file: its params when it claims the file, else
+    why not (and the plugin's traceback when it raised)."""
+
+    verdict: str  # one of VERDICTS
+    params: dict[str, Any] | None = None
+    reason: str | None = None
+    traceback: str | None = None
+    warnings: tuple[str, ...] = ()
+
+
+#: mine; not_mine (returned None); raised; bad_params (claimed it, but the required
+#: fields are unusable); not_loaded (the plugin file could not be imported).
+VERDICTS = ("mine", "not_mine", "raised", "bad_params", "not_loaded")
+
+
+def import_plugin(path: Path, key: str) -> type:
+    """Import the plugin file at *path* (as module ``dbprocessing_plugin_<key>``) and
+    return its ``Inspector`` class; ImportError when it defines none."""
     spec = importlib.util.spec_from_file_location(f"dbprocessing_plugin_{key}", path)
     if spec is None or spec.loader is None:
         raise ImportError(f"cannot load {path}")
@@ -132,7 +153,7 @@ def load_products(session: Session, tree: MissionTree,
         path = (tree.inspectordir / insp.relative_path / insp.filename).resolve()
         if path not in loaded:
             try:
-                loaded[path] = _import_plugin(path, str(insp.inspector_id))
+                loaded[path] = import_plugin(path, str(insp.inspector_id))
             except BaseException as exc:  # a broken plugin must not stop the run
                 if isinstance(exc, KeyboardInterrupt):
                     raise
@@ -140,19 +161,26 @@ def load_products(session: Session, tree: MissionTree,
                 logger.error("inspector %s for product %s cannot be loaded; it will claim "
                              "nothing this run:\n%s", path, product.product_name,
                              "".join(traceback.format_exception(exc)).rstrip())
-        known = {"MISSION": tree.name, "SPACECRAFT": satellite.satellite_name,
-                 "SATELLITE": satellite.satellite_name,
-                 "INSTRUMENT": instrument.instrument_name, "PRODUCT": product.product_name}
-        try:
-            regex = name_regex(product.format, known)
-        except FormatError:
-            regex = None
-        candidates.append(Candidate(
-            product_id=product.product_id, name=product.product_name, level=product.level,
-            format=product.format, relative_path=product.relative_path, regex=regex,
-            plugin=loaded[path], plugin_path=path, kwargs=parse_arguments(insp.arguments),
-            names=known))
+        candidates.append(make_candidate(tree, product, instrument, satellite, loaded[path],
+                                         path, parse_arguments(insp.arguments)))
     return candidates
+
+
+def make_candidate(tree: MissionTree, product: models.Product, instrument: models.Instrument,
+                   satellite: models.Satellite, plugin: type | None, plugin_path: Path,
+                   kwargs: dict[str, Any]) -> Candidate:
+    """A product with its plugin, as ingest asks it (its format's regex, the names)."""
+    known = {"MISSION": tree.name, "SPACECRAFT": satellite.satellite_name,
+             "SATELLITE": satellite.satellite_name,
+             "INSTRUMENT": instrument.instrument_name, "PRODUCT": product.product_name}
+    try:
+        regex = name_regex(product.format, known)
+    except FormatError:
+        regex = None
+    return Candidate(product_id=product.product_id, name=product.product_name,
+                     level=product.level, format=product.format,
+                     relative_path=product.relative_path, regex=regex, plugin=plugin,
+                     plugin_path=plugin_path, kwargs=kwargs, names=known)
 
 
 def _check_params(params: dict[str, Any]) -> str | None:
@@ -178,32 +206,46 @@ def _check_params(params: dict[str, Any]) -> str | None:
     return None
 
 
-def inspect_file(candidate: Candidate, path: Path,
-                 dbu: PluginDatabase) -> dict[str, Any] | None:
-    """Run one plugin on one file; its params if it claims the file, else None."""
+def examine_file(candidate: Candidate, path: Path, dbu: PluginDatabase) -> Examination:
+    """Run one plugin on one file, as ingest does, and say what came of it."""
     if candidate.plugin is None:
-        return None
+        return Examination("not_loaded", reason="the inspector could not be loaded")
     try:
         instance = candidate.plugin(str(path), dbu, candidate.product_id,
                                     filenameformat=candidate.format,
                                     filenameregex=candidate.regex, **candidate.kwargs)
         diskfile = instance()
     except Exception:
-        logger.warning("inspector %s raised on %s (taken as 'not mine'):\n%s",
-                       candidate.plugin_path.name, path.name, traceback.format_exc().rstrip())
-        return None
+        return Examination("raised", reason="the inspector raised (taken as 'not mine')",
+                           traceback=traceback.format_exc().rstrip())
     if diskfile is None:
-        return None
+        return Examination("not_mine", reason="the inspector returned None ('not mine')")
     params = dict(diskfile.params)
     problem = _check_params(params)
     if problem is not None:
-        logger.warning("inspector %s claimed %s but %s (taken as 'not mine')",
-                       candidate.plugin_path.name, path.name, problem)
-        return None
+        return Examination("bad_params", reason=f"the inspector claimed it but {problem} "
+                                                f"(taken as 'not mine')")
+    warnings: tuple[str, ...] = ()
     if params.get("data_level") is not None:
-        logger.warning("inspector %s set data_level for %s; ignored (the product's level "
-                       "%s is used)", candidate.plugin_path.name, path.name, candidate.level)
-    return params
+        warnings = (f"the inspector set data_level; ignored (the product's level "
+                    f"{candidate.level} is used)",)
+    return Examination("mine", params, warnings=warnings)
+
+
+def inspect_file(candidate: Candidate, path: Path,
+                 dbu: PluginDatabase) -> dict[str, Any] | None:
+    """Run one plugin on one file; its params if it claims the file, else None (the
+    reason logged)."""
+    outcome = examine_file(candidate, path, dbu)
+    name = candidate.plugin_path.name
+    if outcome.verdict == "raised":
+        logger.warning("inspector %s raised on %s (taken as 'not mine'):\n%s",
+                       name, path.name, outcome.traceback)
+    elif outcome.verdict == "bad_params":
+        logger.warning("inspector %s on %s: %s", name, path.name, outcome.reason)
+    for warning in outcome.warnings:
+        logger.warning("inspector %s on %s: %s", name, path.name, warning)
+    return outcome.params
 
 
 def identify_file(path: Path, candidates: list[Candidate],
