@@ -1,4 +1,4 @@
-"""Removing files' records from the database (purgeFileFromDB).
+"""Removing files' records from the database (purgeFileFromDB, deleteAllDBFiles).
 
 ``purge_files`` removes the rows of the named files (by ``file.filename``, or
 by file id when the argument is all digits and no file has that name) and of
@@ -28,6 +28,9 @@ The event log is history: its rows stay (the job keeps its ``output_name``,
 the event its ``output_path``, the ingest decision its ``filename``).  Only
 the file id is cleared, because SQLite gives the next new file the id of a
 deleted newest one: a kept id would one day name another file.
+
+``purge_all_files`` (deleteAllDBFiles) removes every file's rows the same
+way; ``plan_purge_all`` says what it would remove, for its dry run.
 
 Everything is checked before anything is deleted: a name not in the
 database, or a released file among those to remove, refuses the whole purge
