@@ -39,7 +39,7 @@ from ..errors import EXIT_SOME_FAILED, DBProcessingError
 from ..mission.tree import MissionTree
 from ..process.planner import name_values
 from .archive import ProductPaths, partial_name, sha1_of
-from .pipeline import recover_pending
+from .pipeline import BATCH_SIZE, recover_pending
 from .record import clear_pending
 
 logger = logging.getLogger(__name__)
@@ -203,6 +203,15 @@ def _pending_moves(session: Session, product_id: int) -> list[Move]:
             for p, name in rows]
 
 
+def _clear(session: Session, file_ids: list[int]) -> int:
+    """Clear the promises of *file_ids* (carried out) and empty the list."""
+    count = len(file_ids)
+    clear_pending(session, file_ids)
+    session.commit()
+    file_ids.clear()
+    return count
+
+
 def change_product_dir(engine: Engine, tree: MissionTree, product_ref: str, new_dir: str,
                        say: Callable[[str], None] = lambda _line: None) -> Relocation:
     """Change *product_ref*'s ``relative_path`` to *new_dir* and move its files there
@@ -227,15 +236,17 @@ def change_product_dir(engine: Engine, tree: MissionTree, product_ref: str, new_
         session.commit()
         faults.checkpoint("relocate_switched")
         say(f"product {plan.product}: directory {plan.old_dir!r} -> {new_dir!r}")
-        removed: list[int] = []
+        removed = 0
+        done: list[int] = []
         for move in _pending_moves(session, product.product_id):
             if _remove_old(move, tree.rootdir):
-                removed.append(move.file_id)
+                done.append(move.file_id)
                 say(f"moved {move.filename}: {move.source} -> {move.target}")
                 faults.checkpoint("relocate_removed")
-        clear_pending(session, removed)
-        session.commit()
-    kept = len(plan.moves) - len(removed)
+            if len(done) >= BATCH_SIZE:
+                removed += _clear(session, done)
+        removed += _clear(session, done)
+    kept = len(plan.moves) - removed
     if kept:
         raise RelocateRefused(f"product {plan.product} now lives in {new_dir!r}, but the old "
                               f"copies of {kept} file(s) could not be removed (see the log)")
