@@ -28,6 +28,7 @@ OLD, NEW = "prod_a/{Y}", "moved/{Y}/{m}"
 # Each case: the kills, one run per kill (a "ProcessQueue -i" step runs ingest
 # instead), before the undisturbed rerun.
 CASES = {
+    "after the promises": ["relocate_promised:1"],
     "while linking, first file": ["relocate_linked:1"],
     "while linking, mid": ["relocate_linked:5"],
     "after the last link": ["relocate_linked:8"],
@@ -102,3 +103,25 @@ def test_sigkill_anywhere_loses_nothing(created_db, tmp_path, monkeypatch, kills
     assert sorted(p.name for p in m.root.rglob("*.dat")) == NAMES
     locks = m.query("SELECT currently_processing, comment FROM logging ORDER BY logging_id")
     assert not any(running for running, _ in locks)
+
+
+def test_killed_while_linking_then_moved_elsewhere(created_db, tmp_path, monkeypatch):
+    """The links of a relocation killed before its switch are removed again: a rerun
+    to another directory leaves no stray copy in the first one."""
+    monkeypatch.setenv("DBPROCESSING_LOG_DIR", str(tmp_path / "logs"))
+    m = build_mission(tmp_path / "m", created_db, [A])
+    for name in NAMES:
+        m.add_incoming(name, f"content of {name}\n")
+    assert m.run("-i").returncode == 0
+    assert change_dir(m, "relocate_linked:5").returncode == -signal.SIGKILL
+    assert len(list((m.root / "moved").rglob("*.dat"))) == 5
+    result = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "changeProductDir.py"), "-m", m.db_url,
+         "prod_a", "elsewhere/{Y}"], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "first carried out 8 promised move(s)" in result.stdout
+    assert not list((m.root / "moved").rglob("*.dat"))
+    assert sorted(p.name for p in m.root.rglob("*.dat")) == NAMES
+    for name in NAMES:
+        assert (m.root / "elsewhere" / "2025" / name).read_text() == f"content of {name}\n"
+    assert m.count("ingest_pending") == 0

@@ -45,7 +45,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 run.lock.comment = (f"Nominal Exit; changeProductDir moved "
                                     f"{len(plan.moves)} file(s)")
         if plan.finished:
-            print(f"finished {plan.finished} move(s) left by an interrupted run")
+            print(f"first carried out {plan.finished} promised move(s) of an interrupted "
+                  f"run")
         if plan.done:
             print(f"product {plan.product} already has directory {args.newdir!r}; "
                   f"nothing to move")

@@ -6,17 +6,21 @@ all of its files at once.  Moving them one by one would leave the row pointing
 at the wrong place for some of them, so the move goes in three steps, each
 leaving every file at the place the row points at:
 
-1. **link**: each file gets a second name at its new path (a hard link, or a
-   copy through a hidden ``.partial`` name and a rename across filesystems);
-   the old name stays, and the row still points at it;
-2. **switch**: one transaction sets ``relative_path`` and records, per file,
-   an ``ingest_pending`` promise (the ingest journal) to remove the old name;
+1. **link**: per file, an ``ingest_pending`` promise (the ingest journal) to
+   remove the new name again is committed; then each file gets its second
+   name at its new path (a hard link, or a copy through a hidden ``.partial``
+   name and a rename across filesystems); the old name stays, and the row
+   still points at it;
+2. **switch**: one transaction sets ``relative_path`` and turns each promise
+   round: now the old name is to be removed;
 3. **clean**: each old name is removed once its new one is the same file (or
    has the same content), and its promise cleared.
 
-A kill during 1 leaves extra names nobody points at; a rerun skips the links
-already made.  A kill after 2 leaves promises that the rerun, or any ingest
-(``recover_pending``), carries out.  The caller holds the processing lock.
+Whatever a kill interrupts, the promises say what to remove: before the
+switch the new names (the relocation is undone, so a rerun may even name
+another directory), after it the old ones.  The rerun, or any ingest
+(``recover_pending``), carries them out first.  The caller holds the
+processing lock.
 """
 from __future__ import annotations
 
@@ -203,6 +207,14 @@ def _pending_moves(session: Session, product_id: int) -> list[Move]:
             for p, name in rows]
 
 
+def _promise(session: Session, moves: list[tuple[int, Path, Path]]) -> None:
+    """Journal *moves* (file id, the name to remove, the name that stays)."""
+    if moves:
+        session.execute(insert(IngestPending.__table__), [
+            {"file_id": file_id, "source_path": str(source), "target_path": str(target),
+             "is_link": False} for file_id, source, target in moves])
+
+
 def _clear(session: Session, file_ids: list[int]) -> int:
     """Clear the promises of *file_ids* (carried out) and empty the list."""
     count = len(file_ids)
@@ -224,15 +236,17 @@ def change_product_dir(engine: Engine, tree: MissionTree, product_ref: str, new_
         session.rollback()
         if plan.done:
             return plan
+        # Until the switch, a killed run's new names are to be removed again.
+        _promise(session, [(m.file_id, m.target, m.source) for m in plan.moves])
+        session.commit()
+        faults.checkpoint("relocate_promised")
         for move in plan.moves:
             _link(move.source, move.target)
             faults.checkpoint("relocate_linked")
         product = find_product(session, product_ref)
         product.relative_path = new_dir
-        if plan.moves:
-            session.execute(insert(IngestPending.__table__), [
-                {"file_id": m.file_id, "source_path": str(m.source),
-                 "target_path": str(m.target), "is_link": False} for m in plan.moves])
+        clear_pending(session, [m.file_id for m in plan.moves])
+        _promise(session, [(m.file_id, m.source, m.target) for m in plan.moves])
         session.commit()
         faults.checkpoint("relocate_switched")
         say(f"product {plan.product}: directory {plan.old_dir!r} -> {new_dir!r}")
