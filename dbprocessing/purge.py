@@ -1,4 +1,4 @@
-"""Removing files' records from the database (purgeFileFromDB).
+"""Removing files' records from the database (purgeFileFromDB, deleteAllDBFiles).
 
 ``purge_files`` removes the rows of the named files (by ``file.filename``, or
 by file id when the argument is all digits and no file has that name) and of
@@ -29,6 +29,9 @@ the event its ``output_path``, the ingest decision its ``filename``).  Only
 the file id is cleared, because SQLite gives the next new file the id of a
 deleted newest one: a kept id would one day name another file.
 
+``purge_all_files`` (deleteAllDBFiles) removes every file's rows the same
+way; ``plan_purge_all`` says what it would remove, for its dry run.
+
 Everything is checked before anything is deleted: a name not in the
 database, or a released file among those to remove, refuses the whole purge
 (PurgeRefused, exit 1) and nothing changes.
@@ -41,7 +44,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import Engine, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .db.engine import for_writing
@@ -311,3 +314,60 @@ def purge_files(engine: Engine, db_name: str, refs: Sequence[str],
                     f" (made from {purged.made_from})" if purged.made_from else "",
                     f" at {purged.path}" if purged.path else "")
     return PurgeResult(files, counts, kept)
+
+
+# -- deleteAllDBFiles ---------------------------------------------------------
+
+@dataclass
+class PurgeAllPlan:
+    """What removing every file record would do: the files, and rows per table."""
+
+    files: list[PurgedFile]
+    rows: dict[str, int]
+
+
+def plan_purge_all(session: Session, tree: MissionTree) -> PurgeAllPlan:
+    """Every file record and the rows a purge of all would remove (or, for the event
+    log, clear the file id of); PurgeRefused (nothing changed) when any is released.
+    Reads only."""
+    released = session.execute(
+        select(File.filename, Release.release_num).join(Release, Release.file_id == File.file_id)
+        .order_by(File.filename, Release.release_num)).all()
+    if released:
+        shown = "; ".join(f"{n} is in release {r}" for n, r in released[:5])
+        more = f" and {len(released) - 5} more" if len(released) > 5 else ""
+        raise PurgeRefused(f"a released file is never purged: {shown}{more}; nothing removed")
+    ids = list(session.scalars(select(File.file_id).order_by(File.file_id)))
+    rows: dict[str, int] = {}
+    for model, column, action in FILE_REFERENCES:
+        if action == "refuse":
+            continue
+        col = getattr(model, column)
+        # With every file gone, every row holding a file id goes (or loses the id);
+        # filefilelink is listed twice, and its rows go once.
+        count = session.scalar(select(func.count()).select_from(model).where(col.is_not(None)))
+        table = model.__tablename__
+        rows[table] = count if action == "null" else max(rows.get(table, 0), count)
+    rows["file"] = len(ids)
+    return PurgeAllPlan(_describe_files(session, tree, _Plan(ids, {})), rows)
+
+
+def purge_all_files(engine: Engine, db_name: str, expected: int | None = None) -> PurgeAllPlan:
+    """Remove every file record (and every row referring to one) in one transaction
+    under the processing lock; the files on disk stay.  With *expected*, refuse
+    (nothing changed) when the number of files is no longer what was confirmed."""
+    with Session(engine) as session:
+        tree = load_mission(session)
+        plan_purge_all(session, tree)
+    with processing_lock(engine, tree.mission_id, db_name) as lock:
+        with Session(for_writing(engine)) as session:
+            plan = plan_purge_all(session, tree)
+            if expected is not None and len(plan.files) != expected:
+                raise PurgeRefused(f"the database now holds {len(plan.files)} file(s), not "
+                                   f"the {expected} confirmed; nothing removed")
+            plan.rows = _remove(session, [f.file_id for f in plan.files])
+            session.commit()
+        lock.comment = f"Nominal Exit; deleteAllDBFiles removed {len(plan.files)} file(s)"
+    logger.info("removed all %d file record(s); the files on disk are left alone",
+                len(plan.files))
+    return plan

@@ -84,9 +84,11 @@ def recover_pending(session: Session) -> int:
                 source.unlink()
         elif os.path.lexists(source):
             if target.exists():
-                # A cross-filesystem move finished its copy but not its unlink.
+                # A cross-filesystem move finished its copy but not its unlink, or
+                # a relocation (changeProductDir) its link but not the unlink.
                 row = session.get(File, promise.file_id)
-                if row is not None and row.shasum == sha1_of(target):
+                if os.path.samefile(source, target) or (
+                        row is not None and row.shasum == sha1_of(target)):
                     source.unlink()
                 else:
                     logger.error("both %s and %s exist and differ; leaving both for an "
