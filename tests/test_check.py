@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import socket
 import sqlite3
 import subprocess
@@ -14,7 +15,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from dbprocessing.cli import check, db_only_files, possible_problem_dates, process_queue, scrubber
+from dbprocessing.cli import (
+    check,
+    db_only_files,
+    possible_problem_dates,
+    process_queue,
+    scrubber,
+)
 
 from .missions import REPO, MissionUnderTest, load_and_ingest, process
 
@@ -254,7 +261,7 @@ def test_kind_option_and_bad_input(made, capsys):
 def test_fix_refuses_while_a_live_run_holds_the_lock(made, capsys):
     remove_file(made)
     execute(made, "INSERT INTO logging (currently_processing, pid, processing_start_time, "
-                  f"mission_id, \"user\", hostname) VALUES (true, {__import__('os').getpid()}, "
+                  f"mission_id, \"user\", hostname) VALUES (true, {os.getpid()}, "
                   f"CURRENT_TIMESTAMP, 1, 'me', '{socket.gethostname()[:100]}')")
     code = check.main(["-m", made.db_url, "--fix"])
     assert code == 3
