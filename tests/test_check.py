@@ -338,3 +338,32 @@ def test_through_the_real_console_script(made):
                             timeout=120)
     assert result.returncode == 0, result.stderr
     assert (made.errordir() / "hello_L1_20250109_v1.0.0.txt").exists()
+
+
+def test_the_views_through_their_real_console_scripts(made):
+    remove_file(made)
+    clear_newest_flags(made)
+    stale_parent(made)
+
+    def script(name: str, *args: str) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, str(REPO / "scripts" / f"{name}.py"), "-m",
+                               made.db_url, *args], capture_output=True, text=True,
+                              timeout=120)
+
+    result = script("dbOnlyFiles", "-n")
+    assert result.returncode == 1, result.stderr
+    assert [line.split(": ")[1] for line in result.stdout.splitlines()[:-1]] == [
+        "missing_file"]
+    result = script("scrubber")
+    assert result.returncode == 1, result.stderr
+    lines = result.stdout.splitlines()[:-1]
+    assert lines[0].split(":")[0] == "newest_flag"
+    assert [line.split(": ")[1] for line in lines[1:]] == ["stale_provenance"] * 3
+    result = script("possibleProblemDates", "--fix")
+    assert result.returncode == 0, result.stderr
+    assert made.count("processqueue") == 1
+    result = script("dbOnlyFiles", "-f")
+    assert result.returncode == 0, result.stderr
+    result = script("check", "--fix")
+    assert result.returncode == 0, result.stderr
+    assert script("check").returncode == 0

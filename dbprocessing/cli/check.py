@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from ..check import CheckOptions, find_all
 from ..check.database import dead_locks
-from ..check.findings import DEAD_LOCK, KINDS, Finding
+from ..check.findings import DEAD_LOCK, DISK_KINDS, KINDS, Finding
 from ..check.repair import Outcome, fix_findings
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from . import ArgumentParser, date_argument, parse, run_command
@@ -83,13 +83,14 @@ def run_check(prog: str, argv: Sequence[str], args: argparse.Namespace,
         if by_date:
             findings = sorted(findings, key=lambda f: (f.date or datetime.date.min,
                                                        f.product or ""))
-        return _print_findings(findings, len(result.checked), as_json,
+        disk = bool(set(options.kinds) & set(DISK_KINDS))
+        return _print_findings(findings, len(result.checked) if disk else None, as_json,
                                "would fix" if fix else None)
 
     return run_command(prog, body)
 
 
-def _print_findings(findings: list[Finding], checked: int, as_json: bool,
+def _print_findings(findings: list[Finding], checked: int | None, as_json: bool,
                     dry_run: str | None) -> int:
     if as_json:
         print(json.dumps([f.as_dict() for f in findings], indent=1))
@@ -102,8 +103,9 @@ def _print_findings(findings: list[Finding], checked: int, as_json: bool,
                 when = f"{finding.date} {finding.product or ''}: " if finding.date else ""
                 print(when + finding.describe())
         note = "; dry run, nothing changed" if dry_run else ""
-        print(f"{len(findings)} inconsistenc{'y' if len(findings) == 1 else 'ies'} found "
-              f"({checked} file row(s) compared with the disk){note}")
+        compared = "" if checked is None else f" ({checked} file row(s) compared with the disk)"
+        print(f"{len(findings)} inconsistenc{'y' if len(findings) == 1 else 'ies'} "
+              f"found{compared}{note}")
     return EXIT_SOME_FAILED if findings else EXIT_OK
 
 
