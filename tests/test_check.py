@@ -250,6 +250,11 @@ def test_kind_option_and_bad_input(made, capsys):
     clear_newest_flags(made)
     code, found = findings(made, capsys, "-k", "newest_flag")
     assert [f["kind"] for f in found] == ["newest_flag"]
+    code, fixed = findings(made, capsys, "-k", "newest_flag", "--fix")
+    assert code == 0
+    assert [(f["kind"], f["fixed"]) for f in fixed] == [("newest_flag", True)]
+    assert "newest_version true on code_id" in fixed[0]["note"]
+    assert findings(made, capsys)[1][0]["kind"] == "missing_file"  # left alone by -k
     capsys.readouterr()
     assert check.main(["-m", made.db_url, "-s", "2025-02-01", "-e", "2025-01-01"]) == 2
     assert "is after end" in capsys.readouterr().err
@@ -367,3 +372,15 @@ def test_the_views_through_their_real_console_scripts(made):
     result = script("check", "--fix")
     assert result.returncode == 0, result.stderr
     assert script("check").returncode == 0
+
+
+def test_symlinked_product_directories_are_followed(made, capsys, tmp_path):
+    """An archive split across disks: L1/2025 is a symlink to another directory."""
+    elsewhere = tmp_path / "other-disk" / "L1-2025"
+    elsewhere.parent.mkdir()
+    path_of(made, *L1_DIR).rename(elsewhere)
+    path_of(made, *L1_DIR).symlink_to(elsewhere)
+    assert run(check, made, capsys)[0] == 0
+    (elsewhere / "hello_L1_20250109_v1.0.0.txt").write_text("nobody knows me\n")
+    code, found = findings(made, capsys)
+    assert [(f["kind"], f["date"]) for f in found] == [("stray_file", "2025-01-09")]

@@ -145,11 +145,12 @@ def _product_dirs(tree: MissionTree, products: list[Product]) -> dict[Path, list
 
 
 def _walk(top: Path, depth: int, special: set[Path]) -> list[Path]:
-    """*top* and its subdirectories exactly *depth* levels down (not hidden, not special)."""
+    """*top* and its subdirectories exactly *depth* levels down (not hidden, not special).
+    Symlinked directories are followed: archives are often split across disks."""
     level = [top] if top.is_dir() else []
     for _ in range(depth):
         level = [Path(e.path) for d in level for e in os.scandir(d)
-                 if e.is_dir(follow_symlinks=False) and not e.name.startswith(".")
+                 if e.is_dir() and not e.name.startswith(".")
                  and Path(e.path) not in special]
     return level
 
@@ -160,7 +161,7 @@ def _strays(tree: MissionTree, products: list[Product], known: set[Path],
     findings = []
     for directory, owners in sorted(_product_dirs(tree, products).items()):
         for entry in sorted(os.scandir(directory), key=lambda e: e.name):
-            if entry.name.startswith(".") or entry.is_dir(follow_symlinks=False):
+            if entry.name.startswith(".") or entry.is_dir():
                 continue
             path = Path(entry.path)
             if path in known or entry.name in unplaced:
