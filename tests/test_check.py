@@ -384,3 +384,15 @@ def test_symlinked_product_directories_are_followed(made, capsys, tmp_path):
     (elsewhere / "hello_L1_20250109_v1.0.0.txt").write_text("nobody knows me\n")
     code, found = findings(made, capsys)
     assert [(f["kind"], f["date"]) for f in found] == [("stray_file", "2025-01-09")]
+
+
+def test_a_known_file_in_the_wrong_directory_is_not_a_stray(made, capsys):
+    wrong = path_of(made, "L1", "2024")
+    wrong.mkdir()
+    path_of(made, *L1_DIR, L1_FIRST).rename(wrong / L1_FIRST)
+    code, found = findings(made, capsys)
+    assert [f["kind"] for f in found] == ["missing_file"]
+    assert found[0]["objects"]["found_at"] == str(wrong / L1_FIRST)
+    assert f"(a file of that name is at {wrong / L1_FIRST})" in found[0]["subject"]
+    assert run(check, made, capsys, "--fix")[0] == 0
+    assert (wrong / L1_FIRST).exists()

@@ -6,7 +6,9 @@
 * ``missing_file``: ``exists_on_disk`` is true and the file is not there;
 * ``exists_flag``: ``exists_on_disk`` is false and the file is there;
 * ``shasum_mismatch``: the file's SHA-1 is not the recorded one;
-* ``stray_file``: a file in a product directory that no row knows.
+* ``stray_file``: a file in a product directory that no row knows (a file
+  whose name a row knows, in the wrong directory, is not moved as a stray:
+  the row's ``missing_file`` finding says where it is).
 
 Rows whose ingest move is still promised (``ingest_pending``) are skipped: the
 next run completes that move.  Hidden names (``.x.partial``: a move in
@@ -17,7 +19,7 @@ from __future__ import annotations
 import datetime
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from sqlalchemy import select
@@ -58,18 +60,18 @@ def check_disk(session: Session, tree: MissionTree, start: datetime.date | None 
     newest = set(newest_file_ids(session, products, start, end)) if newest_only else None
     paths = ProductPaths(tree.rootdir)
     known_paths: set[Path] = set()
-    unplaced_names: set[str] = set()  # rows whose path cannot be computed
+    known_names: set[str] = set()
     findings: list[Finding] = []
     checked: list[str] = []
     for row in session.scalars(select(File).order_by(File.file_id)):
         product = products[row.product_id]
+        known_names.add(row.filename)
         try:
             path = paths.path(product.relative_path, row.filename, name_values(
                 product.product_name, tree.name, row.utc_file_date, version_of(row),
                 row.process_keywords))
         except (DBProcessingError, ValueError) as exc:
             logger.warning("cannot place %s on disk (%s); not checked", row.filename, exc)
-            unplaced_names.add(row.filename)
             continue
         known_paths.add(path)
         if row.file_id in pending or not in_range(row.utc_file_date, start, end):
@@ -79,8 +81,9 @@ def check_disk(session: Session, tree: MissionTree, start: datetime.date | None 
         checked.append(str(path))
         findings.extend(_check_row(row, product, path, checksums))
     if strays:
-        findings.extend(_strays(tree, list(products.values()), known_paths, unplaced_names,
-                                start, end))
+        strays, misplaced = _strays(tree, list(products.values()), known_paths, known_names,
+                                    start, end)
+        findings = [_misplaced(f, misplaced) for f in findings] + strays
     return DiskReport(findings, checked)
 
 
@@ -155,16 +158,30 @@ def _walk(top: Path, depth: int, special: set[Path]) -> list[Path]:
     return level
 
 
+def _misplaced(finding: Finding, misplaced: dict[str, Path]) -> Finding:
+    """A missing file whose name is in another product directory: say where."""
+    where = misplaced.get(finding.objects.get("filename", ""))
+    if finding.kind != MISSING_FILE or where is None:
+        return finding
+    return replace(finding, subject=f"{finding.subject} (a file of that name is at {where})",
+                   objects={**finding.objects, "found_at": str(where)})
+
+
 def _strays(tree: MissionTree, products: list[Product], known: set[Path],
-            unplaced: set[str], start, end) -> list[Finding]:
+            names: set[str], start, end) -> tuple[list[Finding], dict[str, Path]]:
+    """Strays, and files of known names found where their rows do not put them."""
     own = _special_dirs(tree) | {Path(os.path.abspath(tree.rootdir))}
     findings = []
+    misplaced: dict[str, Path] = {}
     for directory, owners in sorted(_product_dirs(tree, products).items()):
         for entry in sorted(os.scandir(directory), key=lambda e: e.name):
             if entry.name.startswith(".") or entry.is_dir():
                 continue
             path = Path(entry.path)
-            if path in known or entry.name in unplaced:
+            if path in known:
+                continue
+            if entry.name in names:  # a row knows it, elsewhere: not a stray
+                misplaced.setdefault(entry.name, path)
                 continue
             owner, date = _claim(owners, entry.name)
             if directory in own and owner is None:
@@ -176,7 +193,7 @@ def _strays(tree: MissionTree, products: list[Product], known: set[Path],
                 STRAY_FILE, f"{path} is in the directory of {product} but no file row "
                 f"knows it", f"move it to the error directory {tree.errordir} (never deleted)",
                 {"path": str(path), "product": product}, date, product))
-    return findings
+    return findings, misplaced
 
 
 def _claim(owners: list[Product], name: str) -> tuple[Product | None, datetime.date | None]:
