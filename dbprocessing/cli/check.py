@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import json
+import sys
 from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
@@ -122,8 +123,6 @@ def _print_outcomes(outcomes: list[Outcome], as_json: bool) -> int:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import sys
-
     words = list(sys.argv[1:] if argv is None else argv)
     args = parse(build_parser(), words)
     options = CheckOptions(args.start, args.end, tuple(args.kinds or KINDS))

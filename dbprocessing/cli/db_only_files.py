@@ -6,6 +6,7 @@ kind only: one recorded transaction each, under the processing lock).
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from ..check import CheckOptions
@@ -34,8 +35,6 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import sys
-
     words = list(sys.argv[1:] if argv is None else argv)
     args = parse(build_parser(), words)
     options = CheckOptions(args.start, args.end, VIEWS[PROG], newest_only=args.newest)

@@ -6,6 +6,7 @@ only; repair with check --fix.
 """
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from ..check import CheckOptions
@@ -25,8 +26,6 @@ def build_parser() -> ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    import sys
-
     words = list(sys.argv[1:] if argv is None else argv)
     args = parse(build_parser(), words)
     return run_check(PROG, words, args, CheckOptions(kinds=VIEWS[PROG]), fix=False)
