@@ -11,6 +11,12 @@ its ``logging`` row when it holds the lock).  Then:
   file), ``failed`` or ``timed_out`` (with the exit code and the ``.prob``);
 * ``accepted`` and ``rejected`` buffer ingest decisions.
 
+``record_repair`` records one repair made by ``check --fix`` as an
+invocation row of its own (command ``check --fix: <kind>``, the repair in
+``arguments``, tied to the ``logging`` row of the lock it was made under, or
+of the dead lock it released), in the transaction of the repair: the event
+log holds no table for repairs, and a repair is rare enough not to need one.
+
 Rows go in through Core inserts of the tables (one executemany per flush;
 the ORM's bulk insert would split rows by which columns are NULL).
 Buffered rows reach the database by ``flush(session)``, which the pipeline
@@ -32,6 +38,16 @@ from sqlalchemy.orm import Session
 from .db.engine import for_writing
 from .db.models import IngestEvent, Invocation, Job, JobEvent
 from .lock import user_name, utcnow
+
+REPAIR_COMMAND = "check --fix"
+
+
+def record_repair(session: Session, kind: str, text: str, logging_id: int | None) -> None:
+    """Add a ``check --fix`` repair to *session* (the caller commits it with the repair)."""
+    session.execute(insert(Invocation), {
+        "logging_id": logging_id, "command": f"{REPAIR_COMMAND}: {kind}"[:50],
+        "arguments": text, "hostname": socket.gethostname()[:100], "pid": os.getpid(),
+        "user": user_name(), "started_at": utcnow()})
 
 
 @dataclass
