@@ -34,7 +34,12 @@ nothing changed, nothing is rebuilt.  A ``destdir`` left by the original (a
 real directory holding only symlinks) is converted on the first run: it is
 renamed aside and the symlink put in its place, the one moment a reader can
 find ``destdir`` missing.  A ``destdir`` holding anything but symlinks is
-refused.
+refused.  Two runs updating one ``destdir`` at once are kept apart by a
+file lock beside it (``.NAME.lock``); the second refuses (exit 3).
+
+Relative ``sourcedir`` and ``destdir`` are taken from the config file's
+directory (as a mission config's ``rootdir`` is), not from the current
+directory as the original did; ``~`` and ``$VARIABLES`` are expanded.
 """
 from __future__ import annotations
 
@@ -50,7 +55,9 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .errors import ConfigError, UsageError
+from filelock import FileLock, Timeout
+
+from .errors import ConfigError, LockHeld, UsageError
 from .mission.config import parse_date
 from .Version import Version
 
@@ -269,7 +276,23 @@ def _remove_tree_of_links(directory: Path) -> None:
 
 
 def swap_in(listing: Listing, say: Callable[[str], None] = lambda line: None) -> None:
-    """Build the new directory of links beside destdir and rename it into place."""
+    """Build the new directory of links beside destdir and rename it into place, holding
+    ``.NAME.lock`` beside it (LockHeld while another run updates the same destdir: its
+    clean-up could otherwise remove the directory this run is about to swap in)."""
+    destdir = listing.destdir
+    lock = FileLock(destdir.parent / f".{destdir.name}.lock", timeout=0)
+    try:
+        lock.acquire()
+    except Timeout:
+        raise LockHeld(f"another makeLatestSymlinks is updating {destdir}; try again "
+                       f"when it is done") from None
+    try:
+        _swap_in(listing, say)
+    finally:
+        lock.release()
+
+
+def _swap_in(listing: Listing, say: Callable[[str], None]) -> None:
     destdir = listing.destdir
     stamp = f"{time.strftime('%Y%m%dT%H%M%S', time.gmtime())}.{os.getpid()}.{time.time_ns()}"
     build = destdir.parent / f".{destdir.name}.{stamp}"

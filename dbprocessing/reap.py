@@ -115,6 +115,10 @@ class ReapResult:
         if plan.reap_records:
             parts.append(f"{would}remove {self.records_removed} record(s)" if plan.dry_run
                          else f"removed {self.records_removed} record(s)")
+        elif self.marked_missing:
+            parts.append(f"{would}mark {self.marked_missing} record(s) not on disk"
+                         if plan.dry_run else
+                         f"marked {self.marked_missing} record(s) not on disk")
         if self.failed:
             parts.append(f"{len(self.failed)} failed")
         return "; ".join(parts)
@@ -156,7 +160,7 @@ def select_reapable(session: Session, tree: MissionTree, plan: ReapPlan,
         if f.file_id not in newest and f.file_id not in released]
     protected: set[int] = set()
     if old and not plan.include_parents:
-        every_newest = set(newest_file_ids(
+        every_newest = newest if not plan.products else set(newest_file_ids(
             session, list(session.scalars(select(Product.product_id)))))
         protected = _ancestors(session, every_newest | released)
     paths = ProductPaths(tree.rootdir)

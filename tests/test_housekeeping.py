@@ -15,9 +15,11 @@ newest.  With ``--cutoff 2025-01-04``:
 """
 from __future__ import annotations
 
+import datetime
 import os
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -196,6 +198,39 @@ def test_bad_cutoff_or_conflicting_flags_exit_2(superseded, capsys, argv):
     assert exit_info.value.code == 2
     assert "error" in capsys.readouterr().err
     assert snapshot(superseded) == rows
+
+
+def test_a_file_that_cannot_be_archived_keeps_its_record(superseded, capsys, tmp_path):
+    m, archive = superseded, tmp_path / "archive"
+    clash = archive / TAKEN[0]
+    clash.parent.mkdir(parents=True)
+    clash.write_text("something else\n")
+    files = disk(m.root)
+    code, out, err = run_fast_data(m, capsys, "-a", str(archive), "--reap-records")
+    assert code == 1
+    assert f"{Path(TAKEN[0]).name}" in err and "exists with other contents" in err
+    assert "archived 3 file(s)" in out and "removed 3 record(s)" in out and "1 failed" in out
+    assert (m.root / TAKEN[0]).read_bytes() == files[TAKEN[0]]
+    assert clash.read_text() == "something else\n"
+    left = filenames(m)
+    assert Path(TAKEN[0]).name in left
+    assert not any(Path(p).name in left for p in TAKEN[1:])
+
+
+def test_refused_while_a_live_run_holds_the_lock(superseded, capsys):
+    m = superseded
+    engine = m.engine()
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            'INSERT INTO logging (currently_processing, pid, processing_start_time, '
+            'mission_id, "user", hostname) VALUES (true, :pid, :start, 1, \'someone\', :host)'),
+            {"pid": os.getpid(), "host": socket.gethostname(),
+             "start": datetime.datetime.utcnow()})
+    engine.dispose()
+    rows, files = snapshot(m), disk(m.root)
+    code, out, err = run_fast_data(m, capsys, "--reap-files", "--reap-records")
+    assert code == 3 and len(err.strip().splitlines()) == 1
+    assert snapshot(m) == rows and disk(m.root) == files
 
 
 def test_killed_mid_run_loses_nothing_and_a_rerun_completes(superseded, tmp_path):

@@ -115,7 +115,8 @@ def test_a_new_version_is_swapped_in_whole(world, capsys):
     (world / "data" / "l1" / "l1_20250104_v1.0.1.cdf").write_text("newer")
     assert run(capsys, conf)[0] == 0
     assert not first.exists() and second.is_dir()  # ...until the next change
-    hidden = sorted(p.name for p in (world / "latest").iterdir() if p.name.startswith("."))
+    hidden = sorted(p.name for p in (world / "latest").iterdir()
+                    if p.name.startswith(".") and p.is_dir())
     assert len(hidden) == 2
 
 
@@ -183,3 +184,15 @@ def test_installed_console_script(world):
                             text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     assert set(links(world / "latest" / "l1")) == ALL_NEWEST
+
+
+def test_a_second_run_on_the_same_destdir_refuses(world, capsys):
+    from filelock import FileLock
+
+    (world / "latest").mkdir()
+    conf = config(world, BASIC)
+    with FileLock(world / "latest" / ".l1.lock"):
+        code, out, err = run(capsys, conf)
+    assert code == 3 and "another makeLatestSymlinks is updating" in err
+    assert not (world / "latest" / "l1").exists()
+    assert run(capsys, conf)[0] == 0

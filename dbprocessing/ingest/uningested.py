@@ -86,8 +86,8 @@ def find_uningested(session: Session, tree: MissionTree,
     and one note per product that could not be searched.  Reads only; UsageError
     names an unknown product."""
     if products:
-        chosen = list({find_product(session, p).product_id: find_product(session, p)
-                       for p in products}.values())
+        found_products = [find_product(session, p) for p in products]
+        chosen = list({p.product_id: p for p in found_products}.values())
     else:
         chosen = list(session.scalars(select(Product).order_by(Product.product_name)))
     owners = {i: (inst, sat) for i, inst, sat in session.execute(
