@@ -333,3 +333,13 @@ def test_installed_console_script(strays):
     assert result.returncode == 0, result.stderr
     assert "linked 1 file(s)" in result.stdout
     assert (m.incoming / Path(NEW).name).is_symlink()
+
+
+def test_incoming_that_is_not_a_directory_exits_2(strays, capsys):
+    m = strays
+    shutil.rmtree(m.incoming)
+    m.incoming.write_text("not a directory\n")
+    code, out, err = run_link(m, capsys)
+    assert code == 2 and out == ""
+    assert "cannot make links in the incoming directory" in err
+    assert m.incoming.read_text() == "not a directory\n"
