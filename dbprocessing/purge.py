@@ -5,7 +5,9 @@ by file id when the argument is all digits and no file has that name) and of
 everything that refers to them, in one transaction under the processing lock.
 With ``recursive`` it also removes every file made from them, at any depth
 (``filefilelink`` downwards).  The files on disk are left alone, as the
-original does: this edits the database only.
+original does: this edits the database only.  ``remove_file_records(session,
+ids)`` is the same removal inside a caller's transaction and lock (fast_data
+uses it after it has moved or deleted the files).
 
 What refers to a file, and what happens to it (``FILE_REFERENCES``; a test
 checks the list against the models, so a new table cannot be forgotten):
@@ -186,6 +188,12 @@ def _plan(session: Session, refs: Sequence[str], recursive: bool) -> _Plan:
     named = _resolve(session, refs)
     made_from = _descendants(session, named) if recursive else {}
     ids = named + sorted(made_from)
+    _refuse_released(session, ids, made_from)
+    return _Plan(ids, made_from)
+
+
+def _refuse_released(session: Session, ids: list[int], made_from: dict[int, int]) -> None:
+    """PurgeRefused naming every released file among *ids*; reads only."""
     released: dict[int, list[str]] = {}
     for part in _chunks(ids):
         for file_id, number in session.execute(
@@ -203,7 +211,6 @@ def _plan(session: Session, refs: Sequence[str], recursive: bool) -> _Plan:
             details.append(text)
         raise PurgeRefused("a released file is never purged: " + "; ".join(details)
                            + "; nothing removed")
-    return _Plan(ids, made_from)
 
 
 def _filenames(session: Session, ids: Iterable[int]) -> dict[int, str]:
@@ -371,3 +378,13 @@ def purge_all_files(engine: Engine, db_name: str, expected: int | None = None) -
     logger.info("removed all %d file record(s); the files on disk are left alone",
                 len(plan.files))
     return plan
+def remove_file_records(session: Session, file_ids: Sequence[int]) -> dict[str, int]:
+    """Remove the records of the files *file_ids* and every row referring to them
+    (``FILE_REFERENCES``) in the caller's session, which the caller commits and
+    whose processing lock the caller holds (fast_data).  Ids not in the file
+    table are skipped (a rerun after a crash); a released file refuses the whole
+    removal (PurgeRefused) before anything is deleted.  Returns rows per table.
+    """
+    ids = sorted(set(file_ids))
+    _refuse_released(session, ids, {})
+    return _remove(session, ids)
