@@ -222,6 +222,17 @@ def test_coverage_page_of_500_days_stays_readable(created_db, tmp_path, monkeypa
     assert html.count('class="state up_to_date"') == 500
 
 
+def region_count(png: Path, hex_colour: str, xs: range, ys: range) -> int:
+    """Pixels of *hex_colour* in the columns *xs* and rows *ys*."""
+    width, height, bpp, pixels = read_png(png)
+    target = bytes.fromhex(hex_colour.lstrip("#"))
+    return sum(1 for y in ys for x in xs
+               if pixels[(y * width + x) * bpp:(y * width + x) * bpp + 3] == target)
+
+
+BELOW_LEGEND = range(175, 400)  # the table, in a 1000x400 window
+
+
 @pytest.mark.slow
 def test_500_day_page_in_chromium(created_db, tmp_path, monkeypatch):
     monkeypatch.setenv("DBPROCESSING_LOG_DIR", str(tmp_path / "logs"))
@@ -230,16 +241,28 @@ def test_500_day_page_in_chromium(created_db, tmp_path, monkeypatch):
         m.add_incoming(f"raw_{FIRST + datetime.timedelta(days=i):%Y%m%d}_v1.0.0.txt", "x")
     assert process_queue.main(["-i", "-m", m.db_url, "-q"]) == 0
     page = tmp_path / "coverage.html"
-    assert html_coverage.main(["-m", m.db_url, "-o", str(page)]) == 0
+    # Two months before the data: the page's first screenful is all absent cells.
+    assert html_coverage.main(["-m", m.db_url, "-o", str(page), "-s", "2023-11-01"]) == 0
     dom = chromium("--dump-dom", page.as_uri())
     assert dom.returncode == 0, dom.stderr
     summary = re.search(r'id="summary">([^<]*)<', dom.stdout).group(1)
-    assert summary == "nothing to rebuild; 249 date(s) without data"
-    # The screenshot of the page's left edge shows the product column and its cells.
-    shot = tmp_path / "wide.png"
-    result = chromium("--window-size=1000,400", f"--screenshot={shot}", page.as_uri())
-    assert result.returncode == 0 and shot.is_file(), result.stderr
-    assert colour_count(shot, COLOURS["up_to_date"]) > 10 * 200
+    assert summary == "nothing to rebuild; 310 date(s) without data"  # 61 + 249
+
+    start = tmp_path / "start.png"
+    assert chromium("--window-size=1000,400", f"--screenshot={start}",
+                    page.as_uri()).returncode == 0
+    assert region_count(start, COLOURS["absent"], range(200, 1000), BELOW_LEGEND) > 10 * 200
+    assert region_count(start, COLOURS["up_to_date"], range(1000), BELOW_LEGEND) == 0
+    # Scrolled to the last date: its green cells are in view, and the product
+    # column stays at the left edge over them (no cell shows through it).
+    end = tmp_path / "end.png"
+    assert chromium("--window-size=1000,400", f"--screenshot={end}",
+                    page.as_uri() + "#d2025-05-13").returncode == 0
+    assert region_count(end, COLOURS["up_to_date"], range(1000), BELOW_LEGEND) > 10 * 200
+    # (A cell is some 700 pixels; a stray few are the anti-aliased product name.)
+    table_rows = range(175, 245)  # above the scroll bar
+    for state in ("up_to_date", "absent"):
+        assert region_count(end, COLOURS[state], range(18, 60), table_rows) < 20
 
 
 def test_summary_never_says_all_up_to_date_beside_blocked_dates(hello, tmp_path):

@@ -5,8 +5,9 @@ version and is coloured by its state from ``status.mission_status`` (the same
 states printStatus prints); hovering shows the reason.  Built to stay readable
 over years of data: the product names stay in view while the table scrolls
 sideways (a sticky first column), the dates are grouped under a row of months
-(each column header is the day of the month, its full date on hover), and the
-page says when it was generated.
+(each column header is the day of the month, its full date on hover; its id,
+``d2025-01-31``, lets a link such as ``coverage.html#d2025-01-31`` open the page
+at that date), and the page says when it was generated.
 
 A small script in the page counts the states and fills the summary line and
 the legend, so a browser that rendered the page says so (the tests check it in
@@ -125,7 +126,8 @@ def render_coverage(mission: str, rows: list[DateStatus], start: datetime.date |
                    f"{year}-{month:02d}</th>")
     out.append("</tr><tr class=\"dates\">")
     out += [f"<th class=\"date\"{' data-month-start' if d in starts else ''} "
-            f"title=\"{d.isoformat()}\">{d.day:02d}</th>" for d in dates]
+            f"id=\"d{d.isoformat()}\" title=\"{d.isoformat()}\">{d.day:02d}</th>"
+            for d in dates]
     out.append("</tr></thead><tbody>")
     for product, by_date in products.items():
         out.append(f"<tr><th class=\"product\">{esc(product)}</th>")
