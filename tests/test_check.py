@@ -171,7 +171,7 @@ def test_check_finds_it_and_fix_repairs_it(made, capsys, kind):
     recorded = made.query("SELECT arguments FROM invocation WHERE command = :c "
                           "ORDER BY invocation_id", c=f"check --fix: {kind}")
     assert len(recorded) == len(found)
-    assert [f["subject"] in r.arguments for f, r in zip(found, recorded)] == [True] * len(found)
+    assert [f["subject"] in r.arguments for f, r in zip(found, recorded, strict=True)] == [True] * len(found)
     assert not made.query("SELECT 1 FROM logging WHERE currently_processing")
 
 

@@ -47,7 +47,7 @@ def pixels(png: Path) -> tuple[tuple[int, int], Counter]:
     with Image.open(png) as image:
         rgb = image.convert("RGB")
         width, height = rgb.size
-        counts = Counter({"#%02x%02x%02x" % colour: n
+        counts = Counter({"#{:02x}{:02x}{:02x}".format(*colour): n
                           for n, colour in rgb.getcolors(maxcolors=width * height)})
         return rgb.size, counts
 

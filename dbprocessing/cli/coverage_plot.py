@@ -1,4 +1,5 @@
-"""coveragePlot -m DB OUTPUT.png: a PNG of products by date, coloured by state as htmlCoverage colours them."""
+"""coveragePlot -m DB OUTPUT.png: a PNG of products by date, coloured by state
+as htmlCoverage colours them."""
 from __future__ import annotations
 
 import sys

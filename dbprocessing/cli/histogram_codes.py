@@ -1,4 +1,5 @@
-"""histogramCodes -m DB OUTPUT.png [LOGFILE...]: a PNG histogram of code run times, per code, from the event log."""
+"""histogramCodes -m DB OUTPUT.png [LOGFILE...]: a PNG histogram of code run times, per
+code, from the event log."""
 from __future__ import annotations
 
 import sys

@@ -1,4 +1,5 @@
-"""htmlCoverage -m DB (-o FILE | OUTBASE) [-d N]: an HTML page of products by date, coloured by state, with versions."""
+"""htmlCoverage -m DB (-o FILE | OUTBASE) [-d N]: an HTML page of products by date,
+coloured by state, with versions."""
 from __future__ import annotations
 
 from collections.abc import Sequence

@@ -1,4 +1,5 @@
-"""missingFilesByProduct -m DB PRODUCT [-s D] [-e D] [--parent [PRODUCT]] [-p]: dates a product could be made and is not.
+"""missingFilesByProduct -m DB PRODUCT [-s D] [-e D] [--parent [PRODUCT]] [-p]: dates a product could
+be made and is not.
 
 Asks the planner, as printStatus does: a date is missing when every required
 input is there and a code is valid, but no file of the product exists

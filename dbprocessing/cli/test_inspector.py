@@ -1,4 +1,5 @@
-"""testInspector -m DB -f FILE -i INSPECTOR.py -p PRODUCT [-a ARGS]: run one plugin on one file as ingest would.
+"""testInspector -m DB -f FILE -i INSPECTOR.py -p PRODUCT [-a ARGS]: run one plugin on one
+file as ingest would.
 
 Prints what the plugin filled in (utc_file_date, start and stop times,
 version, process_keywords...) and what ingest would add (level, shasum...),

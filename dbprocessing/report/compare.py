@@ -116,9 +116,9 @@ def _files(session: Session) -> Rows:
 
 def _product_process_links(session: Session) -> Rows:
     products, processes, _ = _names(session)
-    return {(processes.get(l.process_id), products.get(l.input_product_id)): dict(
-        optional=bool(l.optional), yesterday=l.yesterday or 0, tomorrow=l.tomorrow or 0)
-        for l in session.scalars(select(ProductProcessLink))}
+    return {(processes.get(link.process_id), products.get(link.input_product_id)): dict(
+        optional=bool(link.optional), yesterday=link.yesterday or 0, tomorrow=link.tomorrow or 0)
+        for link in session.scalars(select(ProductProcessLink))}
 
 
 def _file_names(session: Session) -> dict[int, str]:

@@ -29,8 +29,8 @@ def format_table(header: Sequence[str], rows: list[Sequence[object]]) -> str:
     cells = [[("-" if v is None else str(v)) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
               for i, h in enumerate(header)]
-    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
-    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths)).rstrip() for row in cells]
+    lines = ["  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)).rstrip()]
+    lines += ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip() for row in cells]
     return "\n".join(lines)
 
 
@@ -173,9 +173,10 @@ def required_inputs(session: Session, refs: list[str]) -> list[Requirement]:
     for process in processes:
         links = session.scalars(select(ProductProcessLink).where(
             ProductProcessLink.process_id == process.process_id)).all()
-        inputs = tuple(sorted((InputNeed(l.input_product_id, names[l.input_product_id],
-                                         bool(l.optional), l.yesterday or 0, l.tomorrow or 0)
-                               for l in links), key=lambda i: (i.optional, i.product_id)))
+        inputs = tuple(sorted((InputNeed(link.input_product_id, names[link.input_product_id],
+                                         bool(link.optional), link.yesterday or 0,
+                                         link.tomorrow or 0)
+                               for link in links), key=lambda i: (i.optional, i.product_id)))
         codes = tuple(CodeInfo(c.code_id, c.filename, str(version_of(c)), bool(c.active_code),
                                bool(c.newest_version), c.code_start_date, c.code_stop_date,
                                c.output_interface_version)

@@ -37,7 +37,7 @@ def _table(headers: list[str], rows: list[list[str | None]], states: list[str]) 
     esc = html.escape
     out = ["<table><thead><tr>" + "".join(f"<th>{esc(h)}</th>" for h in headers)
            + "</tr></thead><tbody>"]
-    for state, row in zip(states, rows):
+    for state, row in zip(states, rows, strict=True):
         colour = COLOURS.get(state, "#555")
         cells = "".join(f"<td>{esc(str(c)) if c is not None else ''}</td>" for c in row[1:])
         out.append(f"<tr class=\"{esc(state)}\"><td class=\"state\" "
