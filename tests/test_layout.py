@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 PACKAGE = Path(__file__).resolve().parents[1] / "dbprocessing"
-LAYERS = ("mission", "ingest", "process", "report", "db", "cli")
+LAYERS = ("mission", "ingest", "process", "report", "check", "db", "cli")
 
 
 def _modules() -> dict[str, Path]:
@@ -60,6 +60,7 @@ FORBIDDEN = {  # importer layer -> layers it must not import
     "ingest": {"report", "cli"},
     "process": {"report", "cli"},
     "report": {"cli"},
+    "check": {"cli"},
 }
 
 

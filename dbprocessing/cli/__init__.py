@@ -10,6 +10,11 @@ line on stderr and an exit code.  Exit codes, the same for every command:
 2   usage or configuration error; nothing was written
 3   another run holds the processing lock
 ==  ==========================================================
+
+Commands that answer a question use 1 for the answer "no" or "not clean"
+(printStatus, printProcessQueue -e, compareDB, check and its views,
+missingFiles*, testInspector, purgeFileFromDB and deleteAllDBFiles refusing):
+each says so in its ``-h``, and docs/commands.md lists them.
 """
 from __future__ import annotations
 
