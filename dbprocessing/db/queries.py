@@ -4,7 +4,7 @@
 * ``newest_files(files)`` and ``newest_file_ids(session, ...)``: the newest
   version of each (product, date), among rows in hand or straight from the
   file table;
-* ``find_product``, ``find_process``, ``find_code``, ``find_instrument``,
+* ``find_product``, ``find_process``, ``find_codes``, ``find_instrument``,
   ``find_file``: a row by its name or id, or one UsageError naming what was
   asked for (and, for the small tables, what is known).
 
