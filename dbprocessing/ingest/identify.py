@@ -6,7 +6,10 @@ inspector and imports each plugin file once (importlib from its path).
 format recognises the file name (all of them, so two claimants are caught),
 then, only if none of those claimed it, the others until one does.  A plugin
 that fails to import, raises, or fills the required fields badly is saying
-"not mine"; the reason is logged with its traceback and the run goes on.
+"not mine"; the reason is logged with its traceback and the run goes on, and
+when no product claims the file the reject reason names the plugins that
+failed ("plugin insp_x.py raised ValueError: ...") rather than just "no
+product claims it".
 """
 from __future__ import annotations
 
@@ -81,6 +84,7 @@ class Candidate:
     plugin_path: Path
     kwargs: dict[str, Any] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # MISSION, INSTRUMENT... values
+    load_error: str | None = None  # why the plugin could not be imported
 
 
 @dataclass(frozen=True)
@@ -123,6 +127,7 @@ def load_products(session: Session, tree: MissionTree,
                   models.Inspector.quality_version.desc(),
                   models.Inspector.revision_version.desc())).all()
     loaded: dict[Path, type | None] = {}
+    load_errors: dict[Path, str] = {}
     candidates: list[Candidate] = []
     seen: set[int] = set()
     for product, insp, instrument, satellite in rows:
@@ -137,6 +142,7 @@ def load_products(session: Session, tree: MissionTree,
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 loaded[path] = None
+                load_errors[path] = _one_line(exc)
                 logger.error("inspector %s for product %s cannot be loaded; it will claim "
                              "nothing this run:\n%s", path, product.product_name,
                              "".join(traceback.format_exception(exc)).rstrip())
@@ -151,7 +157,7 @@ def load_products(session: Session, tree: MissionTree,
             product_id=product.product_id, name=product.product_name, level=product.level,
             format=product.format, relative_path=product.relative_path, regex=regex,
             plugin=loaded[path], plugin_path=path, kwargs=parse_arguments(insp.arguments),
-            names=known))
+            names=known, load_error=load_errors.get(path)))
     return candidates
 
 
@@ -178,19 +184,33 @@ def _check_params(params: dict[str, Any]) -> str | None:
     return None
 
 
-def inspect_file(candidate: Candidate, path: Path,
-                 dbu: PluginDatabase) -> dict[str, Any] | None:
-    """Run one plugin on one file; its params if it claims the file, else None."""
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """``ValueError: message`` on one line, cut at *limit* characters."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
+def inspect_file(candidate: Candidate, path: Path, dbu: PluginDatabase,
+                 problems: list[str] | None = None) -> dict[str, Any] | None:
+    """Run one plugin on one file; its params if it claims the file, else None.
+
+    A plugin that cannot be loaded, raises, or claims the file with unusable
+    params adds one line saying so to *problems* (when given)."""
+    who = f"plugin {candidate.plugin_path.name}"
     if candidate.plugin is None:
+        if problems is not None and candidate.load_error:
+            problems.append(f"{who} could not be loaded ({candidate.load_error})")
         return None
     try:
         instance = candidate.plugin(str(path), dbu, candidate.product_id,
                                     filenameformat=candidate.format,
                                     filenameregex=candidate.regex, **candidate.kwargs)
         diskfile = instance()
-    except Exception:
+    except Exception as exc:
         logger.warning("inspector %s raised on %s (taken as 'not mine'):\n%s",
                        candidate.plugin_path.name, path.name, traceback.format_exc().rstrip())
+        if problems is not None:
+            problems.append(f"{who} raised {_one_line(exc)} (product {candidate.name})")
         return None
     if diskfile is None:
         return None
@@ -199,6 +219,8 @@ def inspect_file(candidate: Candidate, path: Path,
     if problem is not None:
         logger.warning("inspector %s claimed %s but %s (taken as 'not mine')",
                        candidate.plugin_path.name, path.name, problem)
+        if problems is not None:
+            problems.append(f"{who} claimed it but {problem} (product {candidate.name})")
         return None
     if params.get("data_level") is not None:
         logger.warning("inspector %s set data_level for %s; ignored (the product's level "
@@ -211,18 +233,22 @@ def identify_file(path: Path, candidates: list[Candidate],
     """Which product claims the file at *path* (spec section 7, step 3)."""
     name = path.name
     likely = [c for c in candidates if c.regex is not None and c.regex.match(name)]
-    claims = [(c, p) for c in likely if (p := inspect_file(c, path, dbu)) is not None]
+    problems: list[str] = []
+    claims = [(c, p) for c in likely
+              if (p := inspect_file(c, path, dbu, problems)) is not None]
     if not claims:
         asked = {id(c) for c in likely}
         for candidate in candidates:
             if id(candidate) in asked:
                 continue
-            params = inspect_file(candidate, path, dbu)
+            params = inspect_file(candidate, path, dbu, problems)
             if params is not None:
                 claims.append((candidate, params))
                 break
     if len(claims) == 1:
         return Identification(*claims[0])
+    if not claims and problems:  # say what failed, not just that nothing claimed it
+        return Identification(None, None, "; ".join(problems) + "; no other product claims it")
     if not claims:
         return Identification(None, None, "no product claims it")
     names = ", ".join(c.name for c, _ in claims)

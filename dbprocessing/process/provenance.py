@@ -57,9 +57,11 @@ class OutputRecorder:
         """Record and archive a successful run's output; return why not, if it cannot be."""
         plan = result.plan
         path = result.output_path
-        params = inspect_file(candidate, path, self.dbu)
+        problems: list[str] = []
+        params = inspect_file(candidate, path, self.dbu, problems)
         if params is None:
-            return f"the output is not recognised by the inspector of {candidate.name}"
+            return (f"the output is not recognised by the inspector of {candidate.name}"
+                    + (f": {'; '.join(problems)}" if problems else ""))
         params["version"] = plan.output_version  # the name carries the planned version
         params["verbose_provenance"] = command_line(result)
         if plan.keywords and not params.get("process_keywords"):
