@@ -153,13 +153,13 @@ def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSum
         recorder.writer.rollback()
     else:
         problem = result.failure()
-    _failed(result, tree, problem, summary, say, events)
+    _failed(result, tree.errordir, problem, summary, say, events)
 
 
-def _failed(result, tree: MissionTree, problem: str, summary: ProcessSummary, say,
+def _failed(result, errordir: Path, problem: str, summary: ProcessSummary, say,
             events: EventLog | None) -> None:
     plan = result.plan
-    prob = record_failure(result, tree, problem)
+    prob = record_failure(result, errordir, problem)
     summary.failed.append(f"{plan.process_name} {plan.date}: {problem}")
     say(f"FAILED {plan.process_name} {plan.date}: {problem} (see {prob})")
     if events is not None:
@@ -181,9 +181,14 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
     Recorded (``record``): outputs that need (re)making, or all with a forced
     bump, are archived with provenance and queued, as ProcessQueue -p does.
     Not recorded: every date runs (only those needing it with ``update_only``)
-    and outputs are copied to *outdir* under their planned names.
+    and outputs, ``.prob`` files and partial outputs go to *outdir* (default:
+    the current directory), never to the mission's error directory; no job
+    is logged (a test run is not the mission's work, so status and coverage
+    never show it as failed).
     """
     summary = ProcessSummary(dry_run=dry_run)
+    if not record:
+        events = None
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
         if record and not dry_run:
             summary.recovered = recover_pending(writer)
@@ -208,23 +213,21 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
             if record:
                 _finish(result, recorder, tree, candidates, summary, say)
             else:
-                _deliver(result, outdir or Path.cwd(), tree, summary, say, events)
+                _deliver(result, outdir or Path.cwd(), summary, say)
             discard_workdir(result)
         recorder.settle()
     return summary
 
 
-def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary,
-             say, events: EventLog | None) -> None:
-    """An unrecorded run: copy its output to *outdir* (never over an existing file)."""
+def _deliver(result, outdir: Path, summary: ProcessSummary, say) -> None:
+    """An unrecorded run: move its output to *outdir* (never over an existing file);
+    a failure's ``.prob`` and partial output go there too."""
     plan = result.plan
     if not result.ok:
         problem = result.failure()
     elif result.output_path is None:
         summary.ran += 1
         say(f"ran {plan.process_name} {plan.date}")
-        if events is not None:
-            events.finished(result, "succeeded", log_path=keep_output(result, tree))
         return
     else:
         target = outdir / plan.output_name
@@ -235,8 +238,5 @@ def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary,
         else:
             summary.made += 1
             say(f"made {target} (not recorded)")
-            if events is not None:
-                events.finished(result, "succeeded", output_path=str(target),
-                                log_path=keep_output(result, tree), message="not recorded")
             return
-    _failed(result, tree, problem, summary, say, events)
+    _failed(result, outdir, problem, summary, say, None)
