@@ -16,7 +16,14 @@ from dbprocessing.cli import (
     reprocess_by_product,
 )
 
-from .missions import BROKEN, MissionUnderTest, files, hello_header, load_and_ingest, process
+from .missions import (
+    BROKEN,
+    MissionUnderTest,
+    files,
+    hello_header,
+    load_and_ingest,
+    process,
+)
 
 
 @pytest.fixture

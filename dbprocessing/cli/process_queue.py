@@ -1,6 +1,7 @@
 """ProcessQueue (-i|-p) -m DB: ingest incoming files (-i) or build child products (-p)."""
 from __future__ import annotations
 
+import argparse
 import gc
 import sys
 from collections.abc import Sequence
@@ -11,6 +12,7 @@ from ..db.queries import find_process
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
 from ..process.pipeline import process_queue
+from ..process.schedule import RETRY_AFTER_HOURS
 from . import ArgumentParser, parse, run_command
 from .context import OpenMission, open_mission
 
@@ -46,9 +48,29 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds a run may take before it is killed, for codes "
                              "without their own code_timeout (default: no limit)")
+    parser.add_argument("--retry-after", type=_hours, default=RETRY_AFTER_HOURS,
+                        metavar="HOURS",
+                        help=f"with -p: retry a failed run this many hours after it "
+                             f"failed, doubled for each further failure up to 7 days "
+                             f"(default {RETRY_AFTER_HOURS:g}; 0: every run; 'never': only "
+                             f"when its code or an input changes)")
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="print only the summary (for cron)")
     return parser
+
+
+def _hours(text: str) -> float | None:
+    """``--retry-after``: hours (0 or more), or ``never`` (None)."""
+    if text.strip().lower() == "never":
+        return None
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a number of hours or 'never': {text!r}") from None
+    if not hours >= 0 or hours == float("inf"):
+        raise argparse.ArgumentTypeError(f"hours must be 0 or more: {text!r}")
+    return hours
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -106,7 +128,7 @@ def _ingest(mission: OpenMission, args, say) -> int:
 def _process(mission: OpenMission, args, only, say) -> int:
     engine, tree = mission.engine, mission.tree
     options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
-                   timeout=args.timeout, say=say)
+                   timeout=args.timeout, retry_after=args.retry_after, say=say)
     if args.dryrun:
         summary = process_queue(engine, tree, dry_run=True, **options)
     else:
