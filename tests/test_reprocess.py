@@ -198,6 +198,7 @@ def test_db_runner_test_run_leaves_the_mission_alone(built, tmp_path, monkeypatc
     assert "broken on purpose" in (here / probs[0]).read_text()
     assert not built.errordir().exists() or not any(built.errordir().iterdir())
     assert (built.count("job"), built.count("job_event")) == (jobs, events)
+    assert built.count("retry") == 0  # not the mission's failure: never retried
     assert print_status.main(["-m", built.db_url, "--problems"]) == 0
     page = tmp_path / "coverage.html"
     assert html_coverage.main(["-m", built.db_url, "-o", str(page)]) == 0
