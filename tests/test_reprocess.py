@@ -1,6 +1,8 @@
 """reprocessBy* and DBRunner on the example mission, both backends."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
@@ -204,6 +206,32 @@ def test_db_runner_test_run_leaves_the_mission_alone(built, tmp_path, monkeypatc
     assert html_coverage.main(["-m", built.db_url, "-o", str(page)]) == 0
     html = page.read_text()
     assert '<td class="state up_to_date"' in html and '<td class="state failed"' not in html
+
+
+def test_status_ignores_test_runs_logged_by_earlier_versions(built, capsys):
+    """Earlier versions logged DBRunner-without-i runs as jobs: a failed one (an
+    invocation with no logging row) is not read as the date's last attempt."""
+    pid, product = built.query("SELECT process_id, output_product FROM process "
+                               "WHERE process_name = 'hello_L1toL2'")[0]
+    engine = built.engine()
+    with engine.begin() as conn:
+        invocation = conn.execute(sa.text(
+            "INSERT INTO invocation (logging_id, command, arguments, hostname, pid, \"user\", "
+            "started_at) VALUES (NULL, 'DBRunner', 'hello_L1toL2', 'h', 1, 'u', "
+            "'2030-01-01 00:00:00') RETURNING invocation_id")).scalar_one()
+        job = conn.execute(sa.text(
+            "INSERT INTO job (invocation_id, process_id, output_product, utc_file_date, "
+            "reason, planned_at) VALUES (:i, :p, :o, '2025-01-02', 'run on request', "
+            "'2030-01-01 00:00:00') RETURNING job_id"), {"i": invocation, "p": pid,
+                                                         "o": product}).scalar_one()
+        conn.execute(sa.text(
+            "INSERT INTO job_event (job_id, state, at, hostname, exit_code) "
+            "VALUES (:j, 'failed', '2030-01-01 00:00:01', 'h', 3)"), {"j": job})
+    engine.dispose()
+    capsys.readouterr()
+    assert print_status.main(["-m", built.db_url, "--json", "-p", "hello_counter_L2"]) == 0
+    rows = {r["date"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["2025-01-02"]["last_attempt"]["state"] == "succeeded"
 
 
 def test_db_runner_nooptional(built, tmp_path, monkeypatch):
