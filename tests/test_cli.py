@@ -70,4 +70,4 @@ def test_installed_create_db_finds_its_migrations(tmp_path):
     result = subprocess.run([path, str(db)], capture_output=True, text=True, timeout=120,
                             cwd=tmp_path)
     assert result.returncode == 0, result.stderr
-    assert "schema revision 0005" in result.stdout and db.is_file()
+    assert "schema revision 0006" in result.stdout and db.is_file()

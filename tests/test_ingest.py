@@ -311,10 +311,21 @@ def test_plugins_in_the_original_style(created_db, tmp_path, log_dir, kind, caps
     assert "a_20250101_v1.0.0.dat" in names
     assert (filename in names) == claims
     log = "".join(p.read_text() for p in log_dir.iterdir())
+    out = capsys.readouterr().out
+    if kind in ("raises", "syntax"):  # the reject reason names the plugin and its error
+        (reason,) = [r[0] for r in m.query("SELECT reason FROM ingest_event "
+                                           "WHERE accepted = false")]
+        assert "no product claims it" not in reason
+        assert "no product claims it" not in out
     if kind == "raises":
         assert "this plugin always fails" in log and "Traceback" in log
+        assert reason.startswith("plugin insp_raises.py raised ValueError: this plugin "
+                                 "always fails (product raises)")
+        assert "rejected 1 (plugin insp_raises.py raised ValueError: 1)" in out
+        assert f"rejected {filename}: plugin insp_raises.py raised ValueError" in out
     if kind == "syntax":
         assert "cannot be loaded" in log and "SyntaxError" in log
+        assert reason.startswith("plugin insp_syntax.py could not be loaded (SyntaxError:")
     if kind == "level":
         assert names[filename] == 1  # the product's level, not the plugin's 7
         assert "set data_level" in log

@@ -1,12 +1,16 @@
 """reprocessBy* and DBRunner on the example mission, both backends."""
 from __future__ import annotations
 
+import json
+
 import pytest
 import sqlalchemy as sa
 
 from dbprocessing.cli import (
     add_from_config,
     db_runner,
+    html_coverage,
+    print_status,
     process_queue,
     reprocess_by_code,
     reprocess_by_date,
@@ -14,7 +18,14 @@ from dbprocessing.cli import (
     reprocess_by_product,
 )
 
-from .missions import MissionUnderTest, files, hello_header, load_and_ingest, process
+from .missions import (
+    BROKEN,
+    MissionUnderTest,
+    files,
+    hello_header,
+    load_and_ingest,
+    process,
+)
 
 
 @pytest.fixture
@@ -159,18 +170,68 @@ def test_db_runner_unrecorded_to_current_directory(built, tmp_path, monkeypatch,
     assert sorted(p.name for p in out.iterdir()) == ["hello_L1_20250102_v1.0.0.txt",
                                                     "hello_L1_20250103_v1.0.0.txt"]
     assert built.count("file") == before
-    # Logged with no logging row (no lock is taken), as delivered, not recorded.
-    events = built.query(
-        "SELECT i.logging_id, e.state, e.output_path, e.message FROM invocation i "
-        "JOIN job j ON j.invocation_id = i.invocation_id JOIN job_event e "
-        "ON e.job_id = j.job_id WHERE i.command = 'DBRunner' AND e.state <> 'started'")
-    assert {(r[0], r[1], r[3]) for r in events} == {(None, "succeeded", "not recorded")}
-    assert sorted(r[2] for r in events) == sorted(str(p) for p in out.iterdir())
-    # Again: the files are there; nothing is overwritten.
+    # The invocation is logged (with no logging row: no lock is taken), its runs are not.
+    assert built.query("SELECT logging_id FROM invocation WHERE command = 'DBRunner'") \
+        == [(None,)]
+    assert built.query("SELECT count(*) FROM job j JOIN invocation i "
+                       "ON i.invocation_id = j.invocation_id "
+                       "WHERE i.command = 'DBRunner'") == [(0,)]
+    # Again: the files are there; nothing is overwritten; the .prob is here too.
     assert db_runner.main(["-m", built.db_url, "hello_L0toL1", "-s", "20250102"]) == 1
     assert "already exists" in capsys.readouterr().out
-    (failed,) = built.query("SELECT message FROM job_event WHERE state = 'failed'")
-    assert "already exists" in failed[0]
+    assert "already exists" in (out / "hello_L1_20250102_v1.0.0.txt.prob").read_text()
+    assert not built.errordir().exists() or not any(built.errordir().iterdir())
+
+
+def test_db_runner_test_run_leaves_the_mission_alone(built, tmp_path, monkeypatch, capsys):
+    """A failing code tried by DBRunner without -i: the .prob lands in the current
+    directory, no job is logged, printStatus and htmlCoverage stay green."""
+    (built.root / "codes" / "hello_L1toL2.py").write_text(BROKEN)
+    here = tmp_path / "try"
+    here.mkdir()
+    monkeypatch.chdir(here)
+    jobs, events = built.count("job"), built.count("job_event")
+    capsys.readouterr()
+    assert db_runner.main(["-m", built.db_url, "hello_L1toL2", "-s", "20250102",
+                           "-e", "20250103"]) == 1
+    assert "2 failed" in capsys.readouterr().out
+    probs = sorted(p.name for p in here.iterdir())
+    assert probs == ["hello_L2_20250102_v1.0.0.txt.prob", "hello_L2_20250103_v1.0.0.txt.prob"]
+    assert "broken on purpose" in (here / probs[0]).read_text()
+    assert not built.errordir().exists() or not any(built.errordir().iterdir())
+    assert (built.count("job"), built.count("job_event")) == (jobs, events)
+    assert built.count("retry") == 0  # not the mission's failure: never retried
+    assert print_status.main(["-m", built.db_url, "--problems"]) == 0
+    page = tmp_path / "coverage.html"
+    assert html_coverage.main(["-m", built.db_url, "-o", str(page)]) == 0
+    html = page.read_text()
+    assert '<td class="state up_to_date"' in html and '<td class="state failed"' not in html
+
+
+def test_status_ignores_test_runs_logged_by_earlier_versions(built, capsys):
+    """Earlier versions logged DBRunner-without-i runs as jobs: a failed one (an
+    invocation with no logging row) is not read as the date's last attempt."""
+    pid, product = built.query("SELECT process_id, output_product FROM process "
+                               "WHERE process_name = 'hello_L1toL2'")[0]
+    engine = built.engine()
+    with engine.begin() as conn:
+        invocation = conn.execute(sa.text(
+            "INSERT INTO invocation (logging_id, command, arguments, hostname, pid, \"user\", "
+            "started_at) VALUES (NULL, 'DBRunner', 'hello_L1toL2', 'h', 1, 'u', "
+            "'2030-01-01 00:00:00') RETURNING invocation_id")).scalar_one()
+        job = conn.execute(sa.text(
+            "INSERT INTO job (invocation_id, process_id, output_product, utc_file_date, "
+            "reason, planned_at) VALUES (:i, :p, :o, '2025-01-02', 'run on request', "
+            "'2030-01-01 00:00:00') RETURNING job_id"), {"i": invocation, "p": pid,
+                                                         "o": product}).scalar_one()
+        conn.execute(sa.text(
+            "INSERT INTO job_event (job_id, state, at, hostname, exit_code) "
+            "VALUES (:j, 'failed', '2030-01-01 00:00:01', 'h', 3)"), {"j": job})
+    engine.dispose()
+    capsys.readouterr()
+    assert print_status.main(["-m", built.db_url, "--json", "-p", "hello_counter_L2"]) == 0
+    rows = {r["date"]: r for r in json.loads(capsys.readouterr().out)}
+    assert rows["2025-01-02"]["last_attempt"]["state"] == "succeeded"
 
 
 def test_db_runner_nooptional(built, tmp_path, monkeypatch):

@@ -20,7 +20,7 @@ from .legacy_schema import LATER_COLUMNS, ORDER, build_original, load_dump
 
 def test_create_db_makes_head_schema_matching_models(db_url, engine_for, capsys):
     assert create_db.main([db_url]) == 0
-    assert "schema revision 0005" in capsys.readouterr().out
+    assert "schema revision 0006" in capsys.readouterr().out
     engine = engine_for(db_url)
     assert inspect_schema(engine).kind == "current"
     with engine.connect() as conn:
@@ -75,7 +75,8 @@ def test_adopt_original_database_keeps_every_row(db_url, engine_for, older, caps
 
     assert migrate_db.main(["-m", db_url, "-y"]) == 0
     out = capsys.readouterr().out
-    assert all(f"applying {rev}" in out for rev in ("0001", "0002", "0003", "0004", "0005"))
+    revisions = ("0001", "0002", "0003", "0004", "0005", "0006")
+    assert all(f"applying {rev}" in out for rev in revisions)
     assert inspect_schema(engine).kind == "current"
 
     current = sa.MetaData()
@@ -148,7 +149,8 @@ def test_old_revision_is_upgraded(db_url, engine_for, capsys):
         conn.commit()
     state = inspect_schema(engine)
     assert (state.kind, state.revision, state.pending) == ("old", "0001",
-                                                             ("0002", "0003", "0004", "0005"))
+                                                             ("0002", "0003", "0004", "0005",
+                                                              "0006"))
     with pytest.raises(SchemaError, match="MigrateDB"):
         open_database(db_url)
     assert migrate_db.main(["-m", db_url]) == 2  # no terminal to confirm on

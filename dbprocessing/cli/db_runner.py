@@ -68,7 +68,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 with mission.locked(PROG, arguments) as run:
                     summary = run_process(engine, tree, args.process, dates,
                                           events=run.events, **options)
-            else:  # logged too, with no logging row (it takes no lock)
+            else:  # the invocation is logged (no lock, no jobs: a test run is not
+                # the mission's work)
                 summary = run_process(engine, tree, args.process, dates,
                                       events=mission.event_log(PROG, arguments), **options)
         print(summary.text())

@@ -1,9 +1,11 @@
 """printStatus -m DB: the state of every product and date, computed from the database.
 
-States: up_to_date, stale (would be remade; the reason says which input or
-code changed), missing (buildable, never made), blocked (a required input is
-missing or no code is valid), failed (the last attempt failed), queued (the
-next ProcessQueue -p will make it), absent (ingested product, no file).
+States: up_to_date, stale (would be remade, the reason says which input or
+code changed, but nothing queued asks for it), missing (buildable, never
+made, nothing queued), blocked (a required input is missing or no code is
+valid), failed (the last attempt failed; the reason says when it is
+retried), queued (the next ProcessQueue -p will make it: what -p -d lists),
+absent (ingested product, no file).
 """
 from __future__ import annotations
 

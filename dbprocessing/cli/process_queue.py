@@ -1,6 +1,7 @@
 """ProcessQueue (-i|-p) -m DB: ingest incoming files (-i) or build child products (-p)."""
 from __future__ import annotations
 
+import argparse
 import gc
 import logging
 import sys
@@ -16,6 +17,7 @@ from ..db.queries import find_process
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, LockHeld, UsageError
 from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
 from ..process.pipeline import process_queue
+from ..process.schedule import RETRY_AFTER_HOURS
 from ..report.run import run_report
 from . import ArgumentParser, parse, run_command
 from .console import Console
@@ -65,7 +67,27 @@ def build_parser() -> ArgumentParser:
                       help="print a line per file or run and the summary even with no "
                            "terminal (by default a run under cron prints nothing unless "
                            "something failed; the summary always goes to the log)")
+    parser.add_argument("--retry-after", type=_hours, default=RETRY_AFTER_HOURS,
+                        metavar="HOURS",
+                        help=f"with -p: retry a failed run this many hours after it "
+                             f"failed, doubled for each further failure up to 7 days "
+                             f"(default {RETRY_AFTER_HOURS:g}; 0: every run; 'never': only "
+                             f"when its code or an input changes)")
     return parser
+
+
+def _hours(text: str) -> float | None:
+    """``--retry-after``: hours (0 or more), or ``never`` (None)."""
+    if text.strip().lower() == "never":
+        return None
+    try:
+        hours = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"not a number of hours or 'never': {text!r}") from None
+    if not hours >= 0 or hours == float("inf"):
+        raise argparse.ArgumentTypeError(f"hours must be 0 or more: {text!r}")
+    return hours
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -141,7 +163,7 @@ def _ingest(mission: OpenMission, args, console: Console) -> int:
 def _process(mission: OpenMission, args, only, console: Console) -> int:
     engine, tree = mission.engine, mission.tree
     options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
-                   timeout=args.timeout, say=console.say)
+                   timeout=args.timeout, retry_after=args.retry_after, say=console.say)
     if args.dryrun:
         summary = process_queue(engine, tree, dry_run=True, **options)
     else:

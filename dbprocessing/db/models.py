@@ -373,3 +373,28 @@ class IngestEvent(Base):
     file_id: Mapped[int | None] = mapped_column(Integer)
     reason: Mapped[str | None] = mapped_column(Text)
     at: Mapped[datetime.datetime] = mapped_column(DateTime)
+
+
+class Retry(Base):
+    """New in this project: an output whose last run failed, to be tried again.
+
+    One row per (process, date, keywords) target; ``ProcessQueue -p`` plans it
+    again once ``not_before`` has passed (NULL: only when the code that would
+    run is no longer ``code_id``; a new input is queued and retries it anyway),
+    and deletes it when a run of that target succeeds or it is up to date."""
+
+    __tablename__ = "retry"
+    __table_args__ = (
+        CheckConstraint("version_bump IN (0, 1, 2)", name="bump_component"),
+        Index("ix_retry_process_date", "process_id", "utc_file_date"),
+    )
+
+    retry_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    process_id: Mapped[int] = mapped_column(ForeignKey("process.process_id"))
+    utc_file_date: Mapped[datetime.date] = mapped_column(Date)
+    process_keywords: Mapped[str | None] = mapped_column(Text)
+    version_bump: Mapped[int | None] = mapped_column(SmallInteger)
+    code_id: Mapped[int | None] = mapped_column(ForeignKey("code.code_id"))
+    attempts: Mapped[int] = mapped_column(Integer)
+    failed_at: Mapped[datetime.datetime] = mapped_column(DateTime)
+    not_before: Mapped[datetime.datetime | None] = mapped_column(DateTime)

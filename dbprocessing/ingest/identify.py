@@ -8,7 +8,10 @@ dbu)`` asks them: first the products whose
 format recognises the file name (all of them, so two claimants are caught),
 then, only if none of those claimed it, the others until one does.  A plugin
 that fails to import, raises, or fills the required fields badly is saying
-"not mine"; the reason is logged with its traceback and the run goes on.
+"not mine"; the reason is logged with its traceback and the run goes on, and
+when no product claims the file the reject reason names the plugins that
+failed ("plugin insp_x.py raised ValueError: ...") rather than just "no
+product claims it".
 """
 from __future__ import annotations
 
@@ -83,6 +86,7 @@ class Candidate:
     plugin_path: Path
     kwargs: dict[str, Any] = field(default_factory=dict)
     names: dict[str, str] = field(default_factory=dict)  # MISSION, INSTRUMENT... values
+    load_error: str | None = None  # why the plugin could not be imported
 
 
 @dataclass(frozen=True)
@@ -104,6 +108,7 @@ class Examination:
     reason: str | None = None
     traceback: str | None = None
     warnings: tuple[str, ...] = ()
+    error: str | None = None  # the exception, on one line, when the plugin raised
 
 
 #: mine; not_mine (returned None); raised; bad_params (claimed it, but the required
@@ -144,6 +149,7 @@ def load_products(session: Session, tree: MissionTree,
                   models.Inspector.quality_version.desc(),
                   models.Inspector.revision_version.desc())).all()
     loaded: dict[Path, type | None] = {}
+    load_errors: dict[Path, str] = {}
     candidates: list[Candidate] = []
     seen: set[int] = set()
     for product, insp, instrument, satellite in rows:
@@ -158,17 +164,19 @@ def load_products(session: Session, tree: MissionTree,
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 loaded[path] = None
+                load_errors[path] = _one_line(exc)
                 logger.error("inspector %s for product %s cannot be loaded; it will claim "
                              "nothing this run:\n%s", path, product.product_name,
                              "".join(traceback.format_exception(exc)).rstrip())
         candidates.append(make_candidate(tree, product, instrument, satellite, loaded[path],
-                                         path, parse_arguments(insp.arguments)))
+                                         path, parse_arguments(insp.arguments),
+                                         load_errors.get(path)))
     return candidates
 
 
 def make_candidate(tree: MissionTree, product: models.Product, instrument: models.Instrument,
                    satellite: models.Satellite, plugin: type | None, plugin_path: Path,
-                   kwargs: dict[str, Any]) -> Candidate:
+                   kwargs: dict[str, Any], load_error: str | None = None) -> Candidate:
     """A product with its plugin, as ingest asks it (its format's regex, the names)."""
     known = {"MISSION": tree.name, "SPACECRAFT": satellite.satellite_name,
              "SATELLITE": satellite.satellite_name,
@@ -180,7 +188,8 @@ def make_candidate(tree: MissionTree, product: models.Product, instrument: model
     return Candidate(product_id=product.product_id, name=product.product_name,
                      level=product.level, format=product.format,
                      relative_path=product.relative_path, regex=regex, plugin=plugin,
-                     plugin_path=plugin_path, kwargs=kwargs, names=known)
+                     plugin_path=plugin_path, kwargs=kwargs, names=known,
+                     load_error=load_error)
 
 
 def _check_params(params: dict[str, Any]) -> str | None:
@@ -206,6 +215,12 @@ def _check_params(params: dict[str, Any]) -> str | None:
     return None
 
 
+def _one_line(exc: BaseException, limit: int = 200) -> str:
+    """``ValueError: message`` on one line, cut at *limit* characters."""
+    text = " ".join(f"{type(exc).__name__}: {exc}".split())
+    return text if len(text) <= limit else text[:limit - 3] + "..."
+
+
 def examine_file(candidate: Candidate, path: Path, dbu: PluginDatabase) -> Examination:
     """Run one plugin on one file, as ingest does, and say what came of it."""
     if candidate.plugin is None:
@@ -215,16 +230,16 @@ def examine_file(candidate: Candidate, path: Path, dbu: PluginDatabase) -> Exami
                                     filenameformat=candidate.format,
                                     filenameregex=candidate.regex, **candidate.kwargs)
         diskfile = instance()
-    except Exception:
+    except Exception as exc:
         return Examination("raised", reason="the inspector raised (taken as 'not mine')",
-                           traceback=traceback.format_exc().rstrip())
+                           traceback=traceback.format_exc().rstrip(), error=_one_line(exc))
     if diskfile is None:
         return Examination("not_mine", reason="the inspector returned None ('not mine')")
     params = dict(diskfile.params)
     problem = _check_params(params)
     if problem is not None:
         return Examination("bad_params", reason=f"the inspector claimed it but {problem} "
-                                                f"(taken as 'not mine')")
+                                                f"(taken as 'not mine')", error=problem)
     warnings: tuple[str, ...] = ()
     if params.get("data_level") is not None:
         warnings = (f"the inspector set data_level; ignored (the product's level "
@@ -232,17 +247,25 @@ def examine_file(candidate: Candidate, path: Path, dbu: PluginDatabase) -> Exami
     return Examination("mine", params, warnings=warnings)
 
 
-def inspect_file(candidate: Candidate, path: Path,
-                 dbu: PluginDatabase) -> dict[str, Any] | None:
+def inspect_file(candidate: Candidate, path: Path, dbu: PluginDatabase,
+                 problems: list[str] | None = None) -> dict[str, Any] | None:
     """Run one plugin on one file; its params if it claims the file, else None (the
-    reason logged)."""
+    reason logged).  A plugin that cannot be loaded, raises, or claims the file
+    with unusable params adds one line saying so to *problems* (when given)."""
     outcome = examine_file(candidate, path, dbu)
     name = candidate.plugin_path.name
+    who = f"plugin {name}"
     if outcome.verdict == "raised":
         logger.warning("inspector %s raised on %s (taken as 'not mine'):\n%s",
                        name, path.name, outcome.traceback)
+        if problems is not None:
+            problems.append(f"{who} raised {outcome.error} (product {candidate.name})")
     elif outcome.verdict == "bad_params":
         logger.warning("inspector %s on %s: %s", name, path.name, outcome.reason)
+        if problems is not None:
+            problems.append(f"{who} claimed it but {outcome.error} (product {candidate.name})")
+    elif outcome.verdict == "not_loaded" and problems is not None and candidate.load_error:
+        problems.append(f"{who} could not be loaded ({candidate.load_error})")
     for warning in outcome.warnings:
         logger.warning("inspector %s on %s: %s", name, path.name, warning)
     return outcome.params
@@ -253,18 +276,22 @@ def identify_file(path: Path, candidates: list[Candidate],
     """Which product claims the file at *path* (spec section 7, step 3)."""
     name = path.name
     likely = [c for c in candidates if c.regex is not None and c.regex.match(name)]
-    claims = [(c, p) for c in likely if (p := inspect_file(c, path, dbu)) is not None]
+    problems: list[str] = []
+    claims = [(c, p) for c in likely
+              if (p := inspect_file(c, path, dbu, problems)) is not None]
     if not claims:
         asked = {id(c) for c in likely}
         for candidate in candidates:
             if id(candidate) in asked:
                 continue
-            params = inspect_file(candidate, path, dbu)
+            params = inspect_file(candidate, path, dbu, problems)
             if params is not None:
                 claims.append((candidate, params))
                 break
     if len(claims) == 1:
         return Identification(*claims[0])
+    if not claims and problems:  # say what failed, not just that nothing claimed it
+        return Identification(None, None, "; ".join(problems) + "; no other product claims it")
     if not claims:
         return Identification(None, None, "no product claims it")
     names = ", ".join(c.name for c, _ in claims)

@@ -5,7 +5,9 @@ Processing works in waves by data level: plan the children of the queued
 files of the lowest level, run them, record each output as it finishes (it
 joins the queue), then delete the wave's queue entries.  A crash loses no
 queued work: the entries stay until their wave is done, and outputs already
-recorded are up to date when the wave is planned again.
+recorded are up to date when the wave is planned again.  A failed run leaves
+a ``retry`` row; when the queue is done, one more wave retries the failed
+targets that are due (``schedule.py``).
 """
 from __future__ import annotations
 
@@ -25,11 +27,22 @@ from ..events import EventLog
 from ..ingest.archive import move_file
 from ..ingest.identify import PluginDatabase, load_products
 from ..ingest.pipeline import recover_pending
+from ..lock import utcnow
 from ..mission.tree import MissionTree
 from ..progress import Progress
 from .planner import Planner, SkipKind
 from .provenance import OutputRecorder, discard_workdir, keep_output, record_failure
 from .runner import clear_work, run_plans
+from .schedule import (
+    RETRY_AFTER_HOURS,
+    clear_retries,
+    clear_retry,
+    dry_run_waves,
+    moot_retries,
+    note_failure,
+    retry_wave,
+    target_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -75,37 +88,51 @@ def _note_skips(wave, summary: ProcessSummary, say) -> None:
 def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                   only: set[str] | None = None, skip_run: bool = False,
                   timeout: float | None = None, dry_run: bool = False,
+                  retry_after: float | None = RETRY_AFTER_HOURS,
                   events: EventLog | None = None,
                   say: Callable[[str], None] = lambda _line: None,
                   progress: Progress | None = None) -> ProcessSummary:
-    """Build every buildable child of the queued files, level by level.
+    """Build every buildable child of the queued files, level by level, then
+    retry the failed runs that are due.
 
-    With *events*, each wave's jobs are logged before they run and each
-    outcome with the transaction that records it.  *progress* counts each
-    wave's runs as they become known and as they finish.
+    A run that fails is tried again by a later run *retry_after* hours on
+    (doubled for each further failure; None: only when its code changes or
+    an input is queued).  With *events*, each wave's jobs are logged before
+    they run and each outcome with the transaction that records it.
+    *progress* counts each wave's runs as they become known and as they finish.
     """
     summary = ProcessSummary(dry_run=dry_run)
+    now = utcnow()
     progress = progress or Progress()
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
-        if not dry_run:
-            summary.recovered = recover_pending(writer)
-            clear_work(tree)
         planner = Planner(reader, tree, only=only, skip_run=skip_run, default_timeout=timeout)
+        if dry_run:
+            for wave in dry_run_waves(planner, now):
+                summary.waves += 1
+                summary.planned += len(wave.plans)
+                _note_skips(wave, summary, say)
+                for plan in wave.plans:
+                    say(f"would run {plan.describe()}")
+            return summary
+        summary.recovered = recover_pending(writer)
+        clear_work(tree)
         candidates = {c.product_id: c for c in load_products(reader, tree)}
         recorder = OutputRecorder(writer, PluginDatabase(reader), events, tree)
-        level = None
+        planned: set = set()  # targets planned this run: a retry wave leaves them out
+        retried = False
         for _ in range(MAX_WAVES):
-            wave = planner.next_wave(after_level=level if dry_run else None)
+            wave = planner.next_wave()
             if wave.level is None:
-                break
+                if retried:
+                    break
+                retried = True
+                wave = retry_wave(planner, now, planned)
+                if not wave.plans and not wave.settled_retries:
+                    break
+            planned.update(target_of(p) for p in wave.plans)
             summary.waves += 1
             summary.planned += len(wave.plans)
             _note_skips(wave, summary, say)
-            if dry_run:
-                for plan in wave.plans:
-                    say(f"would run {plan.describe()}")
-                level = wave.level
-                continue
             reader.commit()
             if events is not None:
                 events.plan_wave(writer, wave.plans, wave.skips, planner.processes)
@@ -115,10 +142,11 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
             progress.stage(f"wave {summary.waves} (level {wave.level:g})")
             progress.add(len(wave.plans))
             for result in run_plans(wave.plans, tree, slots):
-                _finish(result, recorder, tree, candidates, summary, say)
+                _finish(result, recorder, tree, candidates, summary, say, retry_after)
                 discard_workdir(result)
                 progress.advance()
             _consume_queue(writer, wave.queue_bumps, wave.remakes)
+            clear_retries(writer, wave.settled_retries + moot_retries(writer, wave.skips))
             recorder.settle()
             faults.checkpoint("wave_done")
             reader.expire_all()
@@ -142,11 +170,13 @@ def _consume_queue(writer: Session, bumps: dict[int, int | None], remakes: set[i
 
 
 def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSummary,
-            say) -> None:
+            say, retry_after: float | None) -> None:
     plan = result.plan
     events = recorder.events
     if result.ok:
+        clear_retry(recorder.writer, plan)  # committed with the output (or the wave)
         if plan.output_product_id is None:
+            recorder.writer.commit()
             summary.ran += 1
             say(f"ran {plan.process_name} {plan.date} ({result.seconds:.1f} s)")
             if events is not None:
@@ -160,13 +190,15 @@ def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSum
         recorder.writer.rollback()
     else:
         problem = result.failure()
-    _failed(result, tree, problem, summary, say, events)
+    _failed(result, tree.errordir, problem, summary, say, events)
+    note_failure(recorder.writer, plan, utcnow(), retry_after)
+    recorder.writer.commit()
 
 
-def _failed(result, tree: MissionTree, problem: str, summary: ProcessSummary, say,
+def _failed(result, errordir: Path, problem: str, summary: ProcessSummary, say,
             events: EventLog | None) -> None:
     plan = result.plan
-    prob = record_failure(result, tree, problem)
+    prob = record_failure(result, errordir, problem)
     summary.failed.append(f"{plan.process_name} {plan.date}: {problem}")
     say(f"FAILED {plan.process_name} {plan.date}: {problem} (see {prob})")
     if events is not None:
@@ -181,6 +213,7 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
                 force: int | None = None, update_only: bool = False,
                 use_optional: bool = True, timeout: float | None = None,
                 dry_run: bool = False, outdir: Path | None = None,
+                retry_after: float | None = RETRY_AFTER_HOURS,
                 events: EventLog | None = None,
                 say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
     """Run one process for each date (DBRunner), with or without recording.
@@ -188,9 +221,14 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
     Recorded (``record``): outputs that need (re)making, or all with a forced
     bump, are archived with provenance and queued, as ProcessQueue -p does.
     Not recorded: every date runs (only those needing it with ``update_only``)
-    and outputs are copied to *outdir* under their planned names.
+    and outputs, ``.prob`` files and partial outputs go to *outdir* (default:
+    the current directory), never to the mission's error directory; no job
+    is logged (a test run is not the mission's work, so status and coverage
+    never show it as failed).
     """
     summary = ProcessSummary(dry_run=dry_run)
+    if not record:
+        events = None
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
         if record and not dry_run:
             summary.recovered = recover_pending(writer)
@@ -213,25 +251,23 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
         recorder = OutputRecorder(writer, PluginDatabase(reader), events, tree)
         for result in run_plans(wave.plans, tree, slots):
             if record:
-                _finish(result, recorder, tree, candidates, summary, say)
+                _finish(result, recorder, tree, candidates, summary, say, retry_after)
             else:
-                _deliver(result, outdir or Path.cwd(), tree, summary, say, events)
+                _deliver(result, outdir or Path.cwd(), summary, say)
             discard_workdir(result)
         recorder.settle()
     return summary
 
 
-def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary,
-             say, events: EventLog | None) -> None:
-    """An unrecorded run: copy its output to *outdir* (never over an existing file)."""
+def _deliver(result, outdir: Path, summary: ProcessSummary, say) -> None:
+    """An unrecorded run: move its output to *outdir* (never over an existing file);
+    a failure's ``.prob`` and partial output go there too."""
     plan = result.plan
     if not result.ok:
         problem = result.failure()
     elif result.output_path is None:
         summary.ran += 1
         say(f"ran {plan.process_name} {plan.date}")
-        if events is not None:
-            events.finished(result, "succeeded", log_path=keep_output(result, tree))
         return
     else:
         target = outdir / plan.output_name
@@ -242,8 +278,5 @@ def _deliver(result, outdir: Path, tree: MissionTree, summary: ProcessSummary,
         else:
             summary.made += 1
             say(f"made {target} (not recorded)")
-            if events is not None:
-                events.finished(result, "succeeded", output_path=str(target),
-                                log_path=keep_output(result, tree), message="not recorded")
             return
-    _failed(result, tree, problem, summary, say, events)
+    _failed(result, outdir, problem, summary, say, None)

@@ -86,6 +86,7 @@ class RunPlan:
     output_version: Version | None
     keywords: str | None
     reasons: tuple[str, ...]
+    bump: int | None = None  # the forced bump it was planned with (kept for a retry)
 
     def describe(self) -> str:
         what = (f"{self.output_name} (version {self.output_version})" if self.output_name
@@ -124,6 +125,7 @@ class Wave:
     remakes: set[int] = field(default_factory=set)  # queued with remake (reprocessByCode)
     plans: list[RunPlan] = field(default_factory=list)
     skips: list[Skip] = field(default_factory=list)
+    settled_retries: list[int] = field(default_factory=list)  # retry rows now moot
 
 
 @dataclass(frozen=True)
@@ -328,6 +330,10 @@ class Planner:
             targets[f.file_id] = (process.process_id, f.utc_file_date, keywords)
         return targets
 
+    def plan_targets(self, wave: Wave, process: Process, items: list) -> None:
+        """Plan *process* for each (date, keywords, bump) of *items* into *wave*."""
+        self._plan_process(wave, process, sorted(items, key=lambda i: (i[0], i[1] or "")))
+
     def _plan_process(self, wave: Wave, process: Process, items: list) -> None:
         links = self.links[process.process_id]
         dates = [d for d, _, _ in items]
@@ -420,7 +426,7 @@ class Planner:
                       code_arguments=code.arguments or "",
                       extra_params=process.extra_params or "", cpu=max(1, code.cpu or 1),
                       timeout=code.code_timeout or self.default_timeout,
-                      inputs=input_files, keywords=keywords)
+                      inputs=input_files, keywords=keywords, bump=bump)
         if process.output_timebase == Timebase.RUN or process.output_product is None:
             return RunPlan(output_product_id=None, output_name=None, output_dir=None,
                            output_version=None, reasons=("RUN process: an input was "

@@ -9,7 +9,7 @@ the next transaction (as for ingest, a crash at any point is completed by the
 next run).
 
 ``record_failure`` writes a ``.prob`` file (the command line, then the
-captured output) and any partial output into the error directory; nothing is
+captured output) and any partial output into an error directory; nothing is
 recorded in the database.
 """
 from __future__ import annotations
@@ -57,9 +57,11 @@ class OutputRecorder:
         """Record and archive a successful run's output; return why not, if it cannot be."""
         plan = result.plan
         path = result.output_path
-        params = inspect_file(candidate, path, self.dbu)
+        problems: list[str] = []
+        params = inspect_file(candidate, path, self.dbu, problems)
         if params is None:
-            return f"the output is not recognised by the inspector of {candidate.name}"
+            return (f"the output is not recognised by the inspector of {candidate.name}"
+                    + (f": {'; '.join(problems)}" if problems else ""))
         params["version"] = plan.output_version  # the name carries the planned version
         params["verbose_provenance"] = command_line(result)
         if plan.keywords and not params.get("process_keywords"):
@@ -100,15 +102,17 @@ class OutputRecorder:
             self.writer.commit()
 
 
-def record_failure(result: RunResult, tree: MissionTree, reason: str) -> Path:
-    """Write the .prob file and keep any partial output; return the .prob path."""
+def record_failure(result: RunResult, errordir: Path, reason: str) -> Path:
+    """Write the .prob file and keep any partial output in *errordir* (the
+    mission's error directory, or DBRunner's output directory without -i);
+    return the .prob path."""
     plan = result.plan
     stem = plan.output_name or f"{plan.process_name}_{plan.date:%Y%m%d}"
-    tree.errordir.mkdir(parents=True, exist_ok=True)
-    prob = unique_path(tree.errordir, f"{stem}.prob")
+    errordir.mkdir(parents=True, exist_ok=True)
+    prob = unique_path(errordir, f"{stem}.prob")
     prob.write_text(f"{command_line(result)}\n# {reason}\n{result.output}", encoding="utf-8")
     if result.output_path is not None and result.output_path.exists():
-        move_file(result.output_path, unique_path(tree.errordir, result.output_path.name))
+        move_file(result.output_path, unique_path(errordir, result.output_path.name))
     logger.error("%s %s failed: %s; see %s", plan.process_name, plan.date, reason, prob)
     return prob
 

@@ -1,25 +1,32 @@
 """Status: the state of every product and date, computed from the database as it is now.
 
-For each (product, date) asked about, the planner is asked what it would do
-(``Planner.plan_dates``, the very code ``ProcessQueue -p`` runs), and the
-answer is combined with the newest file, the queue and the last attempt in
-the event log:
+For each (product, date) asked about, the planner is asked two things, with
+the very code ``ProcessQueue -p`` runs: what the next ``ProcessQueue -p``
+would start, from the queue as it is (forced bumps, remakes) and the failed
+runs due for a retry (``schedule.next_run_plans``, what ``-p -d`` prints);
+and, for a date it would not touch, whether its output needs (re)making at
+all (``Planner.plan_dates``).  The answer is combined with the newest file,
+the retry rows and the last attempt in the event log:
 
 ==========  ===============================================================
 up_to_date  the newest file exists and nothing it was made from changed
 stale       a file exists but would be remade (the planner's reasons say why)
 missing     no file, but every required input is there: it can be built
 blocked     not buildable: a required input is missing, or no code is valid
-failed      would be (re)made, and the last attempt to make it failed
-queued      would be (re)made, and an input is on the queue: the next
-            ``ProcessQueue -p`` will make it (or retry it, after a failure)
+failed      the last attempt to make it failed; the reason says when the
+            next ``ProcessQueue -p`` retries it (``next_run`` is true when
+            the very next one does)
+queued      the next ``ProcessQueue -p`` (re)makes it (``next_run``)
 absent      a product no process makes (ingested data) with no file that date
 ==========  ===============================================================
 
-``stale``, ``missing``, ``failed`` and ``queued`` are problems (exit 1 of
-printStatus); ``blocked`` and ``absent`` are gaps upstream, reported but not
-failures.  The cost is a handful of indexed queries per product plus a few
-per date: it grows with what is asked, not with the archive.
+``stale`` and ``missing`` dates are not touched by the next
+``ProcessQueue -p``: nothing on the queue asks for them.  ``stale``,
+``missing``, ``failed`` and ``queued`` are problems (exit 1 of printStatus);
+``blocked`` and ``absent`` are gaps upstream, reported but not failures.
+The cost is a handful of indexed queries per product plus a few per date,
+plus planning the queue and the retry rows once (what ``-p -d`` does): it
+grows with what is asked and what is queued, not with the archive.
 """
 from __future__ import annotations
 
@@ -30,21 +37,24 @@ from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from ..atomic import write_atomically
 from ..db.models import (
     File,
+    Invocation,
     Job,
     JobEvent,
     Process,
     ProcessQueue,
     Product,
     ProductProcessLink,
+    Retry,
 )
 from ..db.queries import find_file, find_product, newest_files, version_of
 from ..errors import UsageError
+from ..lock import utcnow
 from ..mission.timebase import PERIODS, Timebase, period_of
 from ..mission.tree import MissionTree
 from ..process.planner import (
@@ -53,6 +63,7 @@ from ..process.planner import (
     Skip,
     SkipKind,
 )
+from ..process.schedule import next_run_plans, retry_note, retry_rows
 from ..Version import Version
 
 DAY = datetime.timedelta(days=1)
@@ -86,6 +97,7 @@ class DateStatus:
     shasum: str | None = None
     process: str | None = None
     last_attempt: Attempt | None = None
+    next_run: bool = False  # the next ProcessQueue -p (re)makes or retries it
     plan: RunPlan | None = field(default=None, compare=False)
 
     def as_dict(self) -> dict:
@@ -98,10 +110,20 @@ class DateStatus:
 class StatusReader:
     """Answers status questions for one mission; holds the planner for the call."""
 
-    def __init__(self, session: Session, tree: MissionTree) -> None:
+    def __init__(self, session: Session, tree: MissionTree,
+                 now: datetime.datetime | None = None) -> None:
         self.session = session
         self.tree = tree
+        self.now = now or utcnow()
         self.planner = Planner(session, tree)
+        # What the next ProcessQueue -p starts (its -d's plans), by output and date.
+        self.scheduled: dict[tuple[int, datetime.date], RunPlan] = {}
+        for plan in next_run_plans(self.planner, self.now):
+            if plan.output_product_id is not None:
+                self.scheduled.setdefault((plan.output_product_id, plan.date), plan)
+        self.retries: dict[tuple[int, datetime.date], Retry] = {}
+        for (process_id, date, _), row in retry_rows(session).items():
+            self.retries.setdefault((process_id, date), row)
         self.makers: dict[int, Process] = {}
         for process in sorted(self.planner.processes.values(), key=lambda p: p.process_id):
             if process.output_product is not None and process.output_timebase != Timebase.RUN:
@@ -143,14 +165,19 @@ class StatusReader:
         outcomes: dict[datetime.date, list[RunPlan | Skip]] = {}
         for outcome in [*wave.plans, *wave.skips]:
             outcomes.setdefault(outcome.date, []).append(outcome)
-        queued = self._queued({i.file_id for p in wave.plans for i in p.inputs})
         attempts = self._last_attempts(product, dates[0], dates[-1])
         result = []
         for date in dates:
+            retry = self.retries.get((maker.process_id, date))
+            scheduled = self.scheduled.get((product.product_id, date))
+            if scheduled is not None:
+                result.append(self._scheduled(name, maker, date, scheduled, newest.get(date),
+                                              attempts.get(date), retry))
+                continue
             found = outcomes.get(date) or [  # not planned at all (cannot happen)
                 Skip(maker.process_name, date, "not planned", maker.process_id)]
             states = [self._combine(name, maker, date, outcome, newest.get(date),
-                                    attempts.get(date), queued) for outcome in found]
+                                    attempts.get(date), retry) for outcome in found]
             result.append(min(states, key=lambda s: _SEVERITY.index(s.state)))
         return result
 
@@ -163,12 +190,39 @@ class StatusReader:
                           file.filename, str(version_of(file)), file.shasum)
 
     @staticmethod
-    def _combine(name: str, maker: Process, date: datetime.date, outcome, file: File | None,
-                 attempt: Attempt | None, queued: set[int]) -> DateStatus:
-        known = dict(filename=file.filename if file else None,
-                     version=str(version_of(file)) if file else None,
-                     shasum=file.shasum if file else None, process=maker.process_name,
-                     last_attempt=attempt)
+    def _known(maker: Process, file: File | None, attempt: Attempt | None) -> dict:
+        return dict(filename=file.filename if file else None,
+                    version=str(version_of(file)) if file else None,
+                    shasum=file.shasum if file else None, process=maker.process_name,
+                    last_attempt=attempt)
+
+    @staticmethod
+    def _failure(attempt: Attempt | None) -> str | None:
+        if attempt is None or attempt.state == "succeeded":
+            return None
+        return (f"last attempt {attempt.state.replace('_', ' ')} at {attempt.at}: "
+                f"{attempt.message}")
+
+    def _scheduled(self, name: str, maker: Process, date: datetime.date, plan: RunPlan,
+                   file: File | None, attempt: Attempt | None,
+                   retry: Retry | None) -> DateStatus:
+        """A date the next ProcessQueue -p (re)makes: queued, or a failure it retries."""
+        known = self._known(maker, file, attempt)
+        reasons = "; ".join(plan.reasons)
+        failure = self._failure(attempt)
+        if retry is not None and plan.reasons[0].startswith("retry of a failed run"):
+            return DateStatus(name, date, "failed", f"{retry_note(retry, self.now)}; "
+                              f"{failure or 'its last run failed'}; because {reasons}",
+                              next_run=True, plan=plan, **known)
+        return DateStatus(name, date, "queued", f"the next ProcessQueue -p makes it: {reasons}"
+                          + (f" ({failure})" if failure else ""),
+                          next_run=True, plan=plan, **known)
+
+    def _combine(self, name: str, maker: Process, date: datetime.date, outcome,
+                 file: File | None, attempt: Attempt | None,
+                 retry: Retry | None) -> DateStatus:
+        """A date the next ProcessQueue -p does not touch."""
+        known = self._known(maker, file, attempt)
         if isinstance(outcome, Skip):
             if outcome.kind is SkipKind.UP_TO_DATE:
                 return DateStatus(name, date, "up_to_date", "up to date", **known)
@@ -176,16 +230,13 @@ class StatusReader:
                 return DateStatus(name, date, "stale", outcome.reason, **known)
             return DateStatus(name, date, "blocked", outcome.reason, **known)
         reasons = "; ".join(outcome.reasons)
-        failure = None
-        if attempt is not None and attempt.state != "succeeded":
-            failure = (f"last attempt {attempt.state.replace('_', ' ')} at {attempt.at}: "
-                       f"{attempt.message}")
-        if any(i.file_id in queued for i in outcome.inputs):  # a retry is on its way
-            return DateStatus(name, date, "queued", f"an input is queued; {reasons}"
-                              + (f" ({failure})" if failure else ""), plan=outcome, **known)
-        if failure:
-            return DateStatus(name, date, "failed", f"{failure}; would run because {reasons}",
-                              plan=outcome, **known)
+        failure = self._failure(attempt)
+        if retry is not None or failure:
+            note = (retry_note(retry, self.now) if retry is not None else
+                    "not retried: nothing queued asks for it (reprocessByProduct or "
+                    "reprocessByDate queue it)")
+            return DateStatus(name, date, "failed", f"{note}; {failure or 'its last run failed'}"
+                              f"; would run because {reasons}", plan=outcome, **known)
         state = "stale" if file is not None else "missing"
         return DateStatus(name, date, state, reasons, plan=outcome, **known)
 
@@ -195,17 +246,15 @@ class StatusReader:
             File.utc_file_date <= last)).all()
         return {date: f for (_, date), f in newest_files(files).items()}
 
-    def _queued(self, file_ids: set[int]) -> set[int]:
-        if not file_ids:
-            return set()
-        return set(self.session.scalars(select(ProcessQueue.file_id).where(
-            ProcessQueue.file_id.in_(file_ids))))
-
     def _last_attempts(self, product: Product, first, last) -> dict[datetime.date, Attempt]:
         rows = self.session.execute(
             select(Job.utc_file_date, JobEvent.job_id, JobEvent.state, JobEvent.at,
                    JobEvent.exit_code, JobEvent.message, JobEvent.log_path)
             .join(JobEvent, JobEvent.job_id == Job.job_id)
+            .join(Invocation, Invocation.invocation_id == Job.invocation_id)
+            # DBRunner without -i (no lock, no logging row) is a test run, not the
+            # mission's work; versions before 2026-12 logged its jobs.
+            .where(or_(Invocation.command != "DBRunner", Invocation.logging_id.is_not(None)))
             .where(Job.output_product == product.product_id, Job.utc_file_date >= first,
                    Job.utc_file_date <= last, JobEvent.state.in_(TERMINAL))
             .order_by(JobEvent.job_event_id)).all()
@@ -308,10 +357,24 @@ def write_status(path: Path, summary: dict) -> bool:
 
 # -- explain -----------------------------------------------------------------------
 
+# What the next ProcessQueue -p does about a date, by state (the reason follows).
+VERDICTS = {
+    "up_to_date": "not rebuilt: ",
+    "blocked": "cannot be built: ",
+    "absent": "nothing to build: ",
+    "queued": "",  # the reason starts "the next ProcessQueue -p makes it"
+    "failed": "failed; ",  # the reason starts with when it is retried
+    "stale": "needs remaking, but the next ProcessQueue -p will not: nothing queued asks "
+             "for it (reprocessByProduct or reprocessByDate queue it); ",
+    "missing": "never made, and the next ProcessQueue -p will not make it: nothing queued "
+               "asks for it (reprocessByProduct or reprocessByDate queue it); ",
+}
+
 def explain(session: Session, tree: MissionTree, *, filename: str | None = None,
             product_ref: str | None = None,
             date: datetime.date | None = None) -> tuple[DateStatus, list[str]]:
-    """Would this file, or this product and date, be (re)built now, and why?"""
+    """Would this file, or this product and date, be (re)built by the next
+    ProcessQueue -p, and why (or why not)?"""
     lines: list[str] = []
     if filename is not None:
         file = find_file(session, filename)
@@ -335,9 +398,7 @@ def explain(session: Session, tree: MissionTree, *, filename: str | None = None,
         lines.append(f"{product.product_name} {status.date}: newest file "
                      f"{status.filename or 'none'}")
     lines.append(f"state: {status.state}")
-    verdict = {"up_to_date": "not rebuilt: ", "blocked": "cannot be built: ",
-               "absent": "nothing to build: "}.get(status.state, "would be (re)built: ")
-    lines.append(verdict + status.reason)
+    lines.append(VERDICTS[status.state] + status.reason)
     plan = status.plan
     if plan is not None:
         lines.append(f"plan: {plan.describe()}")
