@@ -139,7 +139,8 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                 writer.commit()
             for plan in wave.plans:
                 logger.info("planned: %s", plan.describe())
-            progress.stage(f"wave {summary.waves} (level {wave.level:g})")
+            progress.stage(f"wave {summary.waves} " + (
+                f"(level {wave.level:g})" if wave.level is not None else "(retries)"))
             progress.add(len(wave.plans))
             for result in run_plans(wave.plans, tree, slots):
                 _finish(result, recorder, tree, candidates, summary, say, retry_after)
