@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from typing import Any
+from typing import Any, Literal, overload
 
 from . import Version as _version_module
 
@@ -64,8 +64,9 @@ _VERSION = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
 def extract_YYYYMMDD(filename: str) -> datetime.datetime | None:  # noqa: N802 (frozen API)
     """The first valid YYYYMMDD date in *filename*, as a datetime, else None."""
     for match in _YYYYMMDD.finditer(os.path.basename(filename)):
+        year, month, day = (int(g) for g in match.groups())
         try:
-            return datetime.datetime(*(int(g) for g in match.groups()))
+            return datetime.datetime(year, month, day)
         except ValueError:
             continue
     return None
@@ -74,8 +75,9 @@ def extract_YYYYMMDD(filename: str) -> datetime.datetime | None:  # noqa: N802 (
 def extract_YYYYMMDDhhmm(filename: str) -> datetime.datetime | None:  # noqa: N802
     """The first valid YYYYMMDDhhmm stamp in *filename*, as a datetime, else None."""
     for match in _YYYYMMDDhhmm.finditer(os.path.basename(filename)):
+        year, month, day, hour, minute = (int(g) for g in match.groups())
         try:
-            return datetime.datetime(*(int(g) for g in match.groups()))
+            return datetime.datetime(year, month, day, hour, minute)
         except ValueError:
             continue
     return None
@@ -90,7 +92,17 @@ def valid_YYYYMMDD(text: str) -> bool:  # noqa: N802 (frozen API)
     return len(text) == 8
 
 
-def extract_Version(filename: str, basename: bool = False):  # noqa: N802 (frozen API)
+@overload
+def extract_Version(filename: str,  # noqa: N802 (frozen API)
+                    basename: Literal[False] = False) -> _version_module.Version | None: ...
+@overload
+def extract_Version(filename: str,  # noqa: N802 (frozen API)
+                    basename: Literal[True]) -> tuple[str | None, _version_module.Version | None]: ...
+@overload
+def extract_Version(filename: str, basename: bool = False  # noqa: N802 (frozen API)
+                    ) -> _version_module.Version | None | tuple[str | None, _version_module.Version | None]: ...
+def extract_Version(filename: str, basename: bool = False  # noqa: N802 (frozen API)
+                    ) -> _version_module.Version | None | tuple[str | None, _version_module.Version | None]:
     """The first ``v1.2.3``-like version in *filename* as a Version, else None.
 
     With ``basename=True`` return ``(name before the version, Version)``.
@@ -125,7 +137,7 @@ class inspector:  # noqa: N801 (frozen API: plugins subclass inspector.inspector
         if self.inspect(kwargs) is None:
             self.diskfile = None
 
-    def inspect(self, kwargs: dict[str, Any]):
+    def inspect(self, kwargs: dict[str, Any]) -> object:
         """Fill ``self.diskfile.params``; return None for "not mine"."""
         raise NotImplementedError("an inspector must define inspect(self, kwargs)")
 
