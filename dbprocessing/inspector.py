@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from typing import Any, Literal, overload
+from typing import Any, Literal, TypeAlias, overload
 
 from . import Version as _version_module
 
@@ -59,6 +59,8 @@ _YYYYMMDDhhmm = re.compile(
     r"(?<!\d)((?:19|2\d)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])"
     r"[T_-]?([01]\d|2[0-3])([0-5]\d)(?!\d)")
 _VERSION = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
+_VersionOrPair: TypeAlias = (
+    "_version_module.Version | None | tuple[str | None, _version_module.Version | None]")
 
 
 def extract_YYYYMMDD(filename: str) -> datetime.datetime | None:  # noqa: N802 (frozen API)
@@ -100,9 +102,9 @@ def extract_Version(filename: str,  # noqa: N802 (frozen API)
                     basename: Literal[True]) -> tuple[str | None, _version_module.Version | None]: ...
 @overload
 def extract_Version(filename: str, basename: bool = False  # noqa: N802 (frozen API)
-                    ) -> _version_module.Version | None | tuple[str | None, _version_module.Version | None]: ...
+                    ) -> _VersionOrPair: ...
 def extract_Version(filename: str, basename: bool = False  # noqa: N802 (frozen API)
-                    ) -> _version_module.Version | None | tuple[str | None, _version_module.Version | None]:
+                    ) -> _VersionOrPair:
     """The first ``v1.2.3``-like version in *filename* as a Version, else None.
 
     With ``basename=True`` return ``(name before the version, Version)``.

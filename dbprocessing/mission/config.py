@@ -13,9 +13,10 @@ from __future__ import annotations
 import ast
 import configparser
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable, TypeVar, overload
+from typing import TypeVar, overload
 
 from dateutil import parser as dateparser
 
