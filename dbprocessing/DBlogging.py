@@ -14,6 +14,7 @@ import os
 import sys
 import time
 from pathlib import Path
+from typing import TextIO
 
 __all__ = ["dblogger", "configure", "log_dir", "DailyFileHandler"]
 
@@ -42,7 +43,7 @@ class DailyFileHandler(logging.Handler):
         self.directory = directory
         self.stem = stem
         self._day: datetime.date | None = None
-        self._stream = None
+        self._stream: TextIO | None = None
         self._broken: datetime.date | None = None  # the day the log could not be written
 
     def _open_for(self, day: datetime.date) -> None:
@@ -60,6 +61,7 @@ class DailyFileHandler(logging.Handler):
         try:
             if day != self._day:
                 self._open_for(day)
+            assert self._stream is not None  # _open_for just opened it, or it is the day's stream
             self._stream.write(self.format(record) + "\n")
             self._stream.flush()
         except OSError as exc:

@@ -30,14 +30,25 @@ from __future__ import annotations
 import os
 import shlex
 import socket
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, cast
 
-from sqlalchemy import Engine, insert
+from sqlalchemy import Engine, Table, insert
 from sqlalchemy.orm import Session
 
 from .db.engine import for_writing
-from .db.models import IngestEvent, Invocation, Job, JobEvent
+from .db.models import IngestEvent, Invocation, Job, JobEvent, Process
 from .lock import user_name, utcnow
+
+if TYPE_CHECKING:  # types only: the event log is written by, not built on, the pipelines
+    from .process.planner import RunPlan, Skip
+    from .process.runner import RunResult
+
+# The tables the Core inserts go to (a declarative __table__ is typed FromClause).
+_JOB = cast(Table, Job.__table__)
+_JOB_EVENT = cast(Table, JobEvent.__table__)
+_INGEST_EVENT = cast(Table, IngestEvent.__table__)
 
 REPAIR_COMMAND = "check --fix"
 
@@ -73,7 +84,8 @@ class EventLog:
         return cls(invocation_id, host)
 
     # -- processing ----------------------------------------------------------
-    def plan_wave(self, session: Session, plans, skips, processes) -> None:
+    def plan_wave(self, session: Session, plans: Sequence[RunPlan], skips: Sequence[Skip],
+                  processes: Mapping[int, Process]) -> None:
         """Add the wave's jobs and skipped events to *session* (the caller commits)."""
         now = utcnow()
         rows = [{"invocation_id": self.invocation_id, "process_id": p.process_id,
@@ -82,25 +94,28 @@ class EventLog:
                  "planned_version": str(p.output_version) if p.output_version else None,
                  "output_name": p.output_name, "reason": "; ".join(p.reasons),
                  "planned_at": now} for p in plans]
-        rows += [{"invocation_id": self.invocation_id, "process_id": s.process_id,
-                  "code_id": None, "output_product": processes[s.process_id].output_product,
-                  "utc_file_date": s.date, "planned_version": None, "output_name": None,
-                  "reason": s.reason, "planned_at": now} for s in skips]
+        for s in skips:
+            assert s.process_id is not None, "the planner names the process of every skip"
+            rows.append({"invocation_id": self.invocation_id, "process_id": s.process_id,
+                         "code_id": None,
+                         "output_product": processes[s.process_id].output_product,
+                         "utc_file_date": s.date, "planned_version": None, "output_name": None,
+                         "reason": s.reason, "planned_at": now})
         if not rows:
             return
-        ids = session.execute(insert(Job.__table__).returning(Job.job_id,
+        ids = session.execute(insert(_JOB).returning(Job.job_id,
                                                                sort_by_parameter_order=True),
                               rows).scalars().all()
         for plan, job_id in zip(plans, ids, strict=False):  # ids: plans, then skips
             self.job_ids[id(plan)] = job_id
         skipped = ids[len(plans):]
         if skipped:
-            session.execute(insert(JobEvent.__table__), [
+            session.execute(insert(_JOB_EVENT), [
                 {"job_id": job_id, "state": "skipped", "at": now, "hostname": self.hostname,
                  "exit_code": None, "file_id": None, "output_path": None, "log_path": None,
                  "message": skip.reason} for skip, job_id in zip(skips, skipped, strict=True)])
 
-    def finished(self, result, state: str, *, file_id: int | None = None,
+    def finished(self, result: RunResult, state: str, *, file_id: int | None = None,
                  output_path: str | None = None, log_path: str | None = None,
                  message: str | None = None) -> None:
         """Buffer a finished run's started and outcome events."""
@@ -131,10 +146,10 @@ class EventLog:
     def flush(self, session: Session) -> None:
         """Add the buffered events to *session*, to commit with the work they describe."""
         if self._job_events:
-            session.execute(insert(JobEvent.__table__), self._job_events)
+            session.execute(insert(_JOB_EVENT), self._job_events)
             self._job_events = []
         if self._ingest_events:
-            session.execute(insert(IngestEvent.__table__), self._ingest_events)
+            session.execute(insert(_INGEST_EVENT), self._ingest_events)
             self._ingest_events = []
 
     @property

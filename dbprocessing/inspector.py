@@ -24,7 +24,7 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from typing import Any
+from typing import Any, Literal, TypeAlias, overload
 
 from . import Version as _version_module
 
@@ -59,13 +59,16 @@ _YYYYMMDDhhmm = re.compile(
     r"(?<!\d)((?:19|2\d)\d\d)(0[1-9]|1[0-2])(0[1-9]|[12]\d|3[01])"
     r"[T_-]?([01]\d|2[0-3])([0-5]\d)(?!\d)")
 _VERSION = re.compile(r"v(\d+)\.(\d+)\.(\d+)")
+_VersionOrPair: TypeAlias = (
+    "_version_module.Version | None | tuple[str | None, _version_module.Version | None]")
 
 
 def extract_YYYYMMDD(filename: str) -> datetime.datetime | None:  # noqa: N802 (frozen API)
     """The first valid YYYYMMDD date in *filename*, as a datetime, else None."""
     for match in _YYYYMMDD.finditer(os.path.basename(filename)):
+        year, month, day = (int(g) for g in match.groups())
         try:
-            return datetime.datetime(*(int(g) for g in match.groups()))
+            return datetime.datetime(year, month, day)
         except ValueError:
             continue
     return None
@@ -74,8 +77,9 @@ def extract_YYYYMMDD(filename: str) -> datetime.datetime | None:  # noqa: N802 (
 def extract_YYYYMMDDhhmm(filename: str) -> datetime.datetime | None:  # noqa: N802
     """The first valid YYYYMMDDhhmm stamp in *filename*, as a datetime, else None."""
     for match in _YYYYMMDDhhmm.finditer(os.path.basename(filename)):
+        year, month, day, hour, minute = (int(g) for g in match.groups())
         try:
-            return datetime.datetime(*(int(g) for g in match.groups()))
+            return datetime.datetime(year, month, day, hour, minute)
         except ValueError:
             continue
     return None
@@ -90,7 +94,17 @@ def valid_YYYYMMDD(text: str) -> bool:  # noqa: N802 (frozen API)
     return len(text) == 8
 
 
-def extract_Version(filename: str, basename: bool = False):  # noqa: N802 (frozen API)
+@overload
+def extract_Version(filename: str,  # noqa: N802 (frozen API)
+                    basename: Literal[False] = False) -> _version_module.Version | None: ...
+@overload
+def extract_Version(filename: str,  # noqa: N802 (frozen API)
+                    basename: Literal[True]) -> tuple[str | None, _version_module.Version | None]: ...
+@overload
+def extract_Version(filename: str, basename: bool = False  # noqa: N802 (frozen API)
+                    ) -> _VersionOrPair: ...
+def extract_Version(filename: str, basename: bool = False  # noqa: N802 (frozen API)
+                    ) -> _VersionOrPair:
     """The first ``v1.2.3``-like version in *filename* as a Version, else None.
 
     With ``basename=True`` return ``(name before the version, Version)``.
@@ -125,7 +139,7 @@ class inspector:  # noqa: N801 (frozen API: plugins subclass inspector.inspector
         if self.inspect(kwargs) is None:
             self.diskfile = None
 
-    def inspect(self, kwargs: dict[str, Any]):
+    def inspect(self, kwargs: dict[str, Any]) -> object:
         """Fill ``self.diskfile.params``; return None for "not mine"."""
         raise NotImplementedError("an inspector must define inspect(self, kwargs)")
 

@@ -27,7 +27,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
-from sqlalchemy import Engine, insert, select, update
+from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
 from .db.models import Logging
@@ -136,7 +136,7 @@ def acquire(engine: Engine, mission_id: int, db_name: str) -> tuple[int, str | N
                    "keep taking it)")
 
 
-def _holder_row(conn) -> Holder | None:
+def _holder_row(conn: Connection) -> Holder | None:
     row = conn.execute(select(Logging.logging_id, Logging.pid, Logging.hostname, Logging.user,
                               Logging.processing_start_time)
                        .where(Logging.currently_processing.is_(True))).first()

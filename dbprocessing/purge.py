@@ -45,12 +45,14 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, func, select, update
+from sqlalchemy import CursorResult, Delete, Engine, Update, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from .db.engine import for_writing
 from .db.models import (
+    Base,
     File,
     FileCodeLink,
     FileFileLink,
@@ -75,7 +77,7 @@ logger = logging.getLogger(__name__)
 
 #: Every column that holds a file id, and what a purge does with its rows:
 #: "delete" the row, "null" the column (history kept), "refuse" the purge.
-FILE_REFERENCES: tuple[tuple[type, str, str], ...] = (
+FILE_REFERENCES: tuple[tuple[type[Base], str, str], ...] = (
     (UnixTime, "file_id", "delete"),
     (FileFileLink, "source_file", "delete"),
     (FileFileLink, "resulting_file", "delete"),
@@ -145,9 +147,10 @@ def _resolve(session: Session, refs: Sequence[str]) -> list[int]:
     wanted_ids = {int(r) for r in names if r not in by_name and r.isascii() and r.isdigit()
                   and 0 < int(r) <= _MAX_ID}
     known_ids: set[int] = set()
-    for part in _chunks(wanted_ids):
-        known_ids.update(session.scalars(select(File.file_id).where(File.file_id.in_(part))))
-    ids, unknown = [], []
+    for id_part in _chunks(wanted_ids):
+        known_ids.update(session.scalars(select(File.file_id).where(File.file_id.in_(id_part))))
+    ids: list[int] = []
+    unknown: list[str] = []
     for ref in names:
         if ref in by_name:
             ids.append(by_name[ref])
@@ -272,16 +275,17 @@ def _remove(session: Session, ids: list[int]) -> dict[str, int]:
         table = model.__tablename__
         col = getattr(model, column)
         for part in _chunks(ids):
+            statement: Delete | Update
             if action == "delete":
                 statement = delete(model).where(col.in_(part))
             else:
                 statement = update(model).where(col.in_(part)).values({column: None})
-            counts[table] = counts.get(table, 0) + session.execute(
-                statement.execution_options(synchronize_session=False)).rowcount
+            counts[table] = counts.get(table, 0) + cast("CursorResult[Any]", session.execute(
+                statement.execution_options(synchronize_session=False))).rowcount
     for part in _chunks(ids):
-        counts["file"] = counts.get("file", 0) + session.execute(
+        counts["file"] = counts.get("file", 0) + cast("CursorResult[Any]", session.execute(
             delete(File).where(File.file_id.in_(part))
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False))).rowcount
     return counts
 
 
@@ -352,7 +356,8 @@ def plan_purge_all(session: Session, tree: MissionTree) -> PurgeAllPlan:
         col = getattr(model, column)
         # With every file gone, every row holding a file id goes (or loses the id);
         # filefilelink is listed twice, and its rows go once.
-        count = session.scalar(select(func.count()).select_from(model).where(col.is_not(None)))
+        count = session.execute(
+            select(func.count()).select_from(model).where(col.is_not(None))).scalar_one()
         table = model.__tablename__
         rows[table] = count if action == "null" else max(rows.get(table, 0), count)
     rows["file"] = len(ids)

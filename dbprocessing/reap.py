@@ -169,6 +169,10 @@ def select_reapable(session: Session, tree: MissionTree, plan: ReapPlan,
         if f.file_id in protected:
             continue
         version = version_of(f)
+        date = f.utc_file_date
+        assert date is not None  # the query keeps dated files only
+        path: Path | None
+        relative: Path | None
         try:
             path = paths.path(product.relative_path, f.filename, name_values(
                 product.product_name, tree.name, f.utc_file_date, version,
@@ -177,7 +181,7 @@ def select_reapable(session: Session, tree: MissionTree, plan: ReapPlan,
         except (DBProcessingError, ValueError, KeyError):
             path = relative = None
         picked.append(Reapable(f.file_id, f.filename, product.product_name,
-                               f.utc_file_date, version, path, relative))
+                               date, version, path, relative))
     picked.sort(key=lambda r: (r.product, r.date, r.version, r.filename))
     kept_back = sum(1 for f, _ in old if f.file_id in protected)
     return picked, kept_back

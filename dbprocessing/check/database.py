@@ -25,8 +25,9 @@ from __future__ import annotations
 import datetime
 import socket
 from collections import defaultdict
+from typing import Any, cast
 
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, ScalarResult, Select, or_, select
 from sqlalchemy.orm import Session
 
 from ..db.models import (
@@ -39,6 +40,7 @@ from ..db.models import (
     ProcessQueue,
     Product,
 )
+from ..db.queries import Versioned
 from ..lock import Holder, pid_alive
 from .findings import (
     DANGLING_QUEUE,
@@ -61,7 +63,7 @@ def check_database(session: Session, start: datetime.date | None = None,
             + dead_locks(session))
 
 
-def _version(row) -> tuple[int, int, int]:
+def _version(row: Versioned) -> tuple[int, int, int]:
     return (row.interface_version, row.quality_version, row.revision_version)
 
 
@@ -73,11 +75,14 @@ def newest_flags(session: Session) -> list[Finding]:
     findings = []
     owners = {p.process_id: p.process_name for p in session.scalars(select(Process))}
     products = {p.product_id: p.product_name for p in session.scalars(select(Product))}
-    for model, key, owner_attr, names, label in (
-            (Code, "code_id", "process_id", owners, "process"),
-            (Inspector, "inspector_id", "product", products, "product")):
-        groups: dict[tuple, list] = defaultdict(list)
-        for row in session.scalars(select(model)):
+    kinds: tuple[tuple[type[Code] | type[Inspector], str, str, dict[int, str], str], ...] = (
+        (Code, "code_id", "process_id", owners, "process"),
+        (Inspector, "inspector_id", "product", products, "product"))
+    for model, key, owner_attr, names, label in kinds:
+        groups: dict[tuple[int, str], list[Code | Inspector]] = defaultdict(list)
+        # select() of a union of classes is typed as their base; the rows are *model*'s.
+        found = cast("ScalarResult[Code | Inspector]", session.scalars(select(model)))
+        for row in found:
             groups[(getattr(row, owner_attr), row.filename)].append(row)
         table = model.__tablename__
         for (owner, filename), rows in sorted(groups.items(), key=lambda g: (g[0][0], g[0][1])):
@@ -137,9 +142,10 @@ def stale_provenance(session: Session, start: datetime.date | None = None,
     return findings
 
 
-def _overflowing(model):
+def _overflowing(model: type[File] | type[Code] | type[Inspector]) -> Select[Any]:
     columns = [model.interface_version, model.quality_version, model.revision_version]
-    conditions = [model.interface_version < 1] + [c < 0 for c in columns[1:]]
+    conditions: list[ColumnElement[bool]] = [model.interface_version < 1]
+    conditions += [c < 0 for c in columns[1:]]
     conditions += [c > SMALLINT_MAX for c in columns]
     if model is Code:
         conditions += [Code.output_interface_version < 0,

@@ -81,9 +81,9 @@ def check_disk(session: Session, tree: MissionTree, start: datetime.date | None 
         checked.append(str(path))
         findings.extend(_check_row(row, product, path, checksums))
     if strays:
-        strays, misplaced = _strays(tree, list(products.values()), known_paths, known_names,
-                                    start, end)
-        findings = [_misplaced(f, misplaced) for f in findings] + strays
+        stray_findings, misplaced = _strays(tree, list(products.values()), known_paths,
+                                            known_names, start, end)
+        findings = [_misplaced(f, misplaced) for f in findings] + stray_findings
     return DiskReport(findings, checked)
 
 
@@ -168,7 +168,8 @@ def _misplaced(finding: Finding, misplaced: dict[str, Path]) -> Finding:
 
 
 def _strays(tree: MissionTree, products: list[Product], known: set[Path],
-            names: set[str], start, end) -> tuple[list[Finding], dict[str, Path]]:
+            names: set[str], start: datetime.date | None,
+            end: datetime.date | None) -> tuple[list[Finding], dict[str, Path]]:
     """Strays, and files of known names found where their rows do not put them."""
     own = _special_dirs(tree) | {Path(os.path.abspath(tree.rootdir))}
     findings = []

@@ -21,8 +21,9 @@ import socket
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, select, update
+from sqlalchemy import CursorResult, Engine, delete, select, update
 from sqlalchemy.orm import Session
 
 from .. import faults
@@ -69,9 +70,9 @@ def _set_exists(session: Session, finding: Finding, tree: MissionTree, value: bo
     present = Path(finding.objects["path"]).is_file()
     if present != value:
         raise NotRepaired("the file is back on disk" if present else "the file is gone again")
-    changed = session.execute(update(File).where(
+    changed = cast("CursorResult[Any]", session.execute(update(File).where(
         File.file_id == finding.objects["file_id"], File.exists_on_disk.is_(not value))
-        .values(exists_on_disk=value)).rowcount
+        .values(exists_on_disk=value))).rowcount
     if not changed:
         raise NotRepaired("the row changed since the check")
     return f"exists_on_disk set {str(value).lower()}"
@@ -82,9 +83,9 @@ def _shasum(session: Session, finding: Finding, tree: MissionTree) -> str:
     actual = sha1_of(Path(objects["path"]))
     if actual != objects["on_disk"]:
         raise NotRepaired("the file changed again since the check; check again")
-    changed = session.execute(update(File).where(
+    changed = cast("CursorResult[Any]", session.execute(update(File).where(
         File.file_id == objects["file_id"], File.shasum == objects["recorded"])
-        .values(shasum=actual)).rowcount
+        .values(shasum=actual))).rowcount
     if not changed:
         raise NotRepaired("the recorded SHA-1 changed since the check")
     return f"shasum {objects['recorded']} -> {actual}"
@@ -106,12 +107,12 @@ def _stray(session: Session, finding: Finding, tree: MissionTree) -> str:
 def _newest_flag(session: Session, finding: Finding, tree: MissionTree) -> str:
     objects = finding.objects
     model = Code if objects["table"] == "code" else Inspector
-    key = model.code_id if model is Code else model.inspector_id
+    key = Code.code_id if model is Code else Inspector.inspector_id
     ids, best = objects["ids"], objects["newest_id"]
     session.execute(update(model).where(key.in_(ids), key != best)
                     .values(newest_version=False))
-    if not session.execute(update(model).where(key == best)
-                           .values(newest_version=True)).rowcount:
+    if not cast("CursorResult[Any]", session.execute(update(model).where(key == best)
+                                                   .values(newest_version=True))).rowcount:
         raise NotRepaired("the newest row is gone since the check")
     return f"newest_version true on {key.key} {best} only (of {len(ids)} rows)"
 

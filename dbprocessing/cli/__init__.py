@@ -19,12 +19,18 @@ each says so in its ``-h``, and docs/commands.md lists them.
 from __future__ import annotations
 
 import argparse
+import datetime
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 from ..errors import EXIT_SOME_FAILED, EXIT_USAGE, DBProcessingError, UsageError
+
+if TYPE_CHECKING:  # commands import the library lazily, to start fast
+    from sqlalchemy.orm import Session
+
+    from ..mission.tree import MissionTree
 
 T = TypeVar("T")
 TRACEBACK = "--traceback"
@@ -83,7 +89,7 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
     return args
 
 
-def date_argument(text: str):
+def date_argument(text: str) -> datetime.date:
     """A date written 2012-10-02 or 20121002, for argparse."""
     from ..mission.config import parse_date
 
@@ -127,7 +133,7 @@ def run_reprocess(prog: str, args: argparse.Namespace,
     return run_command(prog, body)
 
 
-def read_mission(database: str, read: Callable[[Any, Any], T]) -> T:
+def read_mission(database: str, read: Callable[[Session, MissionTree], T]) -> T:
     """Open *database*, call ``read(session, tree)`` in one read transaction, close."""
     from sqlalchemy.orm import Session
 

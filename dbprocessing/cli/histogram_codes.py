@@ -5,11 +5,18 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..atomic import write_atomically
 from ..errors import EXIT_SOME_FAILED, EXIT_USAGE, UsageError
 from ..lock import utcnow
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..mission.tree import MissionTree
+    from ..report.runtimes import RunTime
 
 PROG = "histogramCodes"
 
@@ -48,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.output.suffix.lower() != ".png" or args.output.is_dir():
             raise UsageError(f"{args.output}: the output must be a file ending in .png")
 
-        def read(session, _tree):
+        def read(session: Session, _tree: MissionTree) -> tuple[list[RunTime], set[str] | None]:
             codes = codes_of(session, args.processes) if args.processes else None
             return event_run_times(session, args.processes, args.since), codes
 

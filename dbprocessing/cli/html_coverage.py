@@ -4,12 +4,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..atomic import write_atomically
 from ..errors import UsageError
 from ..lock import utcnow
 from ..report.coverage import coverage_rows, products_by_satellite, render_coverage
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..mission.tree import MissionTree
 
 PROG = "htmlCoverage"
 ORIGINAL_DELTADAYS = 3  # the original's default, for its positional form
@@ -57,14 +63,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.output is not None and args.output.is_dir():
             raise UsageError(f"{args.output} is a directory")
 
-        def read(session, tree) -> list[tuple[Path, str, int]]:
+        def read(session: Session, tree: MissionTree) -> list[tuple[Path, str, int]]:
             now = utcnow()
+            groups: list[tuple[str | None, list[str] | None]]  # (satellite, its products)
             if args.output is not None:
-                groups = {None: args.products}
+                groups = [(None, args.products)]
             else:
-                groups = products_by_satellite(session, args.products)
+                groups = list(products_by_satellite(session, args.products).items())
             pages = []
-            for satellite, products in groups.items():
+            for satellite, products in groups:
                 rows = coverage_rows(session, tree, products, args.start, args.end, days_after)
                 path = (args.output if satellite is None
                         else Path(f"{args.outbase}_{satellite}.html"))

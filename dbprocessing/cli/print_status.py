@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ..report.status import (
@@ -24,6 +25,12 @@ from ..report.status import (
     write_status,
 )
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..mission.tree import MissionTree
+    from ..report.status import DateStatus
 
 PROG = "printStatus"
 
@@ -57,7 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.start and args.end and args.start > args.end:
             raise UsageError(f"start {args.start} is after end {args.end}")
 
-        def read(session, tree):
+        def read(session: Session, tree: MissionTree) -> tuple[list[DateStatus], int]:
             rows = mission_status(session, tree, args.products, args.start, args.end)
             return rows, queue_length(session)
 

@@ -139,7 +139,7 @@ def _resolve_only(mission: OpenMission, text: str) -> set[str]:
     return wanted
 
 
-def _ingest(mission: OpenMission, args, console: Console) -> int:
+def _ingest(mission: OpenMission, args: argparse.Namespace, console: Console) -> int:
     engine, tree = mission.engine, mission.tree
     options = dict(pattern=args.glb, batch_size=args.batch_size, say=console.say)
     if args.dryrun:
@@ -160,7 +160,8 @@ def _ingest(mission: OpenMission, args, console: Console) -> int:
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
-def _process(mission: OpenMission, args, only, console: Console) -> int:
+def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | None,
+             console: Console) -> int:
     engine, tree = mission.engine, mission.tree
     options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
                    timeout=args.timeout, retry_after=args.retry_after, say=console.say)
@@ -180,7 +181,7 @@ def _process(mission: OpenMission, args, only, console: Console) -> int:
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
-def _report(mission: OpenMission, args, invocation_id: int, summary: str,
+def _report(mission: OpenMission, args: argparse.Namespace, invocation_id: int, summary: str,
             console: Console) -> bool:
     """Write the run's HTML report (-r), after the lock is released; False if it failed."""
     path = (Path(args.report) if args.report else DBlogging.log_dir()

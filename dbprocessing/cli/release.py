@@ -9,6 +9,7 @@ A released file cannot be deleted: the database refuses (a foreign key).
 """
 from __future__ import annotations
 
+import argparse
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -114,7 +115,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     return run_command(PROG, body)
 
 
-def _tag(args) -> int:
+def _tag(args: argparse.Namespace) -> int:
     if args.start and args.end and args.start > args.end:
         raise UsageError(f"start {args.start} is after end {args.end}")
     with open_mission(args.mission) as mission, \

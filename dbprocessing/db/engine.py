@@ -16,10 +16,12 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..errors import DatabaseNotFound, UsageError
 
@@ -82,7 +84,8 @@ def make_engine(url: URL | str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_pre_ping=False)
 
 
-def _sqlite_on_connect(dbapi_connection, _record) -> None:
+def _sqlite_on_connect(dbapi_connection: DBAPIConnection,
+                       _record: ConnectionPoolEntry) -> None:
     # Let SQLAlchemy emit BEGIN itself (see _sqlite_on_begin), enforce foreign
     # keys, and use WAL so readers never block the one writer.
     dbapi_connection.isolation_level = None
@@ -94,7 +97,7 @@ def _sqlite_on_connect(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_on_begin(connection) -> None:
+def _sqlite_on_begin(connection: Connection) -> None:
     # Readers begin deferred, so they never block a writer (WAL).  A writer
     # (an engine from ``for_writing``) begins IMMEDIATE: it takes the write
     # lock up front, so two writers queue on busy_timeout instead of one

@@ -36,9 +36,9 @@ def version_of(row: Versioned) -> Version:
     return Version(row.interface_version, row.quality_version, row.revision_version)
 
 
-def newest_files(files: Iterable[File]) -> dict[tuple[int, datetime.date], File]:
+def newest_files(files: Iterable[File]) -> dict[tuple[int, datetime.date | None], File]:
     """The newest version of each (product, date) among *files*."""
-    best: dict[tuple[int, datetime.date], File] = {}
+    best: dict[tuple[int, datetime.date | None], File] = {}
     for f in files:
         key = (f.product_id, f.utc_file_date)
         if key not in best or version_of(f) > version_of(best[key]):

@@ -20,7 +20,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, inspect
+from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy.engine.interfaces import DBAPIConnection
 
 from ..errors import DatabaseNotEmpty, SchemaError
 
@@ -60,6 +61,7 @@ class SchemaState:
 def inspect_schema(engine: Engine) -> SchemaState:
     scripts = script_directory()
     head = scripts.get_current_head()
+    assert head is not None, "the package ships its migrations, so there is a head"
     with engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
         revision = MigrationContext.configure(conn).get_current_revision() \
@@ -98,6 +100,13 @@ def require_current(engine: Engine) -> None:
     raise SchemaError(messages[state.kind])
 
 
+def _raw_connection(conn: Connection) -> DBAPIConnection:
+    """The driver's connection under *conn* (present while *conn* is open)."""
+    raw = conn.connection.dbapi_connection
+    assert raw is not None, "an open connection has its driver connection"
+    return raw
+
+
 def _upgrade(engine: Engine) -> None:
     config = alembic_config()
     with engine.connect() as conn:
@@ -105,14 +114,14 @@ def _upgrade(engine: Engine) -> None:
             # Rebuilding a table (SQLite's only way to change a constraint)
             # must not fire foreign-key checks; this pragma only takes effect
             # outside a transaction, hence the raw connection.
-            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys = OFF")
+            _raw_connection(conn).execute("PRAGMA foreign_keys = OFF")
         config.attributes["connection"] = conn
         command.upgrade(config, "head")
         conn.commit()
         if engine.dialect.name == "sqlite":
             problems = conn.exec_driver_sql("PRAGMA foreign_key_check").all()
             conn.commit()
-            conn.connection.dbapi_connection.execute("PRAGMA foreign_keys = ON")
+            _raw_connection(conn).execute("PRAGMA foreign_keys = ON")
             if problems:
                 raise SchemaError(f"foreign-key check failed after upgrade: {problems[:5]}")
 

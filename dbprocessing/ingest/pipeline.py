@@ -131,6 +131,7 @@ def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
     faults.checkpoint("identified")
     if found.candidate is None:
         return found.reason or "no product claims it"
+    assert found.params is not None  # a claimed file has its inspector's params
     try:
         target = _target_for(found.candidate, paths, path.name, found.params)
     except FormatError as exc:

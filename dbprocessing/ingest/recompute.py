@@ -14,8 +14,9 @@ import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import bindparam, insert, select, update
+from sqlalchemy import Table, bindparam, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..db.models import File, Product, UnixTime
@@ -55,7 +56,9 @@ def update_shasums(session: Session, tree: MissionTree, refs: Sequence[str]) -> 
     found: list[tuple[File, Path]] = []
     for ref in dict.fromkeys(refs):
         f = find_file(session, ref)
-        found.append((f, file_path(paths, tree, session.get(Product, f.product_id), f)))
+        product = session.get(Product, f.product_id)
+        assert product is not None  # a file's product exists (foreign key)
+        found.append((f, file_path(paths, tree, product, f)))
     missing = [f"{f.filename} (at {p})" for f, p in found if not os.path.isfile(p)]
     if missing:
         raise FileNotOnDisk("not on disk: " + ", ".join(missing) + "; nothing changed")
@@ -96,10 +99,10 @@ def update_unixtimes(session: Session) -> UnixTimeSummary:
         elif (row.unix_start, row.unix_stop) != (start, stop):
             corrected.append({"id": row.file_id, "start": start, "stop": stop})
     if corrected:
-        table = UnixTime.__table__
+        table = cast(Table, UnixTime.__table__)
         session.execute(update(table).where(table.c.file_id == bindparam("id"))
                         .values(unix_start=bindparam("start"), unix_stop=bindparam("stop")),
                         corrected)
     if added:
-        session.execute(insert(UnixTime.__table__), added)
+        session.execute(insert(cast(Table, UnixTime.__table__)), added)
     return UnixTimeSummary(count, len(corrected), len(added))

@@ -13,9 +13,9 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.orm import Session
 
 from ..db.models import File, IngestPending, ProcessQueue, UnixTime
@@ -88,15 +88,15 @@ def record_files(session: Session, pending: Sequence[PendingFile]) -> dict[str, 
         return {}
     # Rows come back in any order; they are matched by filename (unique), which
     # lets both backends insert the whole batch in one multi-row statement.
-    result = session.execute(insert(File.__table__).returning(File.file_id, File.filename),
+    result = session.execute(insert(cast(Table, File.__table__)).returning(File.file_id, File.filename),
                              [p.row for p in pending])
     ids = {name: file_id for file_id, name in result}
-    session.execute(insert(UnixTime.__table__), [
+    session.execute(insert(cast(Table, UnixTime.__table__)), [
         {"file_id": ids[p.row["filename"]], "unix_start": epoch(p.row["utc_start_time"]),
          "unix_stop": epoch(p.row["utc_stop_time"])} for p in pending])
-    session.execute(insert(ProcessQueue.__table__), [
+    session.execute(insert(cast(Table, ProcessQueue.__table__)), [
         {"file_id": ids[p.row["filename"]], "version_bump": None} for p in pending])
-    session.execute(insert(IngestPending.__table__), [
+    session.execute(insert(cast(Table, IngestPending.__table__)), [
         {"file_id": ids[p.row["filename"]], "source_path": str(p.source),
          "target_path": str(p.target), "is_link": p.is_link} for p in pending])
     return ids

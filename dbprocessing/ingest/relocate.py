@@ -31,8 +31,9 @@ import shutil
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import Engine, insert, select
+from sqlalchemy import Engine, Table, insert, select
 from sqlalchemy.orm import Session
 
 from .. import faults
@@ -210,7 +211,7 @@ def _pending_moves(session: Session, product_id: int) -> list[Move]:
 def _promise(session: Session, moves: list[tuple[int, Path, Path]]) -> None:
     """Journal *moves* (file id, the name to remove, the name that stays)."""
     if moves:
-        session.execute(insert(IngestPending.__table__), [
+        session.execute(insert(cast(Table, IngestPending.__table__)), [
             {"file_id": file_id, "source_path": str(source), "target_path": str(target),
              "is_link": False} for file_id, source, target in moves])
 

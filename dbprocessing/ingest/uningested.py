@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -48,7 +49,8 @@ class LinkResult:
     skipped: list[tuple[Path, str]] = field(default_factory=list)   # (file, why)
 
 
-def _pattern(product: Product, instrument: str, satellite: str, mission: str):
+def _pattern(product: Product, instrument: str, satellite: str,
+             mission: str) -> re.Pattern[str]:
     directory = product.relative_path.strip("/")
     full = product.format if directory in ("", ".") else f"{directory}/{product.format}"
     return name_regex(full, {"MISSION": mission, "PRODUCT": product.product_name,
@@ -114,9 +116,9 @@ def find_uningested(session: Session, tree: MissionTree,
                 matches[relative] = product.product_name
     names = sorted({p.name for p in matches})
     known: set[str] = set()
-    for start in range(0, len(names), _CHUNK):
+    for offset in range(0, len(names), _CHUNK):
         known.update(session.scalars(select(File.filename).where(
-            File.filename.in_(names[start:start + _CHUNK]))))
+            File.filename.in_(names[offset:offset + _CHUNK]))))
     found = [Uningested(root / relative, product) for relative, product in sorted(
         matches.items()) if relative.name not in known]
     return found, notes

@@ -51,17 +51,21 @@ def replace_rootdir(session: Session) -> tuple[str, list[ArgumentChange]]:
     changes: list[ArgumentChange] = []
     for code in session.scalars(select(Code).where(Code.arguments.is_not(None))
                                 .order_by(Code.code_id)):
-        new = pattern.sub(PLACEHOLDER, code.arguments)
-        if new != code.arguments:
+        old = code.arguments
+        assert old is not None  # the query selected non-NULL arguments
+        new = pattern.sub(PLACEHOLDER, old)
+        if new != old:
             changes.append(ArgumentChange(
-                f"code {code.filename} {version_of(code)} arguments", code.arguments, new))
+                f"code {code.filename} {version_of(code)} arguments", old, new))
             code.arguments = new
     for process in session.scalars(select(Process).where(Process.extra_params.is_not(None))
                                    .order_by(Process.process_id)):
-        new = pattern.sub(PLACEHOLDER, process.extra_params)
-        if new != process.extra_params:
+        old = process.extra_params
+        assert old is not None  # the query selected non-NULL extra_params
+        new = pattern.sub(PLACEHOLDER, old)
+        if new != old:
             changes.append(ArgumentChange(f"process {process.process_name} extra_params",
-                                          process.extra_params, new))
+                                          old, new))
             process.extra_params = new
     session.flush()
     return mission.rootdir, changes

@@ -13,8 +13,10 @@ from __future__ import annotations
 import ast
 import configparser
 import datetime
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TypeVar, overload
 
 from dateutil import parser as dateparser
 
@@ -131,11 +133,21 @@ PROCESS_KEYS = {
 }
 
 
+_Number = TypeVar("_Number", int, float)
+
+
+class CaseSensitiveConfigParser(configparser.ConfigParser):
+    """A ConfigParser that keeps keys as written (``optionxform = str``, typed)."""
+
+    def optionxform(self, optionstr: str) -> str:
+        return optionstr
+
+
 class _Section:
     """One INI section with typed getters whose errors name section and key."""
 
     def __init__(self, name: str, items: dict[str, str], keys: dict[str, bool],
-                 extra_ok=lambda key: False) -> None:
+                 extra_ok: Callable[[str], bool] = lambda key: False) -> None:
         self.name = name
         self.items = items
         for key in items:
@@ -148,6 +160,10 @@ class _Section:
     def error(self, key: str, problem: str) -> ConfigError:
         return ConfigError(f"[{self.name}] {key}: {problem}")
 
+    @overload
+    def text(self, key: str) -> str | None: ...
+    @overload
+    def text(self, key: str, default: str) -> str: ...
     def text(self, key: str, default: str | None = None) -> str | None:
         value = self.items.get(key)
         if value is None or value.strip() == "":
@@ -170,7 +186,7 @@ class _Section:
             return False
         raise self.error(key, f"not a boolean (True/False/1/0/yes/no): {value!r}")
 
-    def number(self, key: str, kind, default=None):
+    def number(self, key: str, kind: type[_Number], default: _Number | None = None) -> _Number:
         value = self.text(key)
         if value is None:
             if default is None:
@@ -197,7 +213,8 @@ class _Section:
             raise self.error(key, str(exc)) from None
 
 
-def parse_date(value: str, error=ConfigError) -> datetime.date:
+def parse_date(value: str,
+               error: Callable[[str], Exception] = ConfigError) -> datetime.date:
     """A date written 2012-10-02 or 20121002 (a time part is not allowed to matter)."""
     text = value.strip()
     try:
@@ -211,9 +228,8 @@ def parse_date(value: str, error=ConfigError) -> datetime.date:
 def read_config(path: str | Path) -> MissionConfig:
     """Parse and validate a mission config file; nothing touches a database."""
     path = Path(path)
-    parser = configparser.ConfigParser(interpolation=None, strict=True,
+    parser = CaseSensitiveConfigParser(interpolation=None, strict=True,
                                        inline_comment_prefixes=None)
-    parser.optionxform = str  # keys are case-sensitive, as written
     try:
         with path.open(encoding="utf-8") as handle:
             parser.read_file(handle)

@@ -9,11 +9,12 @@ which addFromConfig resolves in the database.
 """
 from __future__ import annotations
 
-import configparser
 import io
+from collections.abc import Iterable
+from typing import TypeVar
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..db.models import (
     Code,
@@ -28,9 +29,14 @@ from ..db.models import (
 )
 from ..db.queries import version_of
 from ..errors import UsageError
+from .config import CaseSensitiveConfigParser
+
+_Row = TypeVar("_Row")
+_Versioned = TypeVar("_Versioned", Code, Inspector)
 
 
-def _pick(session: Session, model, name_column, name: str | None, what: str, where=()):
+def _pick(session: Session, model: type[_Row], name_column: InstrumentedAttribute[str],
+          name: str | None, what: str, where: Iterable[ColumnElement[bool]] = ()) -> _Row:
     rows = session.scalars(select(model).where(*where).order_by(name_column)).all()
     if name is not None:
         rows = [r for r in rows if getattr(r, name_column.key) == name]
@@ -42,7 +48,7 @@ def _pick(session: Session, model, name_column, name: str | None, what: str, whe
     return rows[0]
 
 
-def _newest(rows):
+def _newest(rows: Iterable[_Versioned]) -> _Versioned | None:
     return max(rows, key=lambda r: (bool(r.newest_version), bool(r.active_code),
                                     r.interface_version, r.quality_version,
                                     r.revision_version), default=None)
@@ -64,8 +70,7 @@ def export_config(session: Session, satellite: str | None = None,
         .order_by(Product.product_id)).all()
     section_of = {p.product_id: f"product_{p.product_name}" for p in products}
 
-    out = configparser.ConfigParser(interpolation=None)
-    out.optionxform = str
+    out = CaseSensitiveConfigParser(interpolation=None)
     out["mission"] = {k: v for k, v in (
         ("mission_name", mission.mission_name), ("rootdir", mission.rootdir),
         ("incoming_dir", mission.incoming_dir), ("codedir", mission.codedir),

@@ -18,10 +18,13 @@ The caller owns the transaction: on a ConfigError nothing has been committed.
 """
 from __future__ import annotations
 
+from typing import TypeVar
+
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..db.models import (
+    Base,
     Code,
     File,
     Inspector,
@@ -36,8 +39,10 @@ from ..db.models import (
 from ..errors import ConfigError
 from .config import CodeSpec, InspectorSpec, MissionConfig, ProcessSpec, ProductSpec
 
+_Versioned = TypeVar("_Versioned", Code, Inspector)
 
-def _update(row, label: str, changes: list[str], **values) -> None:
+
+def _update(row: Base, label: str, changes: list[str], **values: object) -> None:
     for column, value in values.items():
         old = getattr(row, column)
         if old != value:
@@ -86,8 +91,8 @@ def apply_config(session: Session, config: MissionConfig) -> list[str]:
     by_section: dict[str, Product] = {}
     for spec in config.products:
         by_section[spec.section] = _apply_product(session, spec, instrument, changes)
-    for spec in config.processes:
-        _apply_process(session, spec, by_section, changes)
+    for process_spec in config.processes:
+        _apply_process(session, process_spec, by_section, changes)
     session.flush()
     return changes
 
@@ -132,8 +137,9 @@ def _apply_product(session: Session, spec: ProductSpec, instrument: Instrument,
     return product
 
 
-def _apply_versioned(session: Session, model, owner_column, owner_id: int,
-                     spec: InspectorSpec | CodeSpec, label: str, values: dict,
+def _apply_versioned(session: Session, model: type[_Versioned],
+                     owner_column: InstrumentedAttribute[int], owner_id: int,
+                     spec: InspectorSpec | CodeSpec, label: str, values: dict[str, object],
                      changes: list[str]) -> None:
     """Add or update a code or inspector row identified by (owner, filename, version)."""
     rows = session.scalars(select(model).where(
@@ -162,10 +168,11 @@ def _apply_versioned(session: Session, model, owner_column, owner_id: int,
 
 def _apply_inspector(session: Session, spec: InspectorSpec, product: Product,
                      changes: list[str]) -> None:
-    values = dict(relative_path=spec.relative_path, description=spec.description,
-                  output_interface_version=spec.output_interface, active_code=spec.active,
-                  date_written=spec.date_written, newest_version=spec.newest_version,
-                  arguments=spec.arguments or None)
+    values: dict[str, object] = dict(
+        relative_path=spec.relative_path, description=spec.description,
+        output_interface_version=spec.output_interface, active_code=spec.active,
+        date_written=spec.date_written, newest_version=spec.newest_version,
+        arguments=spec.arguments or None)
     _apply_versioned(session, Inspector, Inspector.product, product.product_id, spec,
                      f"inspector of {product.product_name!r}", values, changes)
 
@@ -211,8 +218,8 @@ def _apply_process(session: Session, spec: ProcessSpec, by_section: dict[str, Pr
             raise ConfigError(f"[{spec.section}] {item.key}: a process cannot take its "
                               f"own output product as an input")
         wanted.add(product.product_id)
-        values = dict(optional=item.optional, yesterday=item.yesterday,
-                      tomorrow=item.tomorrow)
+        values: dict[str, object] = dict(optional=item.optional, yesterday=item.yesterday,
+                                         tomorrow=item.tomorrow)
         link = links.get(product.product_id)
         if link is None:
             session.add(ProductProcessLink(process_id=process.process_id,
@@ -223,7 +230,9 @@ def _apply_process(session: Session, spec: ProcessSpec, by_section: dict[str, Pr
     for product_id, link in links.items():
         if product_id not in wanted:
             session.delete(link)
-            name = session.get(Product, product_id).product_name
+            removed = session.get(Product, product_id)
+            assert removed is not None, "a link's input product exists (foreign key)"
+            name = removed.product_name
             changes.append(f"{label}: removed input {name!r}")
 
     code = spec.code

@@ -25,14 +25,14 @@ from ..db.models import ProcessQueue
 from ..db.queries import find_process
 from ..events import EventLog
 from ..ingest.archive import move_file
-from ..ingest.identify import PluginDatabase, load_products
+from ..ingest.identify import Candidate, PluginDatabase, load_products
 from ..ingest.pipeline import recover_pending
 from ..lock import utcnow
 from ..mission.tree import MissionTree
 from ..progress import Progress
-from .planner import Planner, SkipKind
+from .planner import Planner, SkipKind, Wave
 from .provenance import OutputRecorder, discard_workdir, keep_output, record_failure
-from .runner import clear_work, run_plans
+from .runner import RunResult, clear_work, run_plans
 from .schedule import (
     RETRY_AFTER_HOURS,
     clear_retries,
@@ -73,7 +73,7 @@ class ProcessSummary:
                 f"{len(self.blocked)} not possible, in {self.waves} wave(s)")
 
 
-def _note_skips(wave, summary: ProcessSummary, say) -> None:
+def _note_skips(wave: Wave, summary: ProcessSummary, say: Callable[[str], None]) -> None:
     for skip in wave.skips:
         if skip.kind is SkipKind.UP_TO_DATE:
             summary.up_to_date += 1
@@ -170,8 +170,9 @@ def _consume_queue(writer: Session, bumps: dict[int, int | None], remakes: set[i
                                                   ProcessQueue.remake.is_(remake)))
 
 
-def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSummary,
-            say, retry_after: float | None) -> None:
+def _finish(result: RunResult, recorder: OutputRecorder, tree: MissionTree,
+            candidates: dict[int, Candidate], summary: ProcessSummary,
+            say: Callable[[str], None], retry_after: float | None) -> None:
     plan = result.plan
     events = recorder.events
     if result.ok:
@@ -196,8 +197,8 @@ def _finish(result, recorder, tree: MissionTree, candidates, summary: ProcessSum
     recorder.writer.commit()
 
 
-def _failed(result, errordir: Path, problem: str, summary: ProcessSummary, say,
-            events: EventLog | None) -> None:
+def _failed(result: RunResult, errordir: Path, problem: str, summary: ProcessSummary,
+            say: Callable[[str], None], events: EventLog | None) -> None:
     plan = result.plan
     prob = record_failure(result, errordir, problem)
     summary.failed.append(f"{plan.process_name} {plan.date}: {problem}")
@@ -260,7 +261,8 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
     return summary
 
 
-def _deliver(result, outdir: Path, summary: ProcessSummary, say) -> None:
+def _deliver(result: RunResult, outdir: Path, summary: ProcessSummary,
+             say: Callable[[str], None]) -> None:
     """An unrecorded run: move its output to *outdir* (never over an existing file);
     a failure's ``.prob`` and partial output go there too."""
     plan = result.plan
@@ -271,6 +273,7 @@ def _deliver(result, outdir: Path, summary: ProcessSummary, say) -> None:
         say(f"ran {plan.process_name} {plan.date}")
         return
     else:
+        assert plan.output_name is not None  # a run with an output path names its output
         target = outdir / plan.output_name
         try:
             move_file(result.output_path, target)

@@ -23,8 +23,10 @@ from __future__ import annotations
 import datetime
 import enum
 from collections import defaultdict
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -128,18 +130,30 @@ class Wave:
     settled_retries: list[int] = field(default_factory=list)  # retry rows now moot
 
 
+# What a process is planned for: (date, trigger keywords, forced bump).
+_Item = tuple[datetime.date, str | None, int | None]
+# Candidate inputs by (product id, day).
+_ByDay = dict[tuple[int, datetime.date], list[File]]
+
+
 @dataclass(frozen=True)
 class _Queued:
     file: File
     bump: int | None
     remake: bool = False
 
+def _date_of(file: File) -> datetime.date:
+    """A planned file's utc_file_date (ingest and processing always record one)."""
+    assert file.utc_file_date is not None, f"{file.filename} has no utc_file_date"
+    return file.utc_file_date
+
+
 def _dates_of(file: File) -> list[datetime.date]:
-    start = file.utc_start_time or datetime.datetime.combine(file.utc_file_date, datetime.time())
+    start = file.utc_start_time or datetime.datetime.combine(_date_of(file), datetime.time())
     stop = file.utc_stop_time or start
     last = (stop - datetime.timedelta(microseconds=1)).date() if stop > start else start.date()
     days = [start.date() + DAY * i for i in range((last - start.date()).days + 1)]
-    return days or [file.utc_file_date]
+    return days or [_date_of(file)]
 
 
 def parse_keywords(keywords: str | None) -> dict[str, str]:
@@ -152,10 +166,10 @@ def parse_keywords(keywords: str | None) -> dict[str, str]:
     return values
 
 
-def name_values(product_name: str, mission_name: str, date, version,
-                keywords: str | None) -> dict:
+def name_values(product_name: str, mission_name: str, date: datetime.date | None,
+                version: Version | None, keywords: str | None) -> dict[str, Any]:
     """The ``{FIELD}`` values of a file's name and directory."""
-    values: dict = {"datetime": date, "VERSION": version, "PRODUCT": product_name,
+    values: dict[str, Any] = {"datetime": date, "VERSION": version, "PRODUCT": product_name,
                     "MISSION": mission_name}
     values.update(parse_keywords(keywords))
     return values
@@ -171,7 +185,7 @@ _OWN_FIELDS = frozenset(("Y", "m", "d", "b", "y", "j", "H", "M", "S", "MILLI", "
 def _own_days(file: File) -> list[datetime.date]:
     """The days a file is "for": from its own date to the day its data stop (a file
     whose data start a few seconds before its date is not a file of the day before)."""
-    return [d for d in _dates_of(file) if d >= file.utc_file_date] or [file.utc_file_date]
+    return [d for d in _dates_of(file) if d >= _date_of(file)] or [_date_of(file)]
 
 
 class Planner:
@@ -236,24 +250,25 @@ class Planner:
         wave = Wave(level=None)
         if not dates:
             return wave
-        items = [(d, None, bump) for d in sorted(set(dates))]
+        items: list[_Item] = [(d, None, bump) for d in sorted(set(dates))]
         if process.output_timebase == Timebase.FILE:
             items = self._keyword_variants(process, items)
         self._plan_process(wave, process, items)
         return wave
 
-    def _keyword_variants(self, process: Process, items: list) -> list:
+    def _keyword_variants(self, process: Process, items: list[_Item]) -> list[_Item]:
         """A FILE process makes one output per distinct process_keywords of its
         inputs on a date: with no triggering file, plan each variant found."""
         dates = [d for d, _, _ in items]
-        variants: dict[datetime.date, set] = defaultdict(set)
+        variants: dict[datetime.date | None, set[str | None]] = defaultdict(set)
         for f in self._input_files(process, self.links[process.process_id],
                                    (min(dates), max(dates) + DAY)):
             variants[f.utc_file_date].add(f.process_keywords or None)
         return [(d, kw, bump) for d, _, bump in items
                 for kw in sorted(variants.get(d) or {None}, key=lambda k: k or "")]
 
-    def _newest_of(self, keys: set[tuple[int, datetime.date]]) -> dict:
+    def _newest_of(self, keys: set[tuple[int, datetime.date | None]]
+                   ) -> dict[tuple[int, datetime.date | None], File]:
         if not keys:
             return {}
         files = self.session.scalars(select(File).where(
@@ -266,7 +281,7 @@ class Planner:
         # (process, date, keywords) -> forced bump (max over triggers), trigger keywords
         targets: dict[tuple[int, datetime.date, str | None], int | None] = {}
 
-        def add(key, bump) -> None:
+        def add(key: tuple[int, datetime.date, str | None], bump: int | None) -> None:
             old = targets.get(key, bump)
             targets[key] = old if bump is None else (bump if old is None else min(old, bump))
 
@@ -282,8 +297,9 @@ class Planner:
                     continue
                 timebase = process.output_timebase
                 keywords = item.file.process_keywords if timebase == Timebase.FILE else None
+                dates: Collection[datetime.date]
                 if timebase in (Timebase.FILE, Timebase.RUN):
-                    dates = [item.file.utc_file_date]
+                    dates = [_date_of(item.file)]
                 elif timebase in PERIODS:
                     dates = {period_of(timebase, d)[0] for d in _own_days(item.file)}
                 else:
@@ -291,14 +307,15 @@ class Planner:
                              for k in range(-(link.yesterday or 0), (link.tomorrow or 0) + 1)}
                 for date in dates:
                     add((process.process_id, date, keywords), item.bump)
-        by_process: dict[int, list] = defaultdict(list)
+        by_process: dict[int, list[_Item]] = defaultdict(list)
         for (process_id, date, keywords), bump in targets.items():
             by_process[process_id].append((date, keywords, bump))
         for process_id, items in sorted(by_process.items()):
             self._plan_process(wave, self.processes[process_id], sorted(
                 items, key=lambda i: (i[0], i[1] or "")))
 
-    def _remake_targets(self, items: list[_Queued]) -> dict[int, tuple]:
+    def _remake_targets(self, items: list[_Queued]
+                        ) -> dict[int, tuple[int, datetime.date, str | None]]:
         """file id -> (process, date, keywords) that remakes it, for queued files that
         ask to be remade themselves (reprocessByCode) and were made by a process."""
         if not items:
@@ -309,7 +326,7 @@ class Planner:
             .join(Code, Code.code_id == FileCodeLink.source_code)
             .where(FileCodeLink.resulting_file.in_(ids))).all())
         # A FILE output is one keyword variant: that of the inputs it was made from.
-        source_keywords: dict[int, str] = {}
+        source_keywords: dict[int, str | None] = {}  # (the query skips NULLs)
         for result, keywords in self.session.execute(
                 select(FileFileLink.resulting_file, File.process_keywords)
                 .join(File, File.file_id == FileFileLink.source_file)
@@ -327,7 +344,7 @@ class Planner:
             keywords = None
             if process.output_timebase == Timebase.FILE:
                 keywords = f.process_keywords or source_keywords.get(f.file_id)
-            targets[f.file_id] = (process.process_id, f.utc_file_date, keywords)
+            targets[f.file_id] = (process.process_id, _date_of(f), keywords)
         return targets
 
     def plan_targets(self, wave: Wave, process: Process, items: list) -> None:
@@ -349,9 +366,13 @@ class Planner:
             Code.process_id == process.process_id, Code.active_code.is_(True))).all()
         for date, keywords, bump in items:
             outcome = self._plan_one(process, links, candidates, codes, date, keywords, bump)
-            (wave.plans if isinstance(outcome, RunPlan) else wave.skips).append(outcome)
+            if isinstance(outcome, RunPlan):
+                wave.plans.append(outcome)
+            else:
+                wave.skips.append(outcome)
 
-    def _input_files(self, process: Process, links, span) -> list[File]:
+    def _input_files(self, process: Process, links: list[ProductProcessLink],
+                     span: tuple[datetime.date, datetime.date]) -> list[File]:
         product_ids = [link.input_product_id for link in links]
         if process.output_timebase == Timebase.DAILY:
             start, stop = (epoch(datetime.datetime.combine(d, datetime.time())) for d in span)
@@ -365,18 +386,20 @@ class Planner:
         return list(newest_files(self.session.scalars(query).all()).values())
 
     @staticmethod
-    def _by_day(process: Process, files: list[File]) -> dict[tuple, list[File]]:
+    def _by_day(process: Process, files: list[File]) -> _ByDay:
         """Candidate inputs by (product, day): a DAILY input's own days (its date to
         the day its data stop), else its file date.  Selecting a window then costs
         its length, not the wave's."""
-        index: dict[tuple, list[File]] = defaultdict(list)
+        index: _ByDay = defaultdict(list)
         for f in files:
-            days = _own_days(f) if process.output_timebase == Timebase.DAILY else [f.utc_file_date]
+            days = _own_days(f) if process.output_timebase == Timebase.DAILY else [_date_of(f)]
             for day in days:
                 index[(f.product_id, day)].append(f)
         return index
 
-    def _select_inputs(self, process, links, candidates, date, keywords):
+    def _select_inputs(self, process: Process, links: list[ProductProcessLink],
+                       candidates: _ByDay, date: datetime.date, keywords: str | None
+                       ) -> tuple[list[File], list[str], bool]:
         """The inputs of one output, the required products with no file, and whether
         some input is the day's own (DAILY windows give extra inputs, not extra days)."""
         chosen: list[File] = []
@@ -404,7 +427,9 @@ class Planner:
             chosen.extend(sorted(mine, key=lambda f: (f.utc_file_date, f.filename)))
         return chosen, missing, own_day
 
-    def _plan_one(self, process, links, candidates, codes, date, keywords, bump):
+    def _plan_one(self, process: Process, links: list[ProductProcessLink], candidates: _ByDay,
+                  codes: Sequence[Code], date: datetime.date, keywords: str | None,
+                  bump: int | None) -> RunPlan | Skip:
         name, pid = process.process_name, process.process_id
         inputs, missing, own_day = self._select_inputs(process, links, candidates, date,
                                                        keywords)
@@ -420,7 +445,7 @@ class Planner:
         code = max(valid, key=lambda c: (version_of(c).as_tuple(), c.code_id))
         input_files = tuple(self._input_file(f) for f in inputs)
         code_path = self._code_path(code)
-        common = dict(process_id=process.process_id, process_name=name,
+        common: dict[str, Any] = dict(process_id=process.process_id, process_name=name,
                       timebase=process.output_timebase, date=date, code_id=code.code_id,
                       code_path=code_path, code_version=version_of(code),
                       code_arguments=code.arguments or "",
@@ -495,20 +520,22 @@ class Planner:
 
     def _input_file(self, f: File) -> InputFile:
         product = self.products[f.product_id]
-        values = self._name_values(product, f.utc_file_date, version_of(f), f.process_keywords)
+        values = self._name_values(product, _date_of(f), version_of(f), f.process_keywords)
         directory = self.tree.rootdir / format_name(product.relative_path, values)
         return InputFile(f.file_id, f.filename, directory / f.filename, f.product_id,
-                         product.product_name, f.utc_file_date, version_of(f),
+                         product.product_name, _date_of(f), version_of(f),
                          f.process_keywords)
 
-    def _name_values(self, product: Product, date, version, keywords) -> dict:
+    def _name_values(self, product: Product, date: datetime.date, version: Version | None,
+                     keywords: str | None) -> dict[str, Any]:
         return name_values(product.product_name, self.tree.name, date, version, keywords)
 
     def _code_path(self, code: Code) -> Path:
         relative = format_name(code.relative_path, {"CODEVERSION": str(version_of(code))})
         return self.tree.codedir / relative / code.filename
 
-    def _existing_output(self, product: Product, date, carried: dict) -> File | None:
+    def _existing_output(self, product: Product, date: datetime.date,
+                         carried: dict[str, str]) -> File | None:
         """The newest file of (product, date) that is this output: the one whose name
         is the format filled with this output's fields (any version)."""
         files = self.session.scalars(select(File).where(

@@ -18,12 +18,14 @@ import logging
 import shlex
 import shutil
 from pathlib import Path
+from typing import cast
 
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.orm import Session
 
 from .. import faults
 from ..db.models import FileCodeLink, FileFileLink
+from ..events import EventLog
 from ..ingest.archive import move_file, sha1_of, unique_path
 from ..ingest.identify import Candidate, PluginDatabase, inspect_file
 from ..ingest.record import PendingFile, clear_pending, file_row, record_files
@@ -45,7 +47,7 @@ class OutputRecorder:
     between leaves a promise whose move is done, which recovery just clears.
     """
 
-    def __init__(self, writer: Session, dbu: PluginDatabase, events=None,
+    def __init__(self, writer: Session, dbu: PluginDatabase, events: EventLog | None = None,
                  tree: MissionTree | None = None) -> None:
         self.writer = writer
         self.dbu = dbu
@@ -57,6 +59,8 @@ class OutputRecorder:
         """Record and archive a successful run's output; return why not, if it cannot be."""
         plan = result.plan
         path = result.output_path
+        # Only a run that made an output is recorded: it has a path, a directory and a name.
+        assert path is not None and plan.output_dir is not None and plan.output_name is not None
         problems: list[str] = []
         params = inspect_file(candidate, path, self.dbu, problems)
         if params is None:
@@ -75,9 +79,9 @@ class OutputRecorder:
         file_id = record_files(writer, [PendingFile(path, target, False, row)])[plan.output_name]
         sources = sorted({i.file_id for i in plan.inputs})
         if sources:
-            writer.execute(insert(FileFileLink.__table__), [
+            writer.execute(insert(cast(Table, FileFileLink.__table__)), [
                 {"source_file": s, "resulting_file": file_id} for s in sources])
-        writer.execute(insert(FileCodeLink.__table__),
+        writer.execute(insert(cast(Table, FileCodeLink.__table__)),
                        [{"resulting_file": file_id, "source_code": plan.code_id}])
         if self.events is not None:
             self.events.finished(result, "succeeded", file_id=file_id,

@@ -18,7 +18,10 @@ Each takes an optional [start, end] date range (inclusive).
 """
 from __future__ import annotations
 
-from sqlalchemy import insert, select, update
+import datetime
+from typing import cast
+
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..db.models import File, FileCodeLink, InstrumentProductLink, ProcessQueue, Product
@@ -38,7 +41,7 @@ def queue_files(session: Session, file_ids: list[int], bump: int | None, *,
                                   .where(ProcessQueue.file_id.in_(file_ids))).all())
     new = [f for f in file_ids if f not in queued]
     if new:
-        session.execute(insert(ProcessQueue.__table__),
+        session.execute(insert(cast(Table, ProcessQueue.__table__)),
                         [{"file_id": f, "version_bump": bump, "remake": remake} for f in new])
     if remake and queued:
         session.execute(update(ProcessQueue).where(ProcessQueue.file_id.in_(list(queued)))
@@ -51,13 +54,14 @@ def queue_files(session: Session, file_ids: list[int], bump: int | None, *,
     return len(file_ids)
 
 
-def by_product(session: Session, products: list[str], start=None, end=None,
-               bump=None) -> int:
+def by_product(session: Session, products: list[str], start: datetime.date | None = None,
+               end: datetime.date | None = None, bump: int | None = None) -> int:
     ids = [find_product(session, name).product_id for name in products]
     return queue_files(session, newest_file_ids(session, ids, start, end), bump)
 
 
-def by_code(session: Session, code: str, start=None, end=None, bump=None) -> int:
+def by_code(session: Session, code: str, start: datetime.date | None = None,
+            end: datetime.date | None = None, bump: int | None = None) -> int:
     code_ids = [c.code_id for c in find_codes(session, code)]
     product_ids = set(session.scalars(
         select(File.product_id).distinct()
@@ -68,7 +72,8 @@ def by_code(session: Session, code: str, start=None, end=None, bump=None) -> int
 
 
 def by_instrument(session: Session, instrument: str, level: float | None = None,
-                  start=None, end=None, bump=None) -> int:
+                  start: datetime.date | None = None, end: datetime.date | None = None,
+                  bump: int | None = None) -> int:
     match = [find_instrument(session, instrument).instrument_id]
     query = select(Product.product_id).join(
         InstrumentProductLink, InstrumentProductLink.product_id == Product.product_id).where(
@@ -78,7 +83,8 @@ def by_instrument(session: Session, instrument: str, level: float | None = None,
     return queue_files(session, newest_file_ids(session, session.scalars(query), start, end), bump)
 
 
-def by_date(session: Session, start, end, level: float | None = None, bump=None) -> int:
+def by_date(session: Session, start: datetime.date, end: datetime.date,
+            level: float | None = None, bump: int | None = None) -> int:
     query = select(Product.product_id)
     if level is not None:
         query = query.where(Product.level == level)

@@ -20,14 +20,15 @@ from __future__ import annotations
 import dataclasses
 import datetime
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
+from collections.abc import Set as AbstractSet
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from ..db.models import Retry
 from ..mission.timebase import Timebase
-from .planner import Planner, RunPlan, SkipKind, Wave
+from .planner import Planner, RunPlan, Skip, SkipKind, Wave
 
 RETRY_AFTER_HOURS = 6.0
 MAX_BACKOFF = datetime.timedelta(days=7)
@@ -63,7 +64,7 @@ def retry_rows(session: Session) -> dict[Target, Retry]:
 
 
 def retry_wave(planner: Planner, now: datetime.datetime,
-               exclude: set[Target] = frozenset()) -> Wave:
+               exclude: AbstractSet[Target] = frozenset()) -> Wave:
     """Plan the failed targets to try again now (none already planned this run)."""
     wave = Wave(level=None)
     rows = {key: row for key, row in retry_rows(planner.session).items()
@@ -150,7 +151,7 @@ def clear_retry(session: Session, plan: RunPlan) -> None:
     session.execute(query)
 
 
-def moot_retries(session: Session, skips) -> list[int]:
+def moot_retries(session: Session, skips: Iterable[Skip]) -> list[int]:
     """The retry rows of targets a wave found up to date (made meanwhile)."""
     done = {(s.process_id, s.date) for s in skips if s.kind is SkipKind.UP_TO_DATE}
     if not done:

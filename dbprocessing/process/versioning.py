@@ -73,9 +73,9 @@ def decide_version(*, output_interface: int, existing: Version | None,
         reasons.append("inputs changed" + (f"; new: {', '.join(added)}" if added else "")
                        + (f"; gone: {', '.join(gone)}" if gone else ""))
     for key in sorted(set(old_inputs) & set(new_inputs)):
-        change = _component_changed(old_inputs[key], new_inputs[key])
-        if change is not None:
-            bumps.append(change)
+        input_change = _component_changed(old_inputs[key], new_inputs[key])
+        if input_change is not None:
+            bumps.append(input_change)
             reasons.append(f"input {key} changed from {old_inputs[key]} to {new_inputs[key]}")
     if not bumps:
         return Decision(False, existing, ("up to date",))

@@ -75,7 +75,8 @@ def _products(session: Session) -> Rows:
 
 def _processes(session: Session) -> Rows:
     products, _, _ = _names(session)
-    return {(p.process_name,): dict(output_product=products.get(p.output_product),
+    return {(p.process_name,): dict(output_product=None if p.output_product is None
+                                    else products.get(p.output_product),
                                     output_timebase=p.output_timebase,
                                     extra_params=p.extra_params or None)
             for p in session.scalars(select(Process))}

@@ -133,15 +133,15 @@ def render_coverage(mission: str, rows: list[DateStatus], start: datetime.date |
         out.append(f"<tr><th class=\"product\">{esc(product)}</th>")
         for d in dates:
             edge = " data-month-start" if d in starts else ""
-            r = by_date.get(d)
-            if r is None:  # a period product has no row for days inside its periods
+            cell = by_date.get(d)
+            if cell is None:  # a period product has no row for days inside its periods
                 out.append(f"<td class=\"inside\"{edge}></td>")
                 continue
-            tip = f"{product} {d}: {r.state}: {r.reason}"
-            if r.filename:
-                tip += f" ({r.filename})"
-            out.append(f"<td class=\"state {r.state}\" data-state=\"{r.state}\"{edge} "
-                       f"title=\"{esc(tip)}\">{esc(r.version or '')}</td>")
+            tip = f"{product} {d}: {cell.state}: {cell.reason}"
+            if cell.filename:
+                tip += f" ({cell.filename})"
+            out.append(f"<td class=\"state {cell.state}\" data-state=\"{cell.state}\"{edge} "
+                       f"title=\"{esc(tip)}\">{esc(cell.version or '')}</td>")
         out.append("</tr>")
     out += ["</tbody></table></div>", "<script>" + _SCRIPT + "</script>", "</body></html>"]
     return "\n".join(out) + "\n"

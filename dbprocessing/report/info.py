@@ -24,7 +24,7 @@ from ..mission.tree import MissionTree
 KINDS = ("Code", "File", "Mission", "Process", "Product")
 
 
-def format_table(header: Sequence[str], rows: list[Sequence[object]]) -> str:
+def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
     """Columns padded to their widest cell; ``-`` for None."""
     cells = [[("-" if v is None else str(v)) for v in row] for row in rows]
     widths = [max(len(h), *(len(r[i]) for r in cells)) if cells else len(h)
@@ -51,7 +51,10 @@ def info_table(session: Session, tree: MissionTree, kind: str, *,
     if start and end and start > end:
         raise UsageError(f"start {start} is after end {end}")
     chosen = find_product(session, product) if product is not None else None
-    names = {p.product_id: p.product_name for p in session.scalars(select(Product))}
+    names: dict[int | None, str] = {  # looked up by a process's output_product, maybe None
+        p.product_id: p.product_name for p in session.scalars(select(Product))}
+    header: tuple[str, ...]
+    rows: list[tuple[object, ...]]
     if kind == "Mission":
         header = ("ID", "NAME", "ROOTDIR", "INCOMING", "CODEDIR", "INSPECTORDIR", "ERRORDIR")
         rows = [(m.mission_id, m.mission_name, tree.rootdir, tree.incoming, tree.codedir,
@@ -85,14 +88,14 @@ def info_table(session: Session, tree: MissionTree, kind: str, *,
                  c.code_stop_date, c.output_interface_version) for c in codes]
     else:
         header = ("ID", "FILENAME", "PRODUCT", "DATE", "VERSION", "NEWEST", "ON_DISK")
-        query = select(File)
+        file_query = select(File)
         if chosen is not None:
-            query = query.where(File.product_id == chosen.product_id)
+            file_query = file_query.where(File.product_id == chosen.product_id)
         if start is not None:
-            query = query.where(File.utc_file_date >= start)
+            file_query = file_query.where(File.utc_file_date >= start)
         if end is not None:
-            query = query.where(File.utc_file_date <= end)
-        files = session.scalars(query).all()
+            file_query = file_query.where(File.utc_file_date <= end)
+        files = session.scalars(file_query).all()
         newest = {f.file_id for f in newest_files(files).values()}
         files = sorted(files, key=lambda f: (names.get(f.product_id, ""), f.utc_file_date
                                              or datetime.date.min, version_of(f).as_tuple()))
@@ -168,7 +171,8 @@ class Requirement:
 def required_inputs(session: Session, refs: list[str]) -> list[Requirement]:
     """What each named process (name or id) needs; an unknown one is a UsageError."""
     processes = [find_process(session, ref) for ref in refs]
-    names = {p.product_id: p.product_name for p in session.scalars(select(Product))}
+    names: dict[int | None, str] = {  # looked up by a process's output_product, maybe None
+        p.product_id: p.product_name for p in session.scalars(select(Product))}
     result = []
     for process in processes:
         links = session.scalars(select(ProductProcessLink).where(

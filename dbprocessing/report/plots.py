@@ -13,10 +13,14 @@ from __future__ import annotations
 import datetime
 import io
 from collections import Counter, defaultdict
+from typing import TYPE_CHECKING
 
 from .coverage import COLOURS
 from .runtimes import LOGGED, RunTime
 from .status import STATES, DateStatus
+
+if TYPE_CHECKING:  # matplotlib is optional: imported only to draw
+    from matplotlib.figure import Figure
 
 EXTRA = "pip install 'dbprocessing[plot]'"
 DPI = 100
@@ -33,7 +37,7 @@ def matplotlib_missing(prog: str) -> str | None:
     return None
 
 
-def _figure(width: float, height: float):
+def _figure(width: float, height: float) -> Figure:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -42,7 +46,7 @@ def _figure(width: float, height: float):
     return figure
 
 
-def _png(figure) -> bytes:
+def _png(figure: Figure) -> bytes:
     out = io.BytesIO()
     figure.savefig(out, format="png", dpi=DPI, metadata={"Software": None})
     return out.getvalue()
@@ -127,7 +131,7 @@ def histogram_png(times: list[RunTime], *,
         series = [(outcome, [t.seconds for t in runs if t.outcome == outcome])
                   for outcome in OUTCOME_COLOURS]
         series = [(outcome, values) for outcome, values in series if values]
-        axes.hist([values for _, values in series], bins=edges, stacked=True,
+        axes.hist([values for _, values in series], bins=edges.tolist(), stacked=True,
                   color=[OUTCOME_COLOURS[o] for o, _ in series],
                   label=[f"{o}: {len(v)}" for o, v in series], edgecolor="white",
                   linewidth=0.5)

@@ -19,8 +19,9 @@ import datetime
 import html
 import logging
 from dataclasses import dataclass
+from typing import Any, cast
 
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import CursorResult, Engine, delete, select
 from sqlalchemy.orm import Session
 
 from ..db.engine import for_writing
@@ -103,7 +104,7 @@ def flush_queue(engine: Engine, db_name: str) -> int:
         tree = load_mission(session)
     with processing_lock(engine, tree.mission_id, db_name) as lock:
         with Session(for_writing(engine)) as session:
-            count = session.execute(delete(ProcessQueue)).rowcount
+            count = cast("CursorResult[Any]", session.execute(delete(ProcessQueue))).rowcount
             session.commit()
         lock.comment = f"Nominal Exit; flushProcessQueue removed {count} queue entr" \
                           f"{'y' if count == 1 else 'ies'}"

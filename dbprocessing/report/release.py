@@ -66,7 +66,7 @@ def tag_release(session: Session, number: str, products: list[Product] | None,
 
 
 def list_releases(session: Session) -> list[tuple[str, int]]:
-    return [tuple(r) for r in session.execute(
+    return [(number, count) for number, count in session.execute(
         select(Release.release_num, func.count()).group_by(Release.release_num)
         .order_by(Release.release_num))]
 

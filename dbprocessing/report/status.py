@@ -36,6 +36,7 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TypedDict
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -84,6 +85,16 @@ class Attempt:
     exit_code: int | None
     message: str | None
     log_path: str | None
+
+
+class _Known(TypedDict):
+    """What a DateStatus says of the newest file and its maker, whatever the state."""
+
+    filename: str | None
+    version: str | None
+    shasum: str | None
+    process: str
+    last_attempt: Attempt | None
 
 
 @dataclass(frozen=True)
@@ -140,7 +151,10 @@ class StatusReader:
         first, last = self.session.execute(
             select(func.min(File.utc_file_date), func.max(File.utc_file_date))
             .where(File.product_id.in_(ids))).one()
-        return None if first is None else (first, last)
+        if first is None:
+            return None
+        assert last is not None  # min and max over the same rows: both or neither
+        return first, last
 
     def dates_of(self, product: Product, start: datetime.date,
                  end: datetime.date) -> list[datetime.date]:
@@ -163,7 +177,8 @@ class StatusReader:
         wave = self.planner.plan_dates(maker, dates)
         # A FILE process may make several outputs a date (one per keyword variant).
         outcomes: dict[datetime.date, list[RunPlan | Skip]] = {}
-        for outcome in [*wave.plans, *wave.skips]:
+        planned: list[RunPlan | Skip] = [*wave.plans, *wave.skips]
+        for outcome in planned:
             outcomes.setdefault(outcome.date, []).append(outcome)
         attempts = self._last_attempts(product, dates[0], dates[-1])
         result = []
@@ -218,7 +233,8 @@ class StatusReader:
                           + (f" ({failure})" if failure else ""),
                           next_run=True, plan=plan, **known)
 
-    def _combine(self, name: str, maker: Process, date: datetime.date, outcome,
+    def _combine(self, name: str, maker: Process, date: datetime.date,
+                 outcome: RunPlan | Skip,
                  file: File | None, attempt: Attempt | None,
                  retry: Retry | None) -> DateStatus:
         """A date the next ProcessQueue -p does not touch."""
@@ -240,13 +256,15 @@ class StatusReader:
         state = "stale" if file is not None else "missing"
         return DateStatus(name, date, state, reasons, plan=outcome, **known)
 
-    def _newest_files(self, product: Product, first, last) -> dict[datetime.date, File]:
+    def _newest_files(self, product: Product, first: datetime.date,
+                      last: datetime.date) -> dict[datetime.date | None, File]:
         files = self.session.scalars(select(File).where(
             File.product_id == product.product_id, File.utc_file_date >= first,
             File.utc_file_date <= last)).all()
         return {date: f for (_, date), f in newest_files(files).items()}
 
-    def _last_attempts(self, product: Product, first, last) -> dict[datetime.date, Attempt]:
+    def _last_attempts(self, product: Product, first: datetime.date,
+                       last: datetime.date) -> dict[datetime.date, Attempt]:
         rows = self.session.execute(
             select(Job.utc_file_date, JobEvent.job_id, JobEvent.state, JobEvent.at,
                    JobEvent.exit_code, JobEvent.message, JobEvent.log_path)
@@ -379,7 +397,9 @@ def explain(session: Session, tree: MissionTree, *, filename: str | None = None,
     if filename is not None:
         file = find_file(session, filename)
         product = session.get(Product, file.product_id)
+        assert product is not None  # a file's product exists (foreign key)
         date = file.utc_file_date
+        assert date is not None, f"{file.filename} has no utc_file_date"
         lines.append(f"{file.filename}: product {product.product_name}, date {date}, "
                      f"version {version_of(file)}")
         newest = max(session.scalars(select(File).where(
