@@ -29,11 +29,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import tomllib
+from importlib.metadata import distribution
 from pathlib import Path
 
 REFERENCE = "import sqlalchemy, sqlite3"
-ROOT = Path(__file__).resolve().parents[1]
 
 CONFIG = """
 [mission]
@@ -142,8 +141,9 @@ def setup(root: Path, env: dict[str, str]) -> str:
 
 
 def console_scripts() -> dict[str, str]:
-    with open(ROOT / "pyproject.toml", "rb") as f:
-        return tomllib.load(f)["project"]["scripts"]
+    """The installed distribution's console scripts: name -> module:function."""
+    return {ep.name: ep.value for ep in distribution("dbprocessing").entry_points
+            if ep.group == "console_scripts"}
 
 
 def paired(argv: list[str], reference: list[str], rounds: int,
