@@ -8,6 +8,8 @@ processes, alternating with the reference ``python -c "import sqlalchemy,
 sqlite3"``:
 
 * ``ProcessQueue -i -m DB`` and ``ProcessQueue -p -m DB`` (nothing to do);
+* ``python -c "import sqlalchemy.orm, sqlite3"``, the floor of any command
+  that uses the ORM;
 * with ``--help-rounds`` > 0, ``CMD -h`` of every console command in pyproject.
 
 Each child's CPU time (user + system, from ``os.wait4``) is divided by the
@@ -33,6 +35,7 @@ from importlib.metadata import distribution
 from pathlib import Path
 
 REFERENCE = "import sqlalchemy, sqlite3"
+FLOOR = "import sqlalchemy.orm, sqlite3"
 
 CONFIG = """
 [mission]
@@ -188,6 +191,9 @@ def main() -> int:
             result = paired(process_queue + [mode, "-m", db], reference, args.rounds, env)
             worst = max(worst, statistics.median(result[2]))
             print(line(f"ProcessQueue {mode} (no-op)", *result), flush=True)
+        # What any command using the ORM pays before doing anything of its own.
+        result = paired([sys.executable, "-c", FLOOR], reference, args.rounds, env)
+        print(line("floor: import the ORM", *result), flush=True)
         if args.help_rounds > 0:
             print(f"\n-h of every console command, {args.help_rounds} pairs each")
             print(header)
