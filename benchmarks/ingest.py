@@ -9,6 +9,7 @@ show that the cost per file does not grow with the archive.
 
     python benchmarks/ingest.py                      # N=10000, SQLite, empty and 100k archive
     python benchmarks/ingest.py --postgres postgresql+psycopg://postgres@127.0.0.1/test
+    python benchmarks/ingest.py --n 2000 --prefill 0 --whole-process   # one whole process
 
 Targets (issue 3): >= 2000 files/s on SQLite at N=10000, <= 3 statements per
 file, and the same rate within 20% when the archive already holds 100000 files.
@@ -20,6 +21,7 @@ import datetime
 import gc
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -81,6 +83,9 @@ inspector_date_written = 2025-01-01
 """
 
 START = datetime.date(1990, 1, 1)
+# --whole-process: run ProcessQueue as a child process, start-up included
+# (statements are then not counted).
+WHOLE_PROCESS = False
 
 
 class StatementCounter:
@@ -157,9 +162,11 @@ def run_one(label: str, url: str, root: Path, n: int, prefill_count: int) -> dic
     build(root, url, n)
     if prefill_count:
         prefill(url, prefill_count)
+    os.environ["DBPROCESSING_LOG_DIR"] = str(root / "logs")
+    if WHOLE_PROCESS:
+        return run_whole(label, url, root, n, prefill_count)
     counter = StatementCounter()
     event.listen(sa.Engine, "before_cursor_execute", counter)
-    os.environ["DBPROCESSING_LOG_DIR"] = str(root / "logs")
     gc.collect()
     try:
         began = time.perf_counter()
@@ -175,6 +182,25 @@ def run_one(label: str, url: str, root: Path, n: int, prefill_count: int) -> dic
     return {"label": label, "n": n, "prefill": prefill_count, "seconds": elapsed,
             "rate": n / elapsed, "statements": counter.count,
             "per_file": counter.count / n}
+
+
+def run_whole(label: str, url: str, root: Path, n: int, prefill_count: int) -> dict:
+    """The installed ``ProcessQueue -i`` as a process of its own: start-up included."""
+    script = Path(sys.executable).parent / "ProcessQueue"
+    argv = ([str(script)] if script.is_file() else
+            [sys.executable, "-c", "import sys; from dbprocessing.cli.process_queue "
+                                   "import main; sys.exit(main())"])
+    began = time.perf_counter()
+    done = subprocess.run(argv + ["-i", "-m", url, "-q"], stdout=subprocess.DEVNULL,
+                          stderr=subprocess.PIPE, text=True)
+    elapsed = time.perf_counter() - began
+    if done.returncode != 0:
+        raise SystemExit(f"{label}: ProcessQueue -i exited {done.returncode}: {done.stderr}")
+    left = len(list((root / "incoming").iterdir()))
+    if left:
+        raise SystemExit(f"{label}: {left} files left in incoming")
+    return {"label": label, "n": n, "prefill": prefill_count, "seconds": elapsed,
+            "rate": n / elapsed, "statements": 0, "per_file": float("nan")}
 
 
 def sqlite_case(n: int, prefill_count: int, workdir: Path) -> dict:
@@ -212,7 +238,12 @@ def main() -> int:
                         help="runs per case; the median is printed")
     parser.add_argument("--postgres", default=os.environ.get("DBPROCESSING_TEST_POSTGRES_URL"),
                         help="PostgreSQL URL to benchmark too")
+    parser.add_argument("--whole-process", action="store_true",
+                        help="run the installed ProcessQueue -i as a process of its own and "
+                             "time it from start to exit (start-up included)")
     args = parser.parse_args()
+    global WHOLE_PROCESS
+    WHOLE_PROCESS = args.whole_process
     results = []
     with tempfile.TemporaryDirectory(prefix="dbp_bench_") as tmp:
         workdir = Path(tmp)

@@ -9,13 +9,14 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
-from dbprocessing.db.models import Base
+from dbprocessing.db.models import Base, use_backend
 
 config = context.config
 target_metadata = Base.metadata
 
 
 def _run(connection) -> None:
+    use_backend(connection.dialect.name)
     context.configure(connection=connection, target_metadata=target_metadata,
                       render_as_batch=connection.dialect.name == "sqlite")
     with context.begin_transaction():

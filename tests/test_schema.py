@@ -12,7 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from dbprocessing.cli import create_db, migrate_db
 from dbprocessing.db import open_database
 from dbprocessing.db.models import Base
-from dbprocessing.db.schema import inspect_schema
+from dbprocessing.db.schema import HEAD_REVISION, inspect_schema, script_directory
 from dbprocessing.errors import SchemaError
 
 from .legacy_schema import LATER_COLUMNS, ORDER, build_original, load_dump
@@ -27,6 +27,20 @@ def test_create_db_makes_head_schema_matching_models(db_url, engine_for, capsys)
         diff = compare_metadata(MigrationContext.configure(conn), Base.metadata)
     assert diff == []
     assert set(Base.metadata.tables) <= set(sa.inspect(engine).get_table_names())
+
+
+def test_head_revision_constant_is_alembics_head():
+    # Commands check the schema against HEAD_REVISION without loading alembic;
+    # the test above proves that alembic's head matches the models.
+    assert HEAD_REVISION == script_directory().get_current_head()
+
+
+def test_several_revisions_in_the_version_table_are_refused(created_db, engine_for):
+    engine = engine_for(created_db)
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO alembic_version (version_num) VALUES ('0004')"))
+    with pytest.raises(SchemaError, match="several revisions"):
+        open_database(created_db)
 
 
 def test_create_db_refuses_a_database_with_tables(created_db, engine_for, capsys):

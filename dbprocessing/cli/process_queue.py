@@ -16,9 +16,7 @@ from ..db.engine import describe
 from ..db.queries import find_process
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, LockHeld, UsageError
 from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
-from ..process.pipeline import process_queue
 from ..process.schedule import RETRY_AFTER_HOURS
-from ..report.run import run_report
 from . import ArgumentParser, parse, run_command
 from .console import Console
 from .context import OpenMission, open_mission
@@ -162,6 +160,8 @@ def _ingest(mission: OpenMission, args: argparse.Namespace, console: Console) ->
 
 def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | None,
              console: Console) -> int:
+    from ..process.pipeline import process_queue  # the planner and runner: -p only
+
     engine, tree = mission.engine, mission.tree
     options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
                    timeout=args.timeout, retry_after=args.retry_after, say=console.say)
@@ -184,6 +184,8 @@ def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | No
 def _report(mission: OpenMission, args: argparse.Namespace, invocation_id: int, summary: str,
             console: Console) -> bool:
     """Write the run's HTML report (-r), after the lock is released; False if it failed."""
+    from ..report.run import run_report
+
     path = (Path(args.report) if args.report else DBlogging.log_dir()
             / f"ProcessQueue_{describe(mission.engine.url)}_{invocation_id}.html")
     with Session(mission.engine) as session:

@@ -75,7 +75,10 @@ def _postgres_url(dbname: str) -> URL:
 
 def make_engine(url: URL | str, *, echo: bool = False) -> Engine:
     """An Engine with the settings dbprocessing relies on."""
+    from .models import use_backend
+
     url = make_url(url) if isinstance(url, str) else url
+    use_backend(url.get_backend_name())
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo, connect_args={"timeout": 60})
         event.listen(engine, "connect", _sqlite_on_connect)

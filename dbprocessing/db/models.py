@@ -11,6 +11,7 @@ models.
 from __future__ import annotations
 
 import datetime
+from typing import cast
 
 from sqlalchemy import (
     Boolean,
@@ -24,6 +25,7 @@ from sqlalchemy import (
     MetaData,
     SmallInteger,
     String,
+    Table,
     Text,
     UniqueConstraint,
     text,
@@ -246,11 +248,8 @@ class Logging(Base):
     """
 
     __tablename__ = "logging"
-    __table_args__ = (
-        Index("ix_logging_one_lock", "currently_processing", unique=True,
-              sqlite_where=text("currently_processing"),
-              postgresql_where=text("currently_processing")),
-    )
+    # WHERE currently_processing on each backend: see use_backend.
+    __table_args__ = (Index("ix_logging_one_lock", "currently_processing", unique=True),)
 
     logging_id: Mapped[int] = mapped_column(Integer, primary_key=True)
     currently_processing: Mapped[bool] = mapped_column(Boolean)
@@ -398,3 +397,19 @@ class Retry(Base):
     attempts: Mapped[int] = mapped_column(Integer)
     failed_at: Mapped[datetime.datetime] = mapped_column(DateTime)
     not_before: Mapped[datetime.datetime | None] = mapped_column(DateTime)
+
+
+def use_backend(dialect_name: str) -> None:
+    """Complete the models for *dialect_name* ("sqlite", "postgresql").
+
+    The lock's unique index is partial, ``WHERE currently_processing``, on
+    both backends.  SQLAlchemy imports a dialect to check its keyword
+    arguments, and importing PostgreSQL's cost every SQLite command about
+    50 ms of start-up, so the condition is given here for the backend in use:
+    ``make_engine`` (and migrations/env.py) call this before any DDL can be
+    compiled from the models.
+    """
+    table = cast(Table, Logging.__table__)
+    index = next(i for i in table.indexes if i.name == "ix_logging_one_lock")
+    if index.dialect_options[dialect_name]["where"] is None:
+        index.dialect_kwargs[f"{dialect_name}_where"] = text("currently_processing")

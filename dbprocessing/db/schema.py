@@ -8,6 +8,12 @@ Every schema change is an alembic revision in ``migrations/`` (shipped as
   (revision 0001 adds what older releases lacked, later ones our fixes);
 * ours at an older revision: MigrateDB upgrades it;
 * ours at a revision this code does not know: newer than the code, refused.
+
+Every command checks the schema when it opens the database, so that check is
+cheap: one SELECT of ``alembic_version`` compared with ``HEAD_REVISION``, the
+newest revision's id (tests/test_schema.py proves it is alembic's head and
+that head matches the models).  Alembic itself is imported only to create,
+upgrade or explain a schema that is not at head.
 """
 from __future__ import annotations
 
@@ -15,19 +21,24 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
-from alembic.script import ScriptDirectory
-from sqlalchemy import Connection, Engine, inspect
+from sqlalchemy import Connection, Engine, inspect, text
 from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.exc import DBAPIError
 
 from ..errors import DatabaseNotEmpty, SchemaError
+
+if TYPE_CHECKING:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
 
 logger = logging.getLogger(__name__)
 
 VERSION_TABLE = "alembic_version"
+# The newest revision in migrations/versions: change it with each new revision
+# (tests/test_schema.py fails until it matches alembic's head).
+HEAD_REVISION = "0006"
 
 
 def _script_location() -> str:
@@ -39,12 +50,16 @@ def _script_location() -> str:
 
 
 def alembic_config() -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", _script_location())
     return config
 
 
 def script_directory() -> ScriptDirectory:
+    from alembic.script import ScriptDirectory
+
     return ScriptDirectory.from_config(alembic_config())
 
 
@@ -64,8 +79,7 @@ def inspect_schema(engine: Engine) -> SchemaState:
     assert head is not None, "the package ships its migrations, so there is a head"
     with engine.connect() as conn:
         tables = set(inspect(conn).get_table_names())
-        revision = MigrationContext.configure(conn).get_current_revision() \
-            if VERSION_TABLE in tables else None
+        revision = _stored_revision(conn) if VERSION_TABLE in tables else None
     if revision is None:
         kind = "original" if "file" in tables or "mission" in tables else "empty"
         pending = tuple(r.revision for r in reversed(list(scripts.walk_revisions())))
@@ -81,8 +95,24 @@ def inspect_schema(engine: Engine) -> SchemaState:
     return SchemaState("current" if revision == head else "old", revision, head, pending)
 
 
+def _stored_revision(conn: Connection) -> str | None:
+    """The revision recorded in ``alembic_version`` (None: an empty table)."""
+    rows = conn.execute(text(f"SELECT version_num FROM {VERSION_TABLE}")).all()
+    if len(rows) > 1:
+        raise SchemaError(f"{VERSION_TABLE} holds several revisions "
+                          f"({', '.join(sorted(r[0] for r in rows))}); dbprocessing's "
+                          f"schema has one line of revisions")
+    return rows[0][0] if rows else None
+
+
 def require_current(engine: Engine) -> None:
     """Refuse a database whose schema is not exactly this code's head."""
+    try:
+        with engine.connect() as conn:
+            if _stored_revision(conn) == HEAD_REVISION:
+                return
+    except DBAPIError:  # no alembic_version table: say what the database is below
+        pass
     state = inspect_schema(engine)
     if state.kind == "current":
         return
@@ -108,6 +138,8 @@ def _raw_connection(conn: Connection) -> DBAPIConnection:
 
 
 def _upgrade(engine: Engine) -> None:
+    from alembic import command
+
     config = alembic_config()
     with engine.connect() as conn:
         if engine.dialect.name == "sqlite":
