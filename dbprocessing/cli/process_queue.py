@@ -13,6 +13,7 @@ from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
 from ..process.pipeline import process_queue
 from . import ArgumentParser, parse, run_command
 from .context import OpenMission, open_mission
+from .executor import add_executor_arguments, check_executor_arguments, executor_from
 
 PROG = "ProcessQueue"
 
@@ -46,6 +47,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--timeout", type=float, default=None,
                         help="seconds a run may take before it is killed, for codes "
                              "without their own code_timeout (default: no limit)")
+    add_executor_arguments(parser)
     parser.add_argument("-q", "--quiet", action="store_true",
                         help="print only the summary (for cron)")
     return parser
@@ -62,6 +64,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("--batch-size must be at least 1")
         if args.timeout is not None and args.timeout <= 0:
             raise UsageError("--timeout must be a positive number of seconds")
+        check_executor_arguments(args)
         with open_mission(args.mission, echo=args.echo, log_level=args.log_level) as mission:
             only = _resolve_only(mission, args.only) if args.only else None
             # Everything imported so far lives for the whole run: keep the cyclic
@@ -110,9 +113,12 @@ def _process(mission: OpenMission, args, only, say) -> int:
     if args.dryrun:
         summary = process_queue(engine, tree, dry_run=True, **options)
     else:
-        with mission.locked(PROG, args.argv) as run:
-            summary = process_queue(engine, tree, events=run.events, **options)
+        with mission.locked(PROG, args.argv) as run, executor_from(args) as executor:
+            summary = process_queue(engine, tree, events=run.events, executor=executor,
+                                    **options)
             if summary.failed:
                 run.lock.comment = f"Nominal Exit; {len(summary.failed)} run(s) failed"
+            if summary.stopped:
+                run.lock.comment = f"Stopped: {summary.stopped}"
     print(summary.text())
-    return EXIT_SOME_FAILED if summary.failed and not args.dryrun else EXIT_OK
+    return EXIT_SOME_FAILED if summary.some_failed and not args.dryrun else EXIT_OK

@@ -21,14 +21,17 @@ from .. import faults
 from ..db.engine import for_writing
 from ..db.models import ProcessQueue
 from ..db.queries import find_process
+from ..errors import ExecutorLost
 from ..events import EventLog
 from ..ingest.archive import move_file
 from ..ingest.identify import PluginDatabase, load_products
 from ..ingest.pipeline import recover_pending
 from ..mission.tree import MissionTree
+from .executors import Executor
+from .executors.local import LocalExecutor
 from .planner import Planner, SkipKind
 from .provenance import OutputRecorder, discard_workdir, keep_output, record_failure
-from .runner import clear_work, run_plans
+from .runner import clear_work
 
 logger = logging.getLogger(__name__)
 
@@ -49,14 +52,20 @@ class ProcessSummary:
     planned: int = 0
     recovered: int = 0
     dry_run: bool = False
+    stopped: str | None = None  # why processing stopped early (the cluster went away)
 
     def text(self) -> str:
         if self.dry_run:
             return (f"would run {self.planned} code(s); {self.up_to_date} output(s) up to "
                     f"date, {len(self.blocked)} not possible (dry run: nothing changed)")
+        stopped = f"; STOPPED: {self.stopped}, the rest stays queued" if self.stopped else ""
         return (f"made {self.made} file(s), {self.ran} RUN-process run(s), "
                 f"{len(self.failed)} failed, {self.up_to_date} up to date, "
-                f"{len(self.blocked)} not possible, in {self.waves} wave(s)")
+                f"{len(self.blocked)} not possible, in {self.waves} wave(s){stopped}")
+
+    @property
+    def some_failed(self) -> bool:
+        return bool(self.failed or self.stopped)
 
 
 def _note_skips(wave, summary: ProcessSummary, say) -> None:
@@ -74,14 +83,18 @@ def _note_skips(wave, summary: ProcessSummary, say) -> None:
 def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                   only: set[str] | None = None, skip_run: bool = False,
                   timeout: float | None = None, dry_run: bool = False,
-                  events: EventLog | None = None,
+                  events: EventLog | None = None, executor: Executor | None = None,
                   say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
     """Build every buildable child of the queued files, level by level.
 
     With *events*, each wave's jobs are logged before they run and each
-    outcome with the transaction that records it.
+    outcome with the transaction that records it.  The codes run on
+    *executor* (default: local child processes, *slots* cpu at once); if it
+    loses its cluster, what finished is recorded, the wave's queue entries
+    stay and ``summary.stopped`` says why.
     """
     summary = ProcessSummary(dry_run=dry_run)
+    executor = executor or LocalExecutor(slots)
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
         if not dry_run:
             summary.recovered = recover_pending(writer)
@@ -108,9 +121,10 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                 writer.commit()
             for plan in wave.plans:
                 logger.info("planned: %s", plan.describe())
-            for result in run_plans(wave.plans, tree, slots):
-                _finish(result, recorder, tree, candidates, summary, say)
-                discard_workdir(result)
+            if not _run_wave(executor, wave.plans, tree, summary, say, lambda result: _finish(
+                    result, recorder, tree, candidates, summary, say)):
+                recorder.settle()
+                break
             _consume_queue(writer, wave.queue_bumps, wave.remakes)
             recorder.settle()
             faults.checkpoint("wave_done")
@@ -119,6 +133,21 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
         else:
             logger.error("stopped after %d waves: does a process feed itself?", MAX_WAVES)
     return summary
+
+
+def _run_wave(executor: Executor, plans, tree: MissionTree, summary: ProcessSummary, say,
+              finish: Callable) -> bool:
+    """Run *plans*, finishing each result as it comes; False if the executor was lost."""
+    try:
+        for result in executor.run(plans, tree):
+            finish(result)
+            discard_workdir(result)
+    except ExecutorLost as exc:
+        summary.stopped = str(exc)
+        logger.error("stopped: %s", exc)
+        say(f"STOPPED: {exc}")
+        return False
+    return True
 
 
 def _consume_queue(writer: Session, bumps: dict[int, int | None], remakes: set[int]) -> None:
@@ -174,7 +203,7 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
                 force: int | None = None, update_only: bool = False,
                 use_optional: bool = True, timeout: float | None = None,
                 dry_run: bool = False, outdir: Path | None = None,
-                events: EventLog | None = None,
+                events: EventLog | None = None, executor: Executor | None = None,
                 say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
     """Run one process for each date (DBRunner), with or without recording.
 
@@ -204,12 +233,13 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
             writer.commit()
         candidates = {c.product_id: c for c in load_products(reader, tree)}
         recorder = OutputRecorder(writer, PluginDatabase(reader), events, tree)
-        for result in run_plans(wave.plans, tree, slots):
-            if record:
+        if record:
+            def finish(result) -> None:
                 _finish(result, recorder, tree, candidates, summary, say)
-            else:
+        else:
+            def finish(result) -> None:
                 _deliver(result, outdir or Path.cwd(), tree, summary, say, events)
-            discard_workdir(result)
+        _run_wave(executor or LocalExecutor(slots), wave.plans, tree, summary, say, finish)
         recorder.settle()
     return summary
 
