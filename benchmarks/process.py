@@ -9,6 +9,10 @@ prints, beside it, the wall time of a bare runner executing the very same
 command lines with the same parallelism (the physical limit).
 
     python benchmarks/process.py --days 200 [--days 800] [--postgres URL]
+    python benchmarks/process.py --days 200 --executor local --executor dask
+
+``--executor dask`` runs the same processing on a LocalCluster of ``-n``
+worker processes started by the command (its start-up is in the wall time).
 
 Targets (issue 4) at D = 200 on SQLite: controller overhead <= 2 ms per run
 (wall time within 1.25x of the bare runner), <= 10 SQL statements per run;
@@ -159,7 +163,7 @@ def bare_runner(commands: list[list[str]], slots: int) -> float:
         return time.perf_counter() - began
 
 
-def measure(url: str, root: Path, days: int, slots: int) -> dict:
+def measure(url: str, root: Path, days: int, slots: int, executor: str = "local") -> dict:
     build(root, url, days)
     count = {"n": 0}
 
@@ -171,7 +175,8 @@ def measure(url: str, root: Path, days: int, slots: int) -> dict:
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     try:
-        code = quiet(process_queue.main, ["-p", "-m", url, "-n", str(slots), "-q"])
+        code = quiet(process_queue.main, ["-p", "-m", url, "-n", str(slots), "-q",
+                                          "--executor", executor])
     finally:
         wall = time.perf_counter() - began
         event.remove(sa.Engine, "before_cursor_execute", counter)
@@ -183,7 +188,7 @@ def measure(url: str, root: Path, days: int, slots: int) -> dict:
     bare = bare_runner(commands, slots)
     cpu = (self_after.ru_utime - self_before.ru_utime
            + self_after.ru_stime - self_before.ru_stime)
-    return {"days": days, "runs": runs, "wall": wall, "bare": bare,
+    return {"executor": executor, "days": days, "runs": runs, "wall": wall, "bare": bare,
             "rate": runs / wall, "cpu_per_run_ms": 1000 * cpu / runs,
             "overhead_per_run_ms": 1000 * (wall - bare) * slots / runs,
             "statements": count["n"] / runs}
@@ -220,28 +225,35 @@ def main() -> int:
                         help="days of data (repeatable; default 200 and 800)")
     parser.add_argument("-n", type=int, default=2, help="codes at once")
     parser.add_argument("--postgres", default=os.environ.get("DBPROCESSING_TEST_POSTGRES_URL"))
+    parser.add_argument("--executor", action="append", choices=("local", "dask"),
+                        help="where the codes run (repeatable; default local)")
     args = parser.parse_args()
     results = []
     for days in args.days or [200, 800]:
-        with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
-            root = Path(tmp) / "sqlite"
-            root.mkdir()
-            results.append(("sqlite", measure(sqlite_url(root), root, days, args.n)))
-        if args.postgres:
-            admin = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
-            url, drop = postgres_url(admin)
-            try:
-                with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
-                    root = Path(tmp) / "pg"
-                    root.mkdir()
-                    results.append(("postgresql", measure(url, root, days, args.n)))
-            finally:
-                drop()
-    print(f"{'backend':<11} {'days':>5} {'runs':>5} {'wall s':>7} {'bare s':>7} {'ratio':>6} "
-          f"{'runs/s':>7} {'ovh ms/run':>10} {'cpu ms/run':>10} {'stmt/run':>8}")
+        for executor in args.executor or ["local"]:
+            with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
+                root = Path(tmp) / "sqlite"
+                root.mkdir()
+                results.append(("sqlite", measure(sqlite_url(root), root, days, args.n,
+                                                  executor)))
+            if args.postgres:
+                admin = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
+                url, drop = postgres_url(admin)
+                try:
+                    with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
+                        root = Path(tmp) / "pg"
+                        root.mkdir()
+                        results.append(("postgresql", measure(url, root, days, args.n,
+                                                              executor)))
+                finally:
+                    drop()
+    print(f"{'backend':<11} {'executor':<8} {'days':>5} {'runs':>5} {'wall s':>7} "
+          f"{'bare s':>7} {'ratio':>6} {'runs/s':>7} {'ovh ms/run':>10} {'cpu ms/run':>10} "
+          f"{'stmt/run':>8}")
     for backend, r in results:
-        print(f"{backend:<11} {r['days']:>5} {r['runs']:>5} {r['wall']:>7.2f} {r['bare']:>7.2f} "
-              f"{r['wall'] / r['bare']:>6.2f} {r['rate']:>7.1f} "
+        print(f"{backend:<11} {r['executor']:<8} {r['days']:>5} {r['runs']:>5} "
+              f"{r['wall']:>7.2f} {r['bare']:>7.2f} {r['wall'] / r['bare']:>6.2f} "
+              f"{r['rate']:>7.1f} "
               f"{r['overhead_per_run_ms']:>10.2f} {r['cpu_per_run_ms']:>10.2f} "
               f"{r['statements']:>8.1f}")
     return 0

@@ -2,7 +2,8 @@
 
 One LocalCluster of two worker processes (each two threads with a ``cpu``
 resource of 2, so that ``code_cpu`` has something to share) serves the
-module; the commands reach it with ``--scheduler ADDRESS``.  The controller
+module; the commands reach it with ``--scheduler ADDRESS``.  A test that
+kills workers has a cluster of its own.  The controller
 killed mid-run starts its own LocalCluster in a real child process.  Real
 codes, real worker processes, both database backends.
 """
@@ -45,23 +46,31 @@ REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "hello"
 
 
+def start_cluster():
+    with dask.config.set(SCHEDULER_CONFIG):
+        return distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
+                                        resources={"cpu": 2}, dashboard_address=None)
+
+
 @pytest.fixture(scope="module")
 def cluster():
-    with dask.config.set(SCHEDULER_CONFIG):
-        local = distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
-                                         resources={"cpu": 2}, dashboard_address=None)
-    client = distributed.Client(local, set_as_default=False)
-    yield local, client
-    client.close()
+    local = start_cluster()
+    yield local
     local.close()
 
 
 @pytest.fixture
 def scheduler(cluster) -> str:
-    """The module cluster's address, with both its workers up (a test may kill one)."""
-    local, client = cluster
-    client.wait_for_workers(2, timeout=60)
-    return local.scheduler_address
+    """The module cluster's address."""
+    return cluster.scheduler_address
+
+
+@pytest.fixture
+def own_scheduler() -> str:
+    """The address of a cluster of its own, for a test that kills its workers."""
+    local = start_cluster()
+    yield local.scheduler_address
+    local.close()
 
 
 @pytest.fixture
@@ -333,7 +342,7 @@ KILL_WORKER = ("#!/usr/bin/env python3\nimport os, signal, sys, time\n"
 
 @pytest.mark.slow
 @pytest.mark.parametrize("always", [False, True], ids=["retried", "failed"])
-def test_worker_killed_mid_run(hello, scheduler, always, capsys):
+def test_worker_killed_mid_run(hello, own_scheduler, always, capsys):
     marker = hello.root / "killed.marker"
     (hello.root / "codes" / "hello_L1toL2.py").write_text(
         KILL_WORKER.replace("ALWAYS", str(always)))
@@ -348,7 +357,7 @@ def test_worker_killed_mid_run(hello, scheduler, always, capsys):
                              "WHERE filename = 'hello_L1_20250103_v1.0.0.txt'"))
     engine.dispose()
     capsys.readouterr()
-    code = process(hello, "--executor", "dask", "--scheduler", scheduler)
+    code = process(hello, "--executor", "dask", "--scheduler", own_scheduler)
     out = capsys.readouterr().out
     made = list((hello.root / "L2").rglob("*.txt")) if (hello.root / "L2").exists() else []
     if not always:
