@@ -68,21 +68,30 @@ class DaskExecutor:
             return
         cap = self.cpu_cap()
         pending = {}
+        batches: dict[int | None, list] = {}  # one client.map per cpu request
         for plan in plans:
             workdir = tree.rootdir / WORK / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
             output = workdir / plan.output_name if plan.output_name else None
             command = build_command(plan, tree, output)
-            key = f"run-{plan.process_name}-{plan.date:%Y%m%d}-{workdir.name}"
-            future = self.client.submit(
-                run_attempt, command, str(workdir), plan.timeout, key=key, pure=False,
-                retries=1, resources={"cpu": max(1, min(plan.cpu, cap))} if cap else None)
-            pending[future.key] = (future, plan, command, workdir)
+            cpu = max(1, min(plan.cpu, cap)) if cap else None
+            batches.setdefault(cpu, []).append((plan, command, workdir))
+        for cpu, batch in batches.items():
+            futures = self.client.map(
+                run_attempt, [c for _, c, _ in batch], [str(w) for _, _, w in batch],
+                [p.timeout for p, _, _ in batch], pure=False, retries=1,
+                key=[f"run-{p.process_name}-{p.date:%Y%m%d}-{w.name}" for p, _, w in batch],
+                resources={"cpu": cpu} if cpu else None)
+            for future, (plan, command, workdir) in zip(futures, batch):
+                pending[future.key] = (future, plan, command, workdir)
         try:
-            futures = [f for f, *_ in pending.values()]
-            for future in as_completed(futures, loop=self.client.loop):
+            # Results are fetched on the client's event loop as tasks finish: no
+            # blocking round trip per task from this thread.
+            finished = as_completed([f for f, *_ in pending.values()], loop=self.client.loop,
+                                    with_results=True, raise_errors=False)
+            for future, value in finished:
                 _, plan, command, workdir = pending.pop(future.key)
                 if future.status == "finished":
-                    ran, attempt, done = future.result()
+                    ran, attempt, done = value
                     attempt = Path(attempt)
                     output = attempt / plan.output_name if plan.output_name else None
                     yield result_of(plan, ran, done, attempt, output)
