@@ -36,6 +36,7 @@ from .missions import (
 
 dask = pytest.importorskip("dask")
 distributed = pytest.importorskip("distributed")
+pytest.importorskip("dask_jobqueue")  # imported first: it adds its configuration defaults
 
 from dbprocessing.process.executors.dask import (  # noqa: E402
     SCHEDULER_CONFIG,
@@ -465,22 +466,32 @@ jobqueue:
 """
 
 
+def slurm_script(settings: dict) -> str:
+    """The job script of a SLURMCluster made with these settings over the defaults,
+    as a jobqueue.yaml file would give them."""
+    with dask.config.set({f"jobqueue.slurm.{k}": v for k, v in settings.items()}):
+        cluster = jobqueue_cluster("slurm", scheduler_options={"dashboard_address": None})
+        try:
+            return cluster.job_script()
+        finally:
+            cluster.close()
+
+
 def test_slurm_job_script_from_dask_configuration():
     """No Slurm here: the job script is generated from dask-jobqueue's configuration."""
     import yaml
-    with dask.config.set(yaml.safe_load(JOBQUEUE_YAML)):
-        cluster = jobqueue_cluster("slurm", scheduler_options={"dashboard_address": None})
-        try:
-            script = cluster.job_script()
-        finally:
-            cluster.close()
+    settings = yaml.safe_load(JOBQUEUE_YAML)["jobqueue"]["slurm"]
+    script = slurm_script(settings)
     assert "#SBATCH -p science" in script and "#SBATCH -A mission-ops" in script
     assert "#SBATCH -t 04:00:00" in script and "cd /data/mission" in script
     assert sys.executable in script
     # two worker processes of 4 threads, each declaring 4 cpu for code_cpu requests
     assert "--nworkers 2" in script and "--nthreads 4" in script
     assert "--resources cpu=4" in script
-    assert cluster.scheduler_address.split(":")[0] in ("tcp", "tls")
+    # processes unset: one worker per job, declaring all the job's cores
+    del settings["processes"]
+    script = slurm_script(settings)
+    assert "--nthreads 8" in script and "--resources cpu=8" in script
 
 
 def test_dask_without_the_extra_is_a_usage_error(hello):

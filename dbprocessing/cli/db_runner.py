@@ -8,8 +8,12 @@ from collections.abc import Sequence
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ..process.pipeline import run_process
 from . import ArgumentParser, date_argument, parse, run_command
-from .context import open_mission
-from .executor import add_executor_arguments, check_executor_arguments, executor_from
+from .context import (
+    add_executor_arguments,
+    check_executor_arguments,
+    executor_from,
+    open_mission,
+)
 
 PROG = "DBRunner"
 MAX_DAYS = 36600

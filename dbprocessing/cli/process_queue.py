@@ -12,8 +12,13 @@ from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
 from ..process.pipeline import process_queue
 from . import ArgumentParser, parse, run_command
-from .context import OpenMission, open_mission
-from .executor import add_executor_arguments, check_executor_arguments, executor_from
+from .context import (
+    OpenMission,
+    add_executor_arguments,
+    check_executor_arguments,
+    executor_from,
+    open_mission,
+)
 
 PROG = "ProcessQueue"
 

@@ -121,14 +121,16 @@ def jobqueue_cluster(kind: str, **options):
     workers declare their cores as the ``cpu`` resource."""
     from dask_jobqueue import PBSCluster, SLURMCluster
     cls = {"slurm": SLURMCluster, "pbs": PBSCluster}[kind]
-    cores = options.get("cores") or dask.config.get(f"jobqueue.{kind}.cores")
-    processes = options.get("processes") or dask.config.get(f"jobqueue.{kind}.processes")
+    cores = options.get("cores") or dask.config.get(f"jobqueue.{kind}.cores", None)
+    processes = options.get("processes") or dask.config.get(f"jobqueue.{kind}.processes", None)
     if not cores:
         raise UsageError(f"--scheduler {kind}: set jobqueue.{kind}.cores in the Dask "
                          f"configuration (~/.config/dask/jobqueue.yaml)")
-    per_worker = max(1, int(cores) // int(processes or 1))
+    if not processes:  # one worker per job, its threads only wait on codes
+        options["processes"] = processes = 1
+    per_worker = max(1, int(cores) // int(processes))
     extra = list(options.pop("worker_extra_args", None)
-                 or dask.config.get(f"jobqueue.{kind}.worker-extra-args") or [])
+                 or dask.config.get(f"jobqueue.{kind}.worker-extra-args", None) or [])
     if "--resources" not in extra:
         extra += ["--resources", f"cpu={per_worker}"]
     with dask.config.set(SCHEDULER_CONFIG):
