@@ -9,6 +9,14 @@ prints, beside it, the wall time of a bare runner executing the very same
 command lines with the same parallelism (the physical limit).
 
     python benchmarks/process.py --days 200 [--days 800] [--postgres URL]
+    python benchmarks/process.py --days 200 --executor local --executor dask
+
+``--executor dask`` runs the same processing on a LocalCluster of ``-n``
+worker processes started by the command (its start-up is in the wall time;
+its scheduler runs in the controller's process, so its CPU counts as the
+controller's); ``--executor dask-address`` on a scheduler and ``-n`` workers
+started beforehand in processes of their own, reached by address, as on a
+cluster (the controller is then only the Dask client).
 
 Targets (issue 4) at D = 200 on SQLite: controller overhead <= 2 ms per run
 (wall time within 1.25x of the bare runner), <= 10 SQL statements per run;
@@ -17,6 +25,7 @@ D = 800 within 4.4x the time of D = 200.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import os
 import resource
@@ -159,8 +168,45 @@ def bare_runner(commands: list[list[str]], slots: int) -> float:
         return time.perf_counter() - began
 
 
-def measure(url: str, root: Path, days: int, slots: int) -> dict:
+@contextlib.contextmanager
+def dask_cluster(root: Path, slots: int):
+    """A scheduler and *slots* single-threaded workers in processes of their own;
+    yield the scheduler's address."""
+    address_file = root / "scheduler.json"
+    env = dict(os.environ, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1")
+    procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
+                               "--port", "0", "--no-dashboard", "--scheduler-file",
+                               str(address_file)], env=env, stderr=subprocess.DEVNULL)]
+    try:
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
+             str(address_file), "--nworkers", str(slots), "--nthreads", "1",
+             "--resources", "cpu=1", "--no-dashboard"], env=env, stderr=subprocess.DEVNULL))
+        from distributed import Client
+        while not address_file.exists():
+            time.sleep(0.1)
+        with Client(scheduler_file=str(address_file)) as client:
+            client.wait_for_workers(slots)
+            yield client.scheduler.address
+    finally:
+        for proc in reversed(procs):
+            proc.terminate()
+            proc.wait()
+
+
+def measure(url: str, root: Path, days: int, slots: int, executor: str = "local") -> dict:
     build(root, url, days)
+    with contextlib.ExitStack() as stack:
+        if executor == "dask-address":
+            address = stack.enter_context(dask_cluster(root, slots))
+            argv = ["--executor", "dask", "--scheduler", address]
+        else:
+            argv = ["--executor", executor]
+        return _measure(url, root, days, slots, executor, argv)
+
+
+def _measure(url: str, root: Path, days: int, slots: int, executor: str,
+             argv: list[str]) -> dict:
     count = {"n": 0}
 
     def counter(*_args) -> None:
@@ -171,7 +217,7 @@ def measure(url: str, root: Path, days: int, slots: int) -> dict:
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     try:
-        code = quiet(process_queue.main, ["-p", "-m", url, "-n", str(slots), "-q"])
+        code = quiet(process_queue.main, ["-p", "-m", url, "-n", str(slots), "-q", *argv])
     finally:
         wall = time.perf_counter() - began
         event.remove(sa.Engine, "before_cursor_execute", counter)
@@ -183,7 +229,7 @@ def measure(url: str, root: Path, days: int, slots: int) -> dict:
     bare = bare_runner(commands, slots)
     cpu = (self_after.ru_utime - self_before.ru_utime
            + self_after.ru_stime - self_before.ru_stime)
-    return {"days": days, "runs": runs, "wall": wall, "bare": bare,
+    return {"executor": executor, "days": days, "runs": runs, "wall": wall, "bare": bare,
             "rate": runs / wall, "cpu_per_run_ms": 1000 * cpu / runs,
             "overhead_per_run_ms": 1000 * (wall - bare) * slots / runs,
             "statements": count["n"] / runs}
@@ -220,28 +266,36 @@ def main() -> int:
                         help="days of data (repeatable; default 200 and 800)")
     parser.add_argument("-n", type=int, default=2, help="codes at once")
     parser.add_argument("--postgres", default=os.environ.get("DBPROCESSING_TEST_POSTGRES_URL"))
+    parser.add_argument("--executor", action="append",
+                        choices=("local", "dask", "dask-address"),
+                        help="where the codes run (repeatable; default local)")
     args = parser.parse_args()
     results = []
     for days in args.days or [200, 800]:
-        with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
-            root = Path(tmp) / "sqlite"
-            root.mkdir()
-            results.append(("sqlite", measure(sqlite_url(root), root, days, args.n)))
-        if args.postgres:
-            admin = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
-            url, drop = postgres_url(admin)
-            try:
-                with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
-                    root = Path(tmp) / "pg"
-                    root.mkdir()
-                    results.append(("postgresql", measure(url, root, days, args.n)))
-            finally:
-                drop()
-    print(f"{'backend':<11} {'days':>5} {'runs':>5} {'wall s':>7} {'bare s':>7} {'ratio':>6} "
-          f"{'runs/s':>7} {'ovh ms/run':>10} {'cpu ms/run':>10} {'stmt/run':>8}")
+        for executor in args.executor or ["local"]:
+            with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
+                root = Path(tmp) / "sqlite"
+                root.mkdir()
+                results.append(("sqlite", measure(sqlite_url(root), root, days, args.n,
+                                                  executor)))
+            if args.postgres:
+                admin = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
+                url, drop = postgres_url(admin)
+                try:
+                    with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
+                        root = Path(tmp) / "pg"
+                        root.mkdir()
+                        results.append(("postgresql", measure(url, root, days, args.n,
+                                                              executor)))
+                finally:
+                    drop()
+    print(f"{'backend':<11} {'executor':<12} {'days':>5} {'runs':>5} {'wall s':>7} "
+          f"{'bare s':>7} {'ratio':>6} {'runs/s':>7} {'ovh ms/run':>10} {'cpu ms/run':>10} "
+          f"{'stmt/run':>8}")
     for backend, r in results:
-        print(f"{backend:<11} {r['days']:>5} {r['runs']:>5} {r['wall']:>7.2f} {r['bare']:>7.2f} "
-              f"{r['wall'] / r['bare']:>6.2f} {r['rate']:>7.1f} "
+        print(f"{backend:<11} {r['executor']:<12} {r['days']:>5} {r['runs']:>5} "
+              f"{r['wall']:>7.2f} {r['bare']:>7.2f} {r['wall'] / r['bare']:>6.2f} "
+              f"{r['rate']:>7.1f} "
               f"{r['overhead_per_run_ms']:>10.2f} {r['cpu_per_run_ms']:>10.2f} "
               f"{r['statements']:>8.1f}")
     return 0

@@ -10,6 +10,7 @@
     │   ├── SchemaError               schema missing, too old, or too new
     │   └── DatabaseNotEmpty          CreateDB on a database with tables
     ├── LockHeld                      another run holds the processing lock (exit 3)
+    ├── ExecutorLost                  the cluster running codes went away  (exit 1)
     ├── VersionError                  malformed version string or value    (exit 2)
     └── FormatError                   bad filename pattern or substitution (exit 2)
 
@@ -58,6 +59,12 @@ class LockHeld(DBProcessingError):
     """Another run holds the processing lock."""
 
     exit_code = EXIT_LOCKED
+
+
+class ExecutorLost(DBProcessingError):
+    """The cluster running the codes went away; what finished is recorded."""
+
+    exit_code = EXIT_SOME_FAILED
 
 
 class VersionError(DBProcessingError, ValueError):

@@ -6,12 +6,16 @@ is first asked for, and disposes the engine at the end.  ``locked(prog,
 argv)`` takes the processing lock and begins the event log for the block; the
 block may set the held lock's ``comment`` (``Nominal Exit`` otherwise, the
 error when it raises).  Commands that do not take the lock never begin an
-invocation unless they ask for one (``event_log``).
+invocation unless they ask for one (``event_log``).  ``executor_from(args)``
+is where the codes of ProcessQueue -p and DBRunner run (``--executor``,
+``--scheduler``; process/executors/).
 """
 from __future__ import annotations
 
+import argparse
+import os
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
@@ -23,6 +27,13 @@ from ..db.engine import describe
 from ..events import EventLog
 from ..lock import HeldLock, processing_lock
 from ..mission.tree import MissionTree, load_mission
+from ..process.executors import (
+    EXECUTORS,
+    SCHEDULER_ENV,
+    Executor,
+    check_executor,
+    open_executor,
+)
 
 
 @dataclass
@@ -70,3 +81,32 @@ def open_mission(database: str, *, echo: bool = False,
         yield OpenMission(database, engine)
     finally:
         engine.dispose()
+
+
+# -- where codes run (ProcessQueue -p, DBRunner) ------------------------------
+
+def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--executor", choices=EXECUTORS, default="local",
+                        help="where codes run: local child processes (default) or a Dask "
+                             "cluster (needs dbprocessing[dask])")
+    parser.add_argument("--scheduler", metavar="ADDRESS",
+                        help=f"with --executor dask: the scheduler's address "
+                             f"(tcp://host:8786), or slurm / pbs for a dask-jobqueue "
+                             f"cluster of -n jobs (default ${SCHEDULER_ENV}; unset: a "
+                             f"LocalCluster of -n worker processes)")
+
+
+def scheduler_of(args: argparse.Namespace) -> str | None:
+    if args.scheduler:
+        return args.scheduler
+    return os.environ.get(SCHEDULER_ENV) or None if args.executor == "dask" else None
+
+
+def check_executor_arguments(args: argparse.Namespace) -> None:
+    """Refuse an unusable executor before anything is opened or written (exit 2)."""
+    check_executor(args.executor, scheduler_of(args))
+
+
+def executor_from(args: argparse.Namespace) -> AbstractContextManager[Executor]:
+    """The executor the arguments ask for; started on entering the context."""
+    return open_executor(args.executor, slots=args.num_proc, scheduler=scheduler_of(args))

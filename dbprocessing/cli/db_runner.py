@@ -8,7 +8,12 @@ from collections.abc import Sequence
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from ..process.pipeline import run_process
 from . import ArgumentParser, date_argument, parse, run_command
-from .context import open_mission
+from .context import (
+    add_executor_arguments,
+    check_executor_arguments,
+    executor_from,
+    open_mission,
+)
 
 PROG = "DBRunner"
 MAX_DAYS = 36600
@@ -39,6 +44,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--timeout", type=float, help="seconds before a run is killed")
     parser.add_argument("-d", "--dryrun", action="store_true",
                         help="print what would run; change nothing")
+    add_executor_arguments(parser)
     return parser
 
 
@@ -55,6 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError(f"{(end - start).days + 1} days is too many for one run")
         if args.num_proc < 1:
             raise UsageError("-n must be at least 1")
+        check_executor_arguments(args)
         dates = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
         with open_mission(args.mission) as mission:
             engine, tree = mission.engine, mission.tree
@@ -65,14 +72,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                 summary = run_process(engine, tree, args.process, dates, dry_run=True,
                                       **options)
             elif args.ingest:
-                with mission.locked(PROG, arguments) as run:
+                with mission.locked(PROG, arguments) as run, executor_from(args) as executor:
                     summary = run_process(engine, tree, args.process, dates,
-                                          events=run.events, **options)
+                                          events=run.events, executor=executor, **options)
             else:  # the invocation is logged (no lock, no jobs: a test run is not
                 # the mission's work)
-                summary = run_process(engine, tree, args.process, dates,
-                                      events=mission.event_log(PROG, arguments), **options)
+                with executor_from(args) as executor:
+                    summary = run_process(engine, tree, args.process, dates,
+                                          events=mission.event_log(PROG, arguments),
+                                          executor=executor, **options)
         print(summary.text())
-        return EXIT_SOME_FAILED if summary.failed and not args.dryrun else EXIT_OK
+        return EXIT_SOME_FAILED if summary.some_failed and not args.dryrun else EXIT_OK
 
     return run_command(PROG, body)

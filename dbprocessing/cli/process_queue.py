@@ -19,7 +19,13 @@ from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
 from ..process.schedule import RETRY_AFTER_HOURS
 from . import ArgumentParser, parse, run_command
 from .console import Console
-from .context import OpenMission, open_mission
+from .context import (
+    OpenMission,
+    add_executor_arguments,
+    check_executor_arguments,
+    executor_from,
+    open_mission,
+)
 
 PROG = "ProcessQueue"
 logger = logging.getLogger(__name__)
@@ -71,6 +77,7 @@ def build_parser() -> ArgumentParser:
                              f"failed, doubled for each further failure up to 7 days "
                              f"(default {RETRY_AFTER_HOURS:g}; 0: every run; 'never': only "
                              f"when its code or an input changes)")
+    add_executor_arguments(parser)
     return parser
 
 
@@ -102,6 +109,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.report is not None and args.dryrun:
             raise UsageError("-r reports a run that did the work; a dry run (-d) has "
                              "nothing to report")
+        check_executor_arguments(args)
         with open_mission(args.mission, echo=args.echo, log_level=args.log_level) as mission:
             only = _resolve_only(mission, args.only) if args.only else None
             # Everything imported so far lives for the whole run: keep the cyclic
@@ -168,12 +176,14 @@ def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | No
     if args.dryrun:
         summary = process_queue(engine, tree, dry_run=True, **options)
     else:
-        with mission.locked(PROG, args.argv) as run:
-            summary = process_queue(engine, tree, events=run.events,
+        with mission.locked(PROG, args.argv) as run, executor_from(args) as executor:
+            summary = process_queue(engine, tree, events=run.events, executor=executor,
                                     progress=console.progress("process", "run"), **options)
             if summary.failed:
                 run.lock.comment = f"Nominal Exit; {len(summary.failed)} run(s) failed"
-    failed = bool(summary.failed) and not args.dryrun
+            if summary.stopped:
+                run.lock.comment = f"Stopped: {summary.stopped}"
+    failed = bool(summary.some_failed) and not args.dryrun
     console.finish(summary.text(), failed, (f"FAILED {line}" for line in summary.failed))
     if args.report is not None and not _report(mission, args, run.events.invocation_id,
                                                summary.text(), console):

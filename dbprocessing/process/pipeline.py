@@ -23,6 +23,7 @@ from .. import faults
 from ..db.engine import for_writing
 from ..db.models import ProcessQueue
 from ..db.queries import find_process
+from ..errors import ExecutorLost
 from ..events import EventLog
 from ..ingest.archive import move_file
 from ..ingest.identify import Candidate, PluginDatabase, load_products
@@ -30,9 +31,11 @@ from ..ingest.pipeline import recover_pending
 from ..lock import utcnow
 from ..mission.tree import MissionTree
 from ..progress import Progress
-from .planner import Planner, SkipKind, Wave
+from .executors import Executor
+from .executors.local import LocalExecutor
+from .planner import Planner, RunPlan, SkipKind, Wave
 from .provenance import OutputRecorder, discard_workdir, keep_output, record_failure
-from .runner import RunResult, clear_work, run_plans
+from .runner import RunResult, clear_work
 from .schedule import (
     RETRY_AFTER_HOURS,
     clear_retries,
@@ -63,14 +66,20 @@ class ProcessSummary:
     planned: int = 0
     recovered: int = 0
     dry_run: bool = False
+    stopped: str | None = None  # why processing stopped early (the cluster went away)
 
     def text(self) -> str:
         if self.dry_run:
             return (f"would run {self.planned} code(s); {self.up_to_date} output(s) up to "
                     f"date, {len(self.blocked)} not possible (dry run: nothing changed)")
+        stopped = f"; STOPPED: {self.stopped}, the rest stays queued" if self.stopped else ""
         return (f"made {self.made} file(s), {self.ran} RUN-process run(s), "
                 f"{len(self.failed)} failed, {self.up_to_date} up to date, "
-                f"{len(self.blocked)} not possible, in {self.waves} wave(s)")
+                f"{len(self.blocked)} not possible, in {self.waves} wave(s){stopped}")
+
+    @property
+    def some_failed(self) -> bool:
+        return bool(self.failed or self.stopped)
 
 
 def _note_skips(wave: Wave, summary: ProcessSummary, say: Callable[[str], None]) -> None:
@@ -89,7 +98,7 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                   only: set[str] | None = None, skip_run: bool = False,
                   timeout: float | None = None, dry_run: bool = False,
                   retry_after: float | None = RETRY_AFTER_HOURS,
-                  events: EventLog | None = None,
+                  events: EventLog | None = None, executor: Executor | None = None,
                   say: Callable[[str], None] = lambda _line: None,
                   progress: Progress | None = None) -> ProcessSummary:
     """Build every buildable child of the queued files, level by level, then
@@ -100,10 +109,14 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
     an input is queued).  With *events*, each wave's jobs are logged before
     they run and each outcome with the transaction that records it.
     *progress* counts each wave's runs as they become known and as they finish.
+    The codes run on *executor* (default: local child processes, *slots* cpu at
+    once); if it loses its cluster, what finished is recorded, the wave's queue
+    entries stay and ``summary.stopped`` says why.
     """
     summary = ProcessSummary(dry_run=dry_run)
     now = utcnow()
     progress = progress or Progress()
+    executor = executor or LocalExecutor(slots)
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
         planner = Planner(reader, tree, only=only, skip_run=skip_run, default_timeout=timeout)
         if dry_run:
@@ -142,10 +155,14 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
             progress.stage(f"wave {summary.waves} " + (
                 f"(level {wave.level:g})" if wave.level is not None else "(retries)"))
             progress.add(len(wave.plans))
-            for result in run_plans(wave.plans, tree, slots):
+
+            def finish_one(result: RunResult) -> None:
                 _finish(result, recorder, tree, candidates, summary, say, retry_after)
-                discard_workdir(result)
                 progress.advance()
+
+            if not _run_wave(executor, wave.plans, tree, summary, say, finish_one):
+                recorder.settle()
+                break
             _consume_queue(writer, wave.queue_bumps, wave.remakes)
             clear_retries(writer, wave.settled_retries + moot_retries(writer, wave.skips))
             recorder.settle()
@@ -155,6 +172,22 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
         else:
             logger.error("stopped after %d waves: does a process feed itself?", MAX_WAVES)
     return summary
+
+
+def _run_wave(executor: Executor, plans: list[RunPlan], tree: MissionTree,
+              summary: ProcessSummary, say: Callable[[str], None],
+              finish: Callable[[RunResult], None]) -> bool:
+    """Run *plans*, finishing each result as it comes; False if the executor was lost."""
+    try:
+        for result in executor.run(plans, tree):
+            finish(result)
+            discard_workdir(result)
+    except ExecutorLost as exc:
+        summary.stopped = str(exc)
+        logger.error("stopped: %s", exc)
+        say(f"STOPPED: {exc}")
+        return False
+    return True
 
 
 def _consume_queue(writer: Session, bumps: dict[int, int | None], remakes: set[int]) -> None:
@@ -216,7 +249,7 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
                 use_optional: bool = True, timeout: float | None = None,
                 dry_run: bool = False, outdir: Path | None = None,
                 retry_after: float | None = RETRY_AFTER_HOURS,
-                events: EventLog | None = None,
+                events: EventLog | None = None, executor: Executor | None = None,
                 say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
     """Run one process for each date (DBRunner), with or without recording.
 
@@ -251,12 +284,13 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
             writer.commit()
         candidates = {c.product_id: c for c in load_products(reader, tree)}
         recorder = OutputRecorder(writer, PluginDatabase(reader), events, tree)
-        for result in run_plans(wave.plans, tree, slots):
+        def finish(result: RunResult) -> None:
             if record:
                 _finish(result, recorder, tree, candidates, summary, say, retry_after)
             else:
                 _deliver(result, outdir or Path.cwd(), summary, say)
-            discard_workdir(result)
+
+        _run_wave(executor or LocalExecutor(slots), wave.plans, tree, summary, say, finish)
         recorder.settle()
     return summary
 

@@ -12,6 +12,9 @@ Up to ``slots`` runs at once, a run taking ``cpu`` slots (capped at
 ``slots``).  Output is captured; a run past its timeout is killed with its
 whole process group.  Finished runs are handed back as they complete; waiting
 on children costs no fixed sleep.
+
+This is the local executor; ``executors/`` chooses between it and Dask, whose
+workers run ``run_in_workdir`` too.
 """
 from __future__ import annotations
 
@@ -25,7 +28,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -48,13 +51,16 @@ class RunResult:
     workdir: Path
     output_path: Path | None
     started_at: datetime.datetime  # UTC, when the code was started (for the event log)
+    problem: str | None = None     # why it could not run at all (an executor's failure)
 
     @property
     def ok(self) -> bool:
-        return (self.returncode == 0 and not self.timed_out
+        return (self.returncode == 0 and not self.timed_out and self.problem is None
                 and (self.output_path is None or self.output_path.is_file()))
 
     def failure(self) -> str:
+        if self.problem is not None:
+            return self.problem
         if self.timed_out:
             return f"timed out after {self.plan.timeout:g} s and was killed"
         if self.returncode != 0:
@@ -106,38 +112,65 @@ class _Slots:
             self.cond.notify_all()
 
 
+@dataclass(frozen=True)
+class Completed:
+    """What running one command line gave (plain values: a Dask worker returns it)."""
+
+    returncode: int | None
+    output: str
+    seconds: float
+    timed_out: bool
+    started_at: datetime.datetime
+
+
+def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None) -> Completed:
+    """Run *command* (no shell) in *workdir* with captured output; past *timeout*
+    seconds kill its whole process group."""
+    began = time.monotonic()
+    started_at = utcnow()
+    try:
+        child = subprocess.Popen(list(command), cwd=workdir, stdout=subprocess.PIPE,
+                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                 start_new_session=True)
+    except OSError as exc:
+        return Completed(127, f"cannot start the code: {exc}\n", time.monotonic() - began,
+                         False, started_at)
+    timed_out = False
+    try:
+        output, _ = child.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        timed_out = True
+        try:
+            os.killpg(child.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        output, _ = child.communicate()
+    return Completed(child.returncode, output.decode("utf-8", "replace"),
+                     time.monotonic() - began, timed_out, started_at)
+
+
+def result_of(plan: RunPlan, command: Sequence[str], done: Completed, workdir: Path,
+              output_path: Path | None) -> RunResult:
+    return RunResult(plan, tuple(command), done.returncode, done.output, done.seconds,
+                     done.timed_out, workdir, output_path, done.started_at)
+
+
+def new_workdir(tree: MissionTree) -> Path:
+    """A fresh, unique work directory name under ``rootdir/.work`` (not created)."""
+    return tree.rootdir / WORK / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+
+
 def _execute(plan: RunPlan, tree: MissionTree, slots: _Slots) -> RunResult:
-    workdir = tree.rootdir / WORK / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
+    workdir = new_workdir(tree)
     workdir.mkdir(parents=True)
     output_path = workdir / plan.output_name if plan.output_name else None
     command = build_command(plan, tree, output_path)
     taken = slots.take(plan.cpu)
-    began = time.monotonic()
-    started_at = utcnow()
-    timed_out = False
     try:
-        try:
-            child = subprocess.Popen(command, cwd=workdir, stdout=subprocess.PIPE,
-                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                     start_new_session=True)
-        except OSError as exc:
-            return RunResult(plan, tuple(command), 127, f"cannot start the code: {exc}\n",
-                             time.monotonic() - began, False, workdir, output_path,
-                             started_at)
-        try:
-            output, _ = child.communicate(timeout=plan.timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            try:
-                os.killpg(child.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            output, _ = child.communicate()
-        return RunResult(plan, tuple(command), child.returncode,
-                         output.decode("utf-8", "replace"), time.monotonic() - began,
-                         timed_out, workdir, output_path, started_at)
+        done = run_in_workdir(command, workdir, plan.timeout)
     finally:
         slots.give(taken)
+    return result_of(plan, command, done, workdir, output_path)
 
 
 def run_plans(plans: Iterable[RunPlan], tree: MissionTree, slots: int) -> Iterator[RunResult]:
