@@ -103,3 +103,13 @@ def hello(created_db, example_dir, tmp_path, monkeypatch) -> MissionUnderTest:
     monkeypatch.setenv("DBPROCESSING_LOG_DIR", str(tmp_path / "logs"))
     m = MissionUnderTest(example_dir, created_db, example_dir / "hello.conf")
     return m
+
+
+@pytest.fixture
+def made(hello) -> MissionUnderTest:
+    """The example mission ingested and processed: 10 L0, 5 L1, 5 L2 files."""
+    from .missions import load_and_ingest, process
+
+    load_and_ingest(hello)
+    assert process(hello, "-q") == 0
+    return hello

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from dbprocessing.cli import add_from_config, print_status, process_queue
 from dbprocessing.db.engine import make_engine, resolve_url
+from dbprocessing.db.models import Base
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -206,3 +207,22 @@ def break_l2(m: MissionUnderTest) -> str:
     good = code.read_text()
     code.write_text(BROKEN)
     return good
+
+
+def every_row(m: MissionUnderTest) -> dict[str, list]:
+    """Every row of every table, to show that a refused command changed nothing."""
+    engine = m.engine()
+    try:
+        with engine.connect() as conn:
+            return {t.name: sorted(map(repr, conn.execute(sa.select(t))))
+                    for t in Base.metadata.sorted_tables}
+    finally:
+        engine.dispose()
+
+
+def run_main(capsys, main, *argv: str) -> tuple[int, str, str]:
+    """A command's main(argv): its exit code, stdout and stderr."""
+    capsys.readouterr()
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err

@@ -23,32 +23,12 @@ from dbprocessing.cli import (
     update_sha_sum,
     update_unix_time,
 )
-from dbprocessing.db.models import Base
 
-from .missions import MissionUnderTest, load_and_ingest, process, sha1
+from .missions import MissionUnderTest, every_row, process, sha1
 
 L0A, L0B, L1, L2 = ("hello_counter_L0_a", "hello_counter_L0_b", "hello_counter_L1",
                     "hello_counter_L2")
 L1_NAMES = [f"hello_L1_2025010{d}_v1.0.0.txt" for d in range(1, 6)]
-
-
-@pytest.fixture
-def made(hello):
-    """The example mission ingested and processed."""
-    load_and_ingest(hello)
-    assert process(hello, "-q") == 0
-    return hello
-
-
-def snapshot(m: MissionUnderTest) -> dict[str, list]:
-    """Every row of every table, to show that nothing changed."""
-    engine = m.engine()
-    try:
-        with engine.connect() as conn:
-            return {t.name: sorted(map(repr, conn.execute(sa.select(t))))
-                    for t in Base.metadata.sorted_tables}
-    finally:
-        engine.dispose()
 
 
 def disk(m: MissionUnderTest) -> dict[str, str]:
@@ -66,12 +46,12 @@ def run(main, argv: list[str], capsys) -> tuple[int, str, str]:
 def refused(m: MissionUnderTest, main, argv: list[str], capsys, code: int,
             *words: str) -> None:
     """*argv* exits *code* with one line naming *words*, and nothing changes."""
-    rows, files = snapshot(m), disk(m)
+    rows, files = every_row(m), disk(m)
     got, out, err = run(main, argv, capsys)
     assert got == code, (out, err)
     for word in words:
         assert word in err
-    assert snapshot(m) == rows
+    assert every_row(m) == rows
     assert disk(m) == files
 
 
@@ -246,21 +226,21 @@ def test_replace_args_with_rootdir(made, capsys):
     assert f"code hello_L1toL2.py 1.0.0 arguments: '--cal {root}/cal" in out
     assert "process hello_L0toL1 extra_params:" in out
     assert f"replaced the mission root {root} with {{ROOTDIR}} in 2 argument(s)" in out
-    rows = snapshot(made)
+    rows = every_row(made)
     code, out, _ = run(replace_args_with_rootdir.main, [made.db_url], capsys)
     assert code == 0 and "nothing changed" in out
-    assert snapshot(made) == rows
+    assert every_row(made) == rows
 
 
 # -- deleteAllDBFiles ---------------------------------------------------------
 
 def test_delete_all_dry_run_then_for_real(made, capsys):
     files = disk(made)
-    rows = snapshot(made)
+    rows = every_row(made)
     total = made.count("file")
     code, dry, _ = run(delete_all_db_files.main, ["-m", made.db_url, "-d"], capsys)
     assert code == 0
-    assert snapshot(made) == rows
+    assert every_row(made) == rows
     listed = [line for line in dry.splitlines() if line.startswith("would remove hello_")]
     assert len(listed) == total
     assert "  unixtime: would remove 20 row(s)" in dry

@@ -23,19 +23,11 @@ from dbprocessing.cli import (
     scrubber,
 )
 
-from .missions import REPO, MissionUnderTest, load_and_ingest, process
+from .missions import REPO, MissionUnderTest, process
 
 L1_DIR = ("L1", "2025")
 L1_FIRST = "hello_L1_20250101_v1.0.0.txt"
 L0_SECOND = "hello_a_L0_20250102_v1.0.0.txt"
-
-
-@pytest.fixture
-def made(hello) -> MissionUnderTest:
-    """The example mission ingested and processed: 10 L0, 5 L1, 5 L2 files."""
-    load_and_ingest(hello)
-    assert process(hello, "-q") == 0
-    return hello
 
 
 def execute(m: MissionUnderTest, *statements: str) -> None:

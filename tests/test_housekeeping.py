@@ -34,10 +34,9 @@ from dbprocessing.cli import (
     release,
     reprocess_by_product,
 )
-from dbprocessing.db.models import Base
 from dbprocessing.purge import FILE_REFERENCES
 
-from .missions import MissionUnderTest, load_and_ingest, process
+from .missions import MissionUnderTest, every_row, load_and_ingest, process
 
 L0A, L0B, L1, L2 = ("hello_counter_L0_a", "hello_counter_L0_b", "hello_counter_L1",
                     "hello_counter_L2")
@@ -64,17 +63,6 @@ def superseded(hello) -> MissionUnderTest:
     return hello
 
 
-def snapshot(m: MissionUnderTest) -> dict[str, list]:
-    """Every row of every table but the lock's and the event log's."""
-    engine = m.engine()
-    try:
-        with engine.connect() as conn:
-            return {t.name: sorted(map(repr, conn.execute(sa.select(t))))
-                    for t in Base.metadata.sorted_tables}
-    finally:
-        engine.dispose()
-
-
 def disk(root: Path) -> dict[str, bytes]:
     return {p.relative_to(root).as_posix(): p.read_bytes() for p in root.rglob("*")
             if p.is_file() and not p.is_symlink() and "sqlite" not in p.name}
@@ -96,7 +84,7 @@ def run_fast_data(m: MissionUnderTest, capsys, *argv: str) -> tuple[int, str, st
 
 def test_dry_run_prints_every_action_and_changes_nothing(superseded, capsys, tmp_path):
     m, archive = superseded, tmp_path / "archive"
-    rows, files = snapshot(m), disk(m.root)
+    rows, files = every_row(m), disk(m.root)
     code, out, err = run_fast_data(m, capsys, "-a", str(archive), "--reap-records", "-d")
     assert code == 0, err
     for path in TAKEN:
@@ -109,7 +97,7 @@ def test_dry_run_prints_every_action_and_changes_nothing(superseded, capsys, tmp
         f"because a newest or released file was made from them (--include-parents takes "
         f"them too); would archive 4 file(s), {size} bytes, to {archive}; would remove 4 "
         f"record(s)")
-    assert snapshot(m) == rows and disk(m.root) == files and not archive.exists()
+    assert every_row(m) == rows and disk(m.root) == files and not archive.exists()
 
 
 def test_archive_and_reap_records(superseded, capsys, tmp_path):
@@ -182,22 +170,22 @@ def test_product_filter(superseded, capsys):
 def test_bad_input_changes_nothing(superseded, capsys, argv, message):
     m = superseded
     argv = [a.format(file=m.root / RELEASED, root=m.root) for a in argv]
-    rows, files = snapshot(m), disk(m.root)
+    rows, files = every_row(m), disk(m.root)
     code, out, err = run_fast_data(m, capsys, *argv)
     assert code == 2 and out == ""
     assert len(err.strip().splitlines()) == 1 and message in err
-    assert snapshot(m) == rows and disk(m.root) == files
+    assert every_row(m) == rows and disk(m.root) == files
 
 
 @pytest.mark.parametrize("argv", [["--cutoff", "2025-13-45"], ["--cutoff", "soon"],
                                   ["--cutoff", "20250104", "-a", "x", "--reap-files"]])
 def test_bad_cutoff_or_conflicting_flags_exit_2(superseded, capsys, argv):
-    rows = snapshot(superseded)
+    rows = every_row(superseded)
     with pytest.raises(SystemExit) as exit_info:
         fast_data.main(["-m", superseded.db_url, *argv])
     assert exit_info.value.code == 2
     assert "error" in capsys.readouterr().err
-    assert snapshot(superseded) == rows
+    assert every_row(superseded) == rows
 
 
 def test_a_file_that_cannot_be_archived_keeps_its_record(superseded, capsys, tmp_path):
@@ -227,10 +215,10 @@ def test_refused_while_a_live_run_holds_the_lock(superseded, capsys):
             {"pid": os.getpid(), "host": socket.gethostname(),
              "start": datetime.datetime.utcnow()})
     engine.dispose()
-    rows, files = snapshot(m), disk(m.root)
+    rows, files = every_row(m), disk(m.root)
     code, out, err = run_fast_data(m, capsys, "--reap-files", "--reap-records")
     assert code == 3 and len(err.strip().splitlines()) == 1
-    assert snapshot(m) == rows and disk(m.root) == files
+    assert every_row(m) == rows and disk(m.root) == files
 
 
 def test_killed_mid_run_loses_nothing_and_a_rerun_completes(superseded, tmp_path):
@@ -319,11 +307,11 @@ def test_never_replaces_an_incoming_entry(strays, capsys):
 
 def test_unknown_product_links_nothing(strays, capsys):
     m = strays
-    rows = snapshot(m)
+    rows = every_row(m)
     code, out, err = run_link(m, capsys, "-p", L0A, "-p", "nosuch")
     assert code == 2 and out == "" and "no product 'nosuch'" in err
     assert not m.incoming.exists() or list(m.incoming.iterdir()) == []
-    assert snapshot(m) == rows
+    assert every_row(m) == rows
 
 
 def test_installed_console_script(strays):

@@ -18,39 +18,12 @@ from dbprocessing.cli import (
     purge_file_from_db,
     test_inspector,
 )
-from dbprocessing.db.models import Base
 
-from .missions import MissionUnderTest, load_and_ingest, process
+from .missions import MissionUnderTest, every_row, load_and_ingest, process, run_main
 
 L0A, L0B, L1, L2 = ("hello_counter_L0_a", "hello_counter_L0_b", "hello_counter_L1",
                     "hello_counter_L2")
 DAY1 = "hello_a_L0_20250101_v1.0.0.txt"
-
-
-@pytest.fixture
-def made(hello):
-    """The example mission ingested and processed."""
-    load_and_ingest(hello)
-    assert process(hello, "-q") == 0
-    return hello
-
-
-def rows_of(m: MissionUnderTest) -> dict[str, list]:
-    """Every row of every table, to show that nothing changed."""
-    engine = m.engine()
-    try:
-        with engine.connect() as conn:
-            return {t.name: sorted(map(repr, conn.execute(sa.select(t))))
-                    for t in Base.metadata.sorted_tables}
-    finally:
-        engine.dispose()
-
-
-def run(capsys, main, *argv: str) -> tuple[int, str, str]:
-    capsys.readouterr()
-    code = main(list(argv))
-    out, err = capsys.readouterr()
-    return code, out, err
 
 
 def table(out: str) -> list[list[str]]:
@@ -61,44 +34,44 @@ def table(out: str) -> list[list[str]]:
 # -- printInfo --------------------------------------------------------------------
 
 def test_print_info_lists_every_kind(made, capsys):
-    before = rows_of(made)
-    code, out, _ = run(capsys, print_info.main, made.db_url, "product")
+    before = every_row(made)
+    code, out, _ = run_main(capsys, print_info.main, made.db_url, "product")
     assert code == 0 and out.splitlines()[0].split() == ["ID", "LEVEL", "NAME", "PATH", "FORMAT"]
     assert [r[2] for r in table(out)] == [L0A, L0B, L1, L2]
     assert table(out)[2][3] == str(made.root / "L1" / "{Y}")
     assert out.splitlines()[-1] == "4 product row(s)"
 
-    code, out, _ = run(capsys, print_info.main, made.db_url, "PROCESS")
+    code, out, _ = run_main(capsys, print_info.main, made.db_url, "PROCESS")
     assert code == 0
     assert {r[1]: r[2:4] for r in table(out)} == {
         "hello_L0toL1": [L1, "DAILY"], "hello_L1toL2": [L2, "FILE"],
         "hello_report": ["(none)", "RUN"]}
     assert f"{L0B} (optional)" in out
 
-    code, out, _ = run(capsys, print_info.main, made.db_url, "Code")
+    code, out, _ = run_main(capsys, print_info.main, made.db_url, "Code")
     assert code == 0
     assert [(r[1], r[2], r[3], r[4]) for r in table(out)] == [
         ("hello_L0toL1.py", "1.0.0", "hello_L0toL1", "yes"),
         ("hello_L1toL2.py", "1.0.0", "hello_L1toL2", "yes"),
         ("hello_report.py", "1.0.0", "hello_report", "yes")]
 
-    code, out, _ = run(capsys, print_info.main, made.db_url, "mission")
+    code, out, _ = run_main(capsys, print_info.main, made.db_url, "mission")
     assert code == 0 and table(out)[0][1:3] == ["hello", str(made.root)]
 
-    code, out, _ = run(capsys, print_info.main, made.db_url, "File")
+    code, out, _ = run_main(capsys, print_info.main, made.db_url, "File")
     assert code == 0 and len(table(out)) == 20 and out.splitlines()[-1] == "20 file row(s)"
-    assert rows_of(made) == before
+    assert every_row(made) == before
 
 
 def test_print_info_files_by_product_and_dates(made, capsys):
-    code, out, _ = run(capsys, print_info.main, made.db_url, "file", "-p", L1,
+    code, out, _ = run_main(capsys, print_info.main, made.db_url, "file", "-p", L1,
                        "-s", "20250102", "-e", "2025-01-03")
     assert code == 0
     assert [(r[1], r[2], r[3], r[4], r[5], r[6]) for r in table(out)] == [
         ("hello_L1_20250102_v1.0.0.txt", L1, "2025-01-02", "1.0.0", "yes", "yes"),
         ("hello_L1_20250103_v1.0.0.txt", L1, "2025-01-03", "1.0.0", "yes", "yes")]
     (l0a_id,) = made.query("SELECT product_id FROM product WHERE product_name = :n", n=L0A)[0]
-    code, out, _ = run(capsys, print_info.main, made.db_url, "File", "-p", str(l0a_id),
+    code, out, _ = run_main(capsys, print_info.main, made.db_url, "File", "-p", str(l0a_id),
                        "-e", "20250101")
     assert code == 0 and [r[1] for r in table(out)] == [DAY1]
 
@@ -110,10 +83,10 @@ def test_print_info_files_by_product_and_dates(made, capsys):
     (["File", "-s", "20250103", "-e", "20250101"], "is after end"),
 ])
 def test_print_info_bad_input_is_named(made, capsys, argv, message):
-    before = rows_of(made)
-    code, out, err = run(capsys, print_info.main, made.db_url, *argv)
+    before = every_row(made)
+    code, out, err = run_main(capsys, print_info.main, made.db_url, *argv)
     assert code == 2 and message in err and out == ""
-    assert rows_of(made) == before
+    assert every_row(made) == before
 
 
 def test_print_info_unknown_kind_exits_2(made, capsys):
@@ -127,7 +100,7 @@ def test_print_info_unknown_kind_exits_2(made, capsys):
 def test_print_required_inputs_windows_and_codes(made, capsys):
     ids = dict(made.query("SELECT product_name, product_id FROM product"))
     pids = dict(made.query("SELECT process_name, process_id FROM process"))
-    code, out, _ = run(capsys, print_required.main, "-m", made.db_url, "hello_L0toL1",
+    code, out, _ = run_main(capsys, print_required.main, "-m", made.db_url, "hello_L0toL1",
                        str(pids["hello_report"]))
     assert code == 0
     lines = out.splitlines()
@@ -145,7 +118,7 @@ def test_print_required_inputs_windows_and_codes(made, capsys):
 
 
 def test_print_required_unknown_process_exits_2(made, capsys):
-    code, out, err = run(capsys, print_required.main, "-m", made.db_url, "hello_L0toL1",
+    code, out, err = run_main(capsys, print_required.main, "-m", made.db_url, "hello_L0toL1",
                          "no_such_process")
     assert code == 2 and out == ""
     assert "no process 'no_such_process'" in err and "hello_L0toL1" in err
@@ -170,7 +143,7 @@ def twin(made, tmp_path):
 
 
 def test_compare_same_mission_exits_0(made, twin, capsys):
-    code, out, _ = run(capsys, compare_db.main, "-m", made.db_url, "-m", twin.db_url)
+    code, out, _ = run_main(capsys, compare_db.main, "-m", made.db_url, "-m", twin.db_url)
     assert code == 0, out
     assert out.splitlines()[-1] == "no differences"
 
@@ -186,8 +159,8 @@ def test_compare_names_every_difference(made, twin, capsys):
                              "AND source_file = (SELECT file_id FROM file WHERE filename = "
                              f"'{DAY1}')"))
     engine.dispose()
-    before = rows_of(made), rows_of(twin)
-    code, out, _ = run(capsys, compare_db.main, "-m", made.db_url, "-m", twin.db_url)
+    before = every_row(made), every_row(twin)
+    code, out, _ = run_main(capsys, compare_db.main, "-m", made.db_url, "-m", twin.db_url)
     assert code == 1
     lines = out.splitlines()
     assert f"file {DAY1}: shasum is " in out and "in the first, x in the second" in out
@@ -201,16 +174,16 @@ def test_compare_names_every_difference(made, twin, capsys):
     assert ("filefilelink hello_L2_20250105_v1.0.0.txt from hello_L1_20250105_v1.0.0.txt: "
             "only in the first database") in lines
     assert lines[-1] == "6 difference(s)"
-    code, out, _ = run(capsys, compare_db.main, "-m", twin.db_url, "-m", made.db_url)
+    code, out, _ = run_main(capsys, compare_db.main, "-m", twin.db_url, "-m", made.db_url)
     assert code == 1 and "hello_L2_20250105_v1.0.0.txt: only in the second database" in out
-    assert (rows_of(made), rows_of(twin)) == before
+    assert (every_row(made), every_row(twin)) == before
 
 
 def test_compare_needs_two_existing_databases(made, capsys, tmp_path):
-    code, _, err = run(capsys, compare_db.main, "-m", made.db_url)
+    code, _, err = run_main(capsys, compare_db.main, "-m", made.db_url)
     assert code == 2 and "give exactly two databases" in err
     missing = tmp_path / "nowhere" / "none.sqlite"
-    code, _, err = run(capsys, compare_db.main, "-m", made.db_url, "-m", str(missing))
+    code, _, err = run_main(capsys, compare_db.main, "-m", made.db_url, "-m", str(missing))
     assert code == 2 and "none.sqlite" in err
 
 
@@ -254,9 +227,9 @@ def inspect_args(m: MissionUnderTest, plugin: Path | str, product: str,
 
 
 def test_inspector_claims_and_shows_what_it_filled_in(made, capsys):
-    before = rows_of(made)
+    before = every_row(made)
     plugin = made.root / "inspectors" / "hello_L0.py"
-    code, out, _ = run(capsys, test_inspector.main, *inspect_args(made, plugin, L0A))
+    code, out, _ = run_main(capsys, test_inspector.main, *inspect_args(made, plugin, L0A))
     assert code == 0
     fields = {line.split()[0]: " ".join(line.split()[1:]) for line in out.splitlines()
               if line.startswith("  ")}
@@ -268,12 +241,12 @@ def test_inspector_claims_and_shows_what_it_filled_in(made, capsys):
     assert fields["shasum"] == shasum and fields["data_level"] == "0.0"
     assert "arguments: prefix=hello_a channel=a" in out  # the recorded ones, as ingest
     assert "the name matches the product's format: yes" in out
-    assert rows_of(made) == before
+    assert every_row(made) == before
 
 
 def test_inspector_not_mine_for_another_product(made, capsys):
     plugin = made.root / "inspectors" / "hello_L0.py"
-    code, out, _ = run(capsys, test_inspector.main, *inspect_args(made, plugin, L0B))
+    code, out, _ = run_main(capsys, test_inspector.main, *inspect_args(made, plugin, L0B))
     assert code == 1
     assert "not mine: the inspector returned None ('not mine')" in out
     assert "the name matches the product's format: no" in out
@@ -282,7 +255,7 @@ def test_inspector_not_mine_for_another_product(made, capsys):
 def test_inspector_arguments_replace_the_recorded_ones(made, capsys, tmp_path):
     plugin = tmp_path / "backwards.py"
     plugin.write_text(BACKWARDS)
-    code, out, _ = run(capsys, test_inspector.main, *inspect_args(made, plugin, L0A),
+    code, out, _ = run_main(capsys, test_inspector.main, *inspect_args(made, plugin, L0A),
                        "-a", "nnn=007")
     assert code == 1  # it claims the file, but its start is after its stop: as ingest says
     assert "not mine: the inspector claimed it but utc_start_time is after utc_stop_time" \
@@ -293,7 +266,7 @@ def test_inspector_arguments_replace_the_recorded_ones(made, capsys, tmp_path):
 def test_inspector_that_raises_shows_its_traceback(made, capsys, tmp_path):
     plugin = tmp_path / "raises.py"
     plugin.write_text(RAISES)
-    code, out, _ = run(capsys, test_inspector.main, *inspect_args(made, plugin, L0A),
+    code, out, _ = run_main(capsys, test_inspector.main, *inspect_args(made, plugin, L0A),
                        "-a", "why=testing")
     assert code == 1
     assert "not mine: the inspector raised" in out
@@ -304,11 +277,11 @@ def test_inspector_that_raises_shows_its_traceback(made, capsys, tmp_path):
 def test_inspector_that_cannot_be_imported(made, capsys, tmp_path):
     plugin = tmp_path / "broken.py"
     plugin.write_text("import no_such_module_anywhere\n")
-    code, out, _ = run(capsys, test_inspector.main, *inspect_args(made, plugin, L0A))
+    code, out, _ = run_main(capsys, test_inspector.main, *inspect_args(made, plugin, L0A))
     assert code == 1 and "could not be loaded" in out
     assert "ModuleNotFoundError" in out
     plugin.write_text("x = 1\n")
-    code, out, _ = run(capsys, test_inspector.main, *inspect_args(made, plugin, L0A))
+    code, out, _ = run_main(capsys, test_inspector.main, *inspect_args(made, plugin, L0A))
     assert code == 1 and "defines no class Inspector" in out
 
 
@@ -318,12 +291,12 @@ def test_inspector_that_cannot_be_imported(made, capsys, tmp_path):
     ({"product": "no_such_product"}, "no product 'no_such_product'"),
 ])
 def test_inspector_bad_arguments_exit_2(made, capsys, change, message):
-    before = rows_of(made)
+    before = every_row(made)
     plugin = made.root / "inspectors" / change.get("plugin", "hello_L0.py")
     argv = inspect_args(made, plugin, change.get("product", L0A), change.get("file", DAY1))
-    code, out, err = run(capsys, test_inspector.main, *argv)
+    code, out, err = run_main(capsys, test_inspector.main, *argv)
     assert code == 2 and message in err and out == ""
-    assert rows_of(made) == before
+    assert every_row(made) == before
 
 
 # -- the installed commands ----------------------------------------------------------

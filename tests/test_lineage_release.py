@@ -10,16 +10,9 @@ from sqlalchemy.exc import IntegrityError
 
 from dbprocessing.cli import print_lineage, process_queue, release
 
-from .missions import load_and_ingest, process
+from .missions import process
 
 L1 = "hello_counter_L1"
-
-
-@pytest.fixture
-def made(hello):
-    load_and_ingest(hello)
-    assert process(hello, "-q") == 0
-    return hello
 
 
 def lineage(m, capsys, *argv: str) -> str:

@@ -21,7 +21,7 @@ from dbprocessing.cli import (
 from dbprocessing.db.models import Base, File, ProcessQueue
 from dbprocessing.purge import FILE_REFERENCES
 
-from .missions import MissionUnderTest, load_and_ingest, process
+from .missions import MissionUnderTest, every_row, load_and_ingest, process
 
 L0A, L0B, L1, L2 = ("hello_counter_L0_a", "hello_counter_L0_b", "hello_counter_L1",
                     "hello_counter_L2")
@@ -63,17 +63,6 @@ def listed(out: str) -> list[list[str]]:
     assert lines[0].split() == ["file_id", "filename", "product", "utc_file_date", "version",
                                 "version_bump"]
     return [line.split() for line in lines[1:]]
-
-
-def snapshot(m: MissionUnderTest) -> dict[str, list]:
-    """Every row of every table, to show that nothing changed."""
-    engine = m.engine()
-    try:
-        with engine.connect() as conn:
-            return {t.name: sorted(map(repr, conn.execute(sa.select(t))))
-                    for t in Base.metadata.sorted_tables}
-    finally:
-        engine.dispose()
 
 
 def insert_lock(m: MissionUnderTest) -> None:
@@ -433,17 +422,17 @@ def test_recursive_purge_removes_every_descendant(made, capsys):
 
 def test_released_file_is_refused_and_nothing_changes(made, capsys):
     assert release.main(["-m", made.db_url, "tag", "1", "-p", L2]) == 0
-    before = snapshot(made)
+    before = every_row(made)
     released = "hello_L2_20250102_v1.0.0.txt"
     code, out, err = purge(made, capsys, released)
     assert code == 1 and out == ""
     assert f"{released} is in release 1" in err and "nothing removed" in err
-    assert snapshot(made) == before
+    assert every_row(made) == before
     # A descendant in a release refuses the recursive purge of its ancestor.
     code, _, err = purge(made, capsys, "-r", "hello_a_L0_20250102_v1.0.0.txt")
     assert code == 1
     assert f"{released} is in release 1 (made from hello_L1_20250102_v1.0.0.txt" in err
-    assert snapshot(made) == before
+    assert every_row(made) == before
     # Without -r the ancestor itself is not released: it goes.
     assert purge(made, capsys, "hello_a_L0_20250102_v1.0.0.txt")[0] == 0
 
@@ -455,19 +444,19 @@ def test_released_file_is_refused_and_nothing_changes(made, capsys):
     ["99999999999999999999"],
 ])
 def test_unknown_name_changes_nothing(made, capsys, argv):
-    before = snapshot(made)
+    before = every_row(made)
     code, out, err = purge(made, capsys, *argv)
     assert code == 1 and out == ""
     assert f"no file {argv[-1]!r} in the database" in err and "nothing removed" in err
-    assert snapshot(made) == before
+    assert every_row(made) == before
 
 
 def test_purge_refused_while_the_lock_is_held(made, capsys):
     insert_lock(made)
-    before = snapshot(made)
+    before = every_row(made)
     code, _, err = purge(made, capsys, "hello_L2_20250102_v1.0.0.txt")
     assert code == 3 and "holds the processing lock" in err
-    assert snapshot(made) == before
+    assert every_row(made) == before
 
 
 def test_purged_file_can_be_ingested_again(made, capsys):
