@@ -43,11 +43,8 @@ from dbprocessing.process.executors.dask import (  # noqa: E402
     jobqueue_cluster,
 )
 
-# distributed's clusters leave sockets for the garbage collector and warn when
-# a port is taken by another process; neither is ours to fix.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::ResourceWarning", "ignore::pytest.PytestUnraisableExceptionWarning",
-    "ignore:Port .* is already in use:UserWarning")
+# distributed warns when its dashboard port is taken by another process.
+pytestmark = pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning")
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "hello"
