@@ -83,7 +83,7 @@ def test_sigkill_anywhere_loses_nothing(created_db, tmp_path, monkeypatch, kills
 
     for kill in kills:
         if kill == "ProcessQueue -i":
-            result = m.run("-i")
+            result = m.run("-i", "-v")
             assert result.returncode == 0, result.stderr
             assert "finished 8 move(s) left by an interrupted run" in result.stdout
         else:
