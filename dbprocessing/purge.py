@@ -67,10 +67,9 @@ from .db.models import (
 )
 from .db.queries import version_of
 from .errors import EXIT_SOME_FAILED, DBProcessingError
+from .ingest.archive import ProductPaths
 from .lock import processing_lock
-from .mission.substitution import format_name
 from .mission.tree import MissionTree, load_mission
-from .process.planner import name_values
 from .Version import Version
 
 logger = logging.getLogger(__name__)
@@ -224,15 +223,11 @@ def _filenames(session: Session, ids: Iterable[int]) -> dict[int, str]:
     return names
 
 
-def _on_disk(tree: MissionTree, file: File, product: Product) -> Path | None:
-    version = version_of(file)
+def _on_disk(paths: ProductPaths, file: File, product: Product) -> Path | None:
     try:
-        directory = format_name(product.relative_path, name_values(
-            product.product_name, tree.name, file.utc_file_date, version,
-            file.process_keywords))
+        return paths.of_file(product, file)
     except (DBProcessingError, ValueError, KeyError):
         return None
-    return tree.rootdir / directory / file.filename
 
 
 def _describe_files(session: Session, tree: MissionTree, plan: _Plan) -> list[PurgedFile]:
@@ -245,6 +240,7 @@ def _describe_files(session: Session, tree: MissionTree, plan: _Plan) -> list[Pu
         pending.update((i, p) for i, p in session.execute(
             select(IngestPending.file_id, IngestPending.source_path)
             .where(IngestPending.file_id.in_(part))))
+    paths = ProductPaths(tree)
     result = []
     for file_id in plan.ids:
         f, product = rows[file_id]
@@ -252,7 +248,7 @@ def _describe_files(session: Session, tree: MissionTree, plan: _Plan) -> list[Pu
         result.append(PurgedFile(
             file_id, f.filename, product.product_name, f.utc_file_date,
             version_of(f),
-            _on_disk(tree, f, product),
+            _on_disk(paths, f, product),
             made_from=rows[parent][0].filename if parent is not None else None,
             pending_move=pending.get(file_id)))
     return result

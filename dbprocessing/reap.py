@@ -46,7 +46,6 @@ from .db.queries import find_product, newest_file_ids, version_of
 from .errors import DBProcessingError, UsageError
 from .ingest.archive import ProductPaths, move_file, sha1_of
 from .mission.tree import MissionTree
-from .process.planner import name_values
 from .purge import remove_file_records
 from .Version import Version
 
@@ -163,7 +162,7 @@ def select_reapable(session: Session, tree: MissionTree, plan: ReapPlan,
         every_newest = newest if not plan.products else set(newest_file_ids(
             session, list(session.scalars(select(Product.product_id)))))
         protected = _ancestors(session, every_newest | released)
-    paths = ProductPaths(tree.rootdir)
+    paths = ProductPaths(tree)
     picked = []
     for f, product in old:
         if f.file_id in protected:
@@ -174,9 +173,7 @@ def select_reapable(session: Session, tree: MissionTree, plan: ReapPlan,
         path: Path | None
         relative: Path | None
         try:
-            path = paths.path(product.relative_path, f.filename, name_values(
-                product.product_name, tree.name, f.utc_file_date, version,
-                f.process_keywords))
+            path = paths.of_file(product, f)
             relative = path.relative_to(paths.root)
         except (DBProcessingError, ValueError, KeyError):
             path = relative = None

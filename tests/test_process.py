@@ -284,3 +284,18 @@ def test_cpu_counts_against_n(hello, cpu, overlap):
     assert len(spans) == 5
     overlaps = any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
     assert overlaps is overlap
+
+
+def test_an_output_directory_outside_the_mission_root_is_refused(hello, capsys):
+    """The planner places outputs through the archive's one checked path: a
+    relative_path that climbs out of rootdir names no output and writes nothing."""
+    hello.config.write_text(hello.config.read_text().replace(
+        "relative_path = L1/{Y}", "relative_path = ../outside/L1/{Y}"))
+    load_and_ingest(hello)
+    capsys.readouterr()
+    code = process(hello, "-o", "hello_L0toL1")
+    out = capsys.readouterr().out
+    assert code == 0  # a plan that cannot be made is reported, as a missing {VERSION} is
+    assert "leaves the mission root" in out and "not possible" in out
+    assert not (hello.root.parent / "outside").exists()
+    assert files(hello, "hello_L1") == {}

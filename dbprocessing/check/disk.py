@@ -26,12 +26,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models import File, IngestPending, Product
-from ..db.queries import newest_file_ids, version_of
+from ..db.queries import newest_file_ids
 from ..errors import DBProcessingError
 from ..ingest.archive import ProductPaths, sha1_of
 from ..mission.substitution import date_from_fields, name_regex, parse_name
 from ..mission.tree import MissionTree
-from ..process.planner import name_values
 from ..process.provenance import RUNLOGS
 from .findings import (
     EXISTS_FLAG,
@@ -58,7 +57,7 @@ def check_disk(session: Session, tree: MissionTree, start: datetime.date | None 
     products = {p.product_id: p for p in session.scalars(select(Product))}
     pending = set(session.scalars(select(IngestPending.file_id)))
     newest = set(newest_file_ids(session, products, start, end)) if newest_only else None
-    paths = ProductPaths(tree.rootdir)
+    paths = ProductPaths(tree)
     known_paths: set[Path] = set()
     known_names: set[str] = set()
     findings: list[Finding] = []
@@ -67,9 +66,7 @@ def check_disk(session: Session, tree: MissionTree, start: datetime.date | None 
         product = products[row.product_id]
         known_names.add(row.filename)
         try:
-            path = paths.path(product.relative_path, row.filename, name_values(
-                product.product_name, tree.name, row.utc_file_date, version_of(row),
-                row.process_keywords))
+            path = paths.of_file(product, row)
         except (DBProcessingError, ValueError) as exc:
             logger.warning("cannot place %s on disk (%s); not checked", row.filename, exc)
             continue

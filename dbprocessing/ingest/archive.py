@@ -1,7 +1,8 @@
 """Archive: put files where they belong, never overwriting and never losing one.
 
-* ``ProductPaths.path`` is ``rootdir/<relative_path with substitutions>/<name>``,
-  refused when it would leave rootdir.
+* ``ProductPaths`` is the one home of a file's place in the archive:
+  ``rootdir/<relative_path with substitutions>/<name>``, refused when it would
+  leave rootdir; ``of_file`` gives a recorded file's path.
 * ``move_file`` renames atomically; across filesystems it copies to a hidden
   ``.partial`` name beside the target, syncs, renames, then removes the source,
   so the file is always whole in at least one place.
@@ -10,6 +11,7 @@
 """
 from __future__ import annotations
 
+import datetime
 import errno
 import hashlib
 import logging
@@ -19,8 +21,12 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from ..db.models import File, Product
+from ..db.queries import version_of
 from ..errors import FormatError
-from ..mission.substitution import format_name
+from ..mission.substitution import format_name, name_values
+from ..mission.tree import MissionTree
+from ..Version import Version
 
 logger = logging.getLogger(__name__)
 
@@ -44,14 +50,18 @@ def _inside(path: Path, root: Path) -> bool:
 
 
 class ProductPaths:
-    """Where a product's files live, with checked directories remembered (one run,
-    many files); FormatError for a path that would leave rootdir."""
+    """Where a mission's files live in its archive: the one place that turns a
+    product's ``relative_path`` into a directory, always checked to stay under the
+    mission root (FormatError otherwise).  Checked directories are remembered (one
+    run, many files)."""
 
-    def __init__(self, rootdir: Path) -> None:
-        self.root = Path(os.path.abspath(rootdir))
+    def __init__(self, tree: MissionTree) -> None:
+        self.root = Path(os.path.abspath(tree.rootdir))
+        self.mission = tree.name
         self._dirs: dict[str, Path] = {}
 
-    def path(self, relative_path: str, name: str, values: Mapping[str, Any]) -> Path:
+    def directory(self, relative_path: str, values: Mapping[str, Any]) -> Path:
+        """``rootdir/<relative_path filled with values>``."""
         directory = format_name(relative_path, values)
         checked = self._dirs.get(directory)
         if checked is None:
@@ -60,9 +70,25 @@ class ProductPaths:
                 raise FormatError(f"product path {directory!r} leaves the mission root "
                                   f"{self.root}")
             self._dirs[directory] = checked
+        return checked
+
+    def path(self, relative_path: str, name: str, values: Mapping[str, Any]) -> Path:
+        """The file *name* in ``directory(relative_path, values)``."""
         if not name or "/" in name or name in (".", ".."):
             raise FormatError(f"not a file name: {name!r}")
-        return checked / name
+        return self.directory(relative_path, values) / name
+
+    def values(self, product: Product, date: datetime.date | None, version: Version | None,
+               keywords: str | None) -> dict[str, Any]:
+        """The ``{FIELD}`` values of a file of *product* in this mission."""
+        return name_values(product.product_name, self.mission, date, version, keywords)
+
+    def of_file(self, product: Product, file: File, relative_path: str | None = None) -> Path:
+        """Where *file* of *product* lives (or would, under *relative_path*)."""
+        values = self.values(product, file.utc_file_date, version_of(file),
+                             file.process_keywords)
+        return self.path(product.relative_path if relative_path is None else relative_path,
+                         file.filename, values)
 
 
 def partial_name(target: Path) -> Path:

@@ -174,7 +174,7 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
             summary.recovered = recover_pending(writer)
         candidates = load_products(reader, tree)
         dbu = PluginDatabase(reader)
-        targets = ProductPaths(tree.rootdir)
+        targets = ProductPaths(tree)
         paths = list_incoming(tree.incoming, pattern)
         logger.info("%d file(s) waiting in %s", len(paths), tree.incoming)
         progress.add(len(paths))

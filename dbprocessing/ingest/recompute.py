@@ -25,7 +25,6 @@ from ..errors import EXIT_SOME_FAILED, DBProcessingError
 from ..mission.tree import MissionTree
 from .archive import ProductPaths, sha1_of
 from .record import epoch
-from .relocate import file_path
 
 
 class FileNotOnDisk(DBProcessingError):
@@ -52,13 +51,13 @@ def update_shasums(session: Session, tree: MissionTree, refs: Sequence[str]) -> 
     UsageError (exit 2) names a file not in the database, FileNotOnDisk (exit 1)
     one whose file is missing; either way nothing is changed.
     """
-    paths = ProductPaths(tree.rootdir)
+    paths = ProductPaths(tree)
     found: list[tuple[File, Path]] = []
     for ref in dict.fromkeys(refs):
         f = find_file(session, ref)
         product = session.get(Product, f.product_id)
         assert product is not None  # a file's product exists (foreign key)
-        found.append((f, file_path(paths, tree, product, f)))
+        found.append((f, paths.of_file(product, f)))
     missing = [f"{f.filename} (at {p})" for f, p in found if not os.path.isfile(p)]
     if missing:
         raise FileNotOnDisk("not on disk: " + ", ".join(missing) + "; nothing changed")

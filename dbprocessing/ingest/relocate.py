@@ -38,11 +38,10 @@ from sqlalchemy.orm import Session
 
 from .. import faults
 from ..db.engine import for_writing
-from ..db.models import File, IngestPending, Product
-from ..db.queries import find_product, version_of
+from ..db.models import File, IngestPending
+from ..db.queries import find_product
 from ..errors import EXIT_SOME_FAILED, DBProcessingError
 from ..mission.tree import MissionTree
-from ..process.planner import name_values
 from .archive import ProductPaths, partial_name, sha1_of
 from .pipeline import BATCH_SIZE, recover_pending
 from .record import clear_pending
@@ -57,15 +56,6 @@ class RelocateRefused(DBProcessingError):
     """The files cannot all be moved (missing, or the new place is taken); nothing changed."""
 
     exit_code = EXIT_SOME_FAILED
-
-
-def file_path(paths: ProductPaths, tree: MissionTree, product: Product, file: File,
-              relative_path: str | None = None) -> Path:
-    """Where *file* of *product* lives (or would, under *relative_path*)."""
-    values = name_values(product.product_name, tree.name, file.utc_file_date,
-                         version_of(file), file.process_keywords)
-    return paths.path(product.relative_path if relative_path is None else relative_path,
-                      file.filename, values)
 
 
 @dataclass(frozen=True)
@@ -109,7 +99,7 @@ def plan_relocation(session: Session, tree: MissionTree, product_ref: str,
     if product.relative_path == new_dir:
         plan.done = True
         return plan
-    paths = ProductPaths(tree.rootdir)
+    paths = ProductPaths(tree)
     missing: list[str] = []
     taken: list[str] = []
     # Files an interrupted ingest promised to move are where it left them until
@@ -124,8 +114,8 @@ def plan_relocation(session: Session, tree: MissionTree, product_ref: str,
         if not f.exists_on_disk:
             plan.not_on_disk += 1
             continue
-        source = file_path(paths, tree, product, f)
-        target = file_path(paths, tree, product, f, new_dir)
+        source = paths.of_file(product, f)
+        target = paths.of_file(product, f, new_dir)
         if source == target:
             plan.unchanged += 1
             continue

@@ -23,7 +23,8 @@ from ..errors import FormatError
 from ..Version import Version
 
 __all__ = ["FIELD_REGEX", "expand_values", "fields_of", "format_name",
-           "name_regex", "parse_name", "date_from_fields"]
+           "name_regex", "name_values", "parse_keywords", "parse_name",
+           "date_from_fields"]
 
 _MONTHS = [calendar.month_abbr[i] for i in range(1, 13)]
 
@@ -242,3 +243,22 @@ def version_from_fields(fields: Mapping[str, str]) -> Version | None:
     """The Version named by a parsed ``{VERSION}`` field, if any."""
     text = fields.get("VERSION")
     return Version.fromString(text) if text else None
+
+
+def parse_keywords(keywords: str | None) -> dict[str, str]:
+    """``file.process_keywords`` (``key=value`` pairs separated by spaces) as a dict."""
+    values: dict[str, str] = {}
+    for word in (keywords or "").split():
+        key, sep, value = word.partition("=")
+        if sep:
+            values[key] = value
+    return values
+
+
+def name_values(product_name: str, mission_name: str, date: datetime.date | None,
+                version: Version | None, keywords: str | None) -> dict[str, Any]:
+    """The ``{FIELD}`` values of a file's name and directory."""
+    values: dict[str, Any] = {"datetime": date, "VERSION": version, "PRODUCT": product_name,
+                    "MISSION": mission_name}
+    values.update(parse_keywords(keywords))
+    return values

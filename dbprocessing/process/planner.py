@@ -44,8 +44,9 @@ from ..db.models import (
 )
 from ..db.queries import newest_files, version_of
 from ..errors import FormatError
+from ..ingest.archive import ProductPaths
 from ..ingest.record import epoch
-from ..mission.substitution import fields_of, format_name, name_regex, parse_name
+from ..mission.substitution import fields_of, format_name, name_regex, parse_keywords, parse_name
 from ..mission.timebase import PERIODS, Timebase, period_of
 from ..mission.tree import MissionTree
 from ..Version import Version
@@ -156,25 +157,6 @@ def _dates_of(file: File) -> list[datetime.date]:
     return days or [_date_of(file)]
 
 
-def parse_keywords(keywords: str | None) -> dict[str, str]:
-    """``file.process_keywords`` (``key=value`` pairs separated by spaces) as a dict."""
-    values: dict[str, str] = {}
-    for word in (keywords or "").split():
-        key, sep, value = word.partition("=")
-        if sep:
-            values[key] = value
-    return values
-
-
-def name_values(product_name: str, mission_name: str, date: datetime.date | None,
-                version: Version | None, keywords: str | None) -> dict[str, Any]:
-    """The ``{FIELD}`` values of a file's name and directory."""
-    values: dict[str, Any] = {"datetime": date, "VERSION": version, "PRODUCT": product_name,
-                    "MISSION": mission_name}
-    values.update(parse_keywords(keywords))
-    return values
-
-
 # Fields a name gets from its date, version and owning rows; every other field
 # ({nnn}, {APID}, {mday}, {??}, ...) is a keyword field, carried from the inputs.
 _OWN_FIELDS = frozenset(("Y", "m", "d", "b", "y", "j", "H", "M", "S", "MILLI", "MICRO",
@@ -196,6 +178,7 @@ class Planner:
                  use_optional: bool = True, always_run: bool = False) -> None:
         self.session = session
         self.tree = tree
+        self.paths = ProductPaths(tree)
         self.only = only
         self.skip_run = skip_run
         self.default_timeout = default_timeout
@@ -466,7 +449,7 @@ class Planner:
             decision = Decision(True, decision.version, ("run on request (up to date)",))
         elif not decision.run:
             return Skip(name, date, "up to date", pid, SkipKind.UP_TO_DATE)
-        values = self._name_values(product, date, decision.version, None)
+        values = self.paths.values(product, date, decision.version, None)
         values.update(carried)
         if existing is not None and "VERSION" not in fields_of(product.format):
             return Skip(name, date, f"must be remade ({'; '.join(decision.reasons)}) but "
@@ -475,7 +458,7 @@ class Planner:
                         SkipKind.CANNOT_REMAKE)
         try:
             output_name = format_name(product.format, values)
-            output_dir = self.tree.rootdir / format_name(product.relative_path, values)
+            output_dir = self.paths.directory(product.relative_path, values)
         except FormatError as exc:
             return Skip(name, date, f"cannot name the output: {exc}", pid)
         if carried and process.output_timebase != Timebase.FILE:
@@ -520,15 +503,11 @@ class Planner:
 
     def _input_file(self, f: File) -> InputFile:
         product = self.products[f.product_id]
-        values = self._name_values(product, _date_of(f), version_of(f), f.process_keywords)
-        directory = self.tree.rootdir / format_name(product.relative_path, values)
+        values = self.paths.values(product, _date_of(f), version_of(f), f.process_keywords)
+        directory = self.paths.directory(product.relative_path, values)
         return InputFile(f.file_id, f.filename, directory / f.filename, f.product_id,
                          product.product_name, _date_of(f), version_of(f),
                          f.process_keywords)
-
-    def _name_values(self, product: Product, date: datetime.date, version: Version | None,
-                     keywords: str | None) -> dict[str, Any]:
-        return name_values(product.product_name, self.tree.name, date, version, keywords)
 
     def _code_path(self, code: Code) -> Path:
         relative = format_name(code.relative_path, {"CODEVERSION": str(version_of(code))})

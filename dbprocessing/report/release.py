@@ -21,9 +21,8 @@ from sqlalchemy.orm import Session
 from ..db.models import File, Product, Release
 from ..db.queries import newest_file_ids, version_of
 from ..errors import UsageError
-from ..mission.substitution import format_name
+from ..ingest.archive import ProductPaths
 from ..mission.tree import MissionTree
-from ..process.planner import name_values
 from ..Version import Version
 
 
@@ -80,13 +79,12 @@ def release_files(session: Session, tree: MissionTree, number: str) -> list[Rele
     if not rows:
         known = ", ".join(n for n, _ in list_releases(session)) or "none"
         raise UsageError(f"no release {number!r} (known: {known})")
+    paths = ProductPaths(tree)
     result = []
     for f, product in rows:
-        version = version_of(f)
-        directory = format_name(product.relative_path, name_values(
-            product.product_name, tree.name, f.utc_file_date, version, f.process_keywords))
+        where = paths.of_file(product, f).relative_to(paths.root).as_posix()
         result.append(ReleasedFile(f.filename, product.product_name, f.utc_file_date,
-                                   version, f.shasum, f"{directory}/{f.filename}"))
+                                   version_of(f), f.shasum, where))
     return result
 
 
