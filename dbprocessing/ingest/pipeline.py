@@ -32,6 +32,7 @@ from ..db.engine import for_writing
 from ..db.models import File, IngestPending
 from ..errors import FormatError
 from ..events import EventLog
+from ..mission.substitution import name_values
 from ..mission.tree import MissionTree
 from ..progress import Progress
 from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
@@ -111,13 +112,9 @@ def recover_pending(session: Session) -> int:
 
 
 def _target_for(candidate: Candidate, paths: ProductPaths, name: str, params: dict) -> Path:
-    values = dict(candidate.names)
-    values["datetime"] = params["utc_file_date"]
-    values["VERSION"] = params["version"]
-    for word in (params.get("process_keywords") or "").split():
-        key, sep, value = word.partition("=")
-        if sep:
-            values[key] = value
+    values = {**candidate.names, **name_values(
+        candidate.name, candidate.names["MISSION"], params["utc_file_date"], params["version"],
+        params.get("process_keywords"))}
     return paths.path(candidate.relative_path, name, values)
 
 
