@@ -35,14 +35,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def body() -> int:
         from ..report.coverage import coverage_rows
-        from ..report.plots import coverage_png, matplotlib_missing
+        from ..report.plots import cannot_draw, coverage_png
 
-        missing = matplotlib_missing(PROG)
-        if missing:
-            print(missing, file=sys.stderr)
+        why = cannot_draw(PROG, args.output)
+        if why:
+            print(why, file=sys.stderr)
             return EXIT_USAGE
-        if args.output.suffix.lower() != ".png" or args.output.is_dir():
-            raise UsageError(f"{args.output}: the output must be a file ending in .png")
         if args.start and args.end and args.start > args.end:
             raise UsageError(f"start {args.start} is after end {args.end}")
         rows, mission = read_mission(args.mission, lambda session, tree: (

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..atomic import write_atomically
-from ..errors import EXIT_SOME_FAILED, EXIT_USAGE, UsageError
+from ..errors import EXIT_SOME_FAILED, EXIT_USAGE
 from ..lock import utcnow
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
 
@@ -43,17 +43,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
 
     def body() -> int:
-        from ..report.plots import histogram_png, matplotlib_missing
+        from ..report.plots import cannot_draw, histogram_png
         from ..report.runtimes import codes_of, event_run_times, log_run_times
 
-        missing = matplotlib_missing(PROG)
-        if missing:
-            print(missing, file=sys.stderr)
+        # The .png suffix also keeps histogramCodes LOG... (the original's form)
+        # from writing over a log file.
+        why = cannot_draw(PROG, args.output)
+        if why:
+            print(why, file=sys.stderr)
             return EXIT_USAGE
-        # A .png suffix also keeps the original's form (histogramCodes LOG...) from
-        # writing over a log file.
-        if args.output.suffix.lower() != ".png" or args.output.is_dir():
-            raise UsageError(f"{args.output}: the output must be a file ending in .png")
 
         def read(session: Session, _tree: MissionTree) -> tuple[list[RunTime], set[str] | None]:
             codes = codes_of(session, args.processes) if args.processes else None

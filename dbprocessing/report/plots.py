@@ -13,8 +13,10 @@ from __future__ import annotations
 import datetime
 import io
 from collections import Counter, defaultdict
+from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import UsageError
 from .coverage import COLOURS
 from .runtimes import LOGGED, RunTime
 from .status import STATES, DateStatus
@@ -28,12 +30,15 @@ OUTCOME_COLOURS = {"succeeded": COLOURS["up_to_date"], "failed": COLOURS["failed
                    "timed_out": COLOURS["stale"], LOGGED: COLOURS["queued"]}
 
 
-def matplotlib_missing(prog: str) -> str | None:
-    """The message to print when matplotlib cannot be imported, else None."""
+def cannot_draw(prog: str, output: Path) -> str | None:
+    """Why *prog* cannot draw at all (matplotlib missing: the message to print),
+    else None; UsageError for an *output* that is not a file ending in .png."""
     try:
         import matplotlib  # noqa: F401
     except ImportError:
         return f"{prog} needs matplotlib: {EXTRA}"
+    if output.suffix.lower() != ".png" or output.is_dir():
+        raise UsageError(f"{output}: the output must be a file ending in .png")
     return None
 
 
