@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -32,11 +30,14 @@ from ..db.engine import for_writing
 from ..db.models import File, IngestPending
 from ..errors import FormatError
 from ..events import EventLog
+from ..mission.substitution import _STAMP_FIELDS as STAMP_FIELDS
+from ..mission.substitution import fields_of
 from ..mission.tree import MissionTree
 from ..progress import Progress
+from . import BATCH_SIZE
 from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
 from .identify import Candidate, PluginDatabase, identify_file, load_products
-from .incoming import incoming_problem, list_incoming
+from .incoming import incoming_status, list_incoming
 from .record import (
     PendingFile,
     clear_pending,
@@ -45,33 +46,9 @@ from .record import (
     known_names,
     record_files,
 )
+from .summary import IngestSummary
 
 logger = logging.getLogger(__name__)
-
-BATCH_SIZE = 500
-
-
-@dataclass
-class IngestSummary:
-    ingested: list[str] = field(default_factory=list)
-    rejected: list[tuple[str, str]] = field(default_factory=list)
-    recovered: int = 0
-    dry_run: bool = False
-
-    def text(self) -> str:
-        verb = "would ingest" if self.dry_run else "ingested"
-        line = f"{verb} {len(self.ingested)} file(s), "
-        line += f"{'would reject' if self.dry_run else 'rejected'} {len(self.rejected)}"
-        if self.rejected:
-            reasons = Counter(_reason_kind(r) for _, r in self.rejected)
-            line += " (" + "; ".join(f"{k}: {n}" for k, n in sorted(reasons.items())) + ")"
-        if self.recovered:
-            line += f"; finished {self.recovered} move(s) left by an interrupted run"
-        return line
-
-
-def _reason_kind(reason: str) -> str:
-    return reason.split(" (", 1)[0].split(":", 1)[0]
 
 
 def recover_pending(session: Session) -> int:
@@ -110,33 +87,57 @@ def recover_pending(session: Session) -> int:
     return len(promises)
 
 
-def _target_for(candidate: Candidate, paths: ProductPaths, name: str, params: dict) -> Path:
-    values = dict(candidate.names)
-    values["datetime"] = params["utc_file_date"]
-    values["VERSION"] = params["version"]
-    for word in (params.get("process_keywords") or "").split():
-        key, sep, value = word.partition("=")
-        if sep:
-            values[key] = value
-    return paths.path(candidate.relative_path, name, values)
+class _Targets:
+    """Where claimed files go (``ProductPaths``), each product directory formatted
+    once: remembered by the values its format uses (a ``{Y}`` directory is the
+    same for a year of files), not formatted again for every file."""
+
+    def __init__(self, rootdir: Path) -> None:
+        self.paths = ProductPaths(rootdir)
+        self._fields: dict[str, tuple[str, ...]] = {}
+        self._dirs: dict[tuple, Path] = {}
+
+    def target(self, candidate: Candidate, name: str, params: dict) -> Path:
+        values = dict(candidate.names)
+        values["datetime"] = date = params["utc_file_date"]
+        values["VERSION"] = params["version"]
+        for word in (params.get("process_keywords") or "").split():
+            key, sep, value = word.partition("=")
+            if sep:
+                values[key] = value
+        relative = candidate.relative_path
+        fields = self._fields.get(relative)
+        if fields is None:
+            fields = self._fields[relative] = tuple(fields_of(relative))
+        stamp = {f for f in fields if f in STAMP_FIELDS}
+        when = (date.year if stamp <= {"Y", "y"} else
+                (date.year, date.month) if stamp <= {"Y", "y", "m", "b"} else date)
+        key = (relative, when, *(None if values.get(f) is None else str(values[f])
+                                 for f in fields if f not in STAMP_FIELDS))
+        directory = self._dirs.get(key)
+        if directory is None:  # formatted and checked (inside rootdir) by ProductPaths
+            directory = self._dirs[key] = self.paths.path(relative, name, values).parent
+        elif not name or "/" in name or name in (".", ".."):
+            raise FormatError(f"not a file name: {name!r}")
+        return directory / name
 
 
-def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
+def _plan_one(path: Path, paths: _Targets, candidates: list[Candidate],
               dbu: PluginDatabase) -> PendingFile | str:
     """A PendingFile for *path*, or the reason to reject it."""
-    problem = incoming_problem(path)
-    if problem is not None:
-        return problem
+    status = incoming_status(path)
+    if isinstance(status, str):
+        return status
+    info, is_link = status
     found = identify_file(path, candidates, dbu)
     faults.checkpoint("identified")
     if found.candidate is None:
         return found.reason or "no product claims it"
     assert found.params is not None  # a claimed file has its inspector's params
     try:
-        target = _target_for(found.candidate, paths, path.name, found.params)
+        target = paths.target(found.candidate, path.name, found.params)
     except FormatError as exc:
         return f"bad product path: {exc}"
-    is_link = path.is_symlink()
     if is_link:
         if path.resolve() != target.resolve():
             return (f"symlink target {os.readlink(path)} is not where product "
@@ -145,11 +146,10 @@ def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
         return f"a file named {path.name} is already in {target.parent} (not in the database)"
     try:
         shasum = sha1_of(path)
-        mtime = path.stat().st_mtime
     except OSError as exc:
         return f"unreadable ({exc.strerror or exc})"
     row = file_row(path.name, found.params, found.candidate.product_id,
-                   found.candidate.level, shasum, mtime)
+                   found.candidate.level, shasum, info.st_mtime)
     return PendingFile(source=path, target=target, is_link=is_link, row=row)
 
 
@@ -174,7 +174,7 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
             summary.recovered = recover_pending(writer)
         candidates = load_products(reader, tree)
         dbu = PluginDatabase(reader)
-        targets = ProductPaths(tree.rootdir)
+        targets = _Targets(tree.rootdir)
         paths = list_incoming(tree.incoming, pattern)
         logger.info("%d file(s) waiting in %s", len(paths), tree.incoming)
         progress.add(len(paths))
@@ -203,7 +203,7 @@ def _reject(path: Path, reason: str, tree: MissionTree, summary: IngestSummary,
         + (f" -> {where}" if where else " (left in incoming: could not move it)"))
 
 
-def _plan_batch(session: Session, tree: MissionTree, targets: ProductPaths,
+def _plan_batch(session: Session, tree: MissionTree, targets: _Targets,
                 candidates: list[Candidate], dbu: PluginDatabase, paths: list[Path],
                 summary: IngestSummary, dry_run: bool,
                 say: Callable[[str], None], events: EventLog | None,

@@ -43,8 +43,9 @@ from ..db.queries import find_product, version_of
 from ..errors import EXIT_SOME_FAILED, DBProcessingError
 from ..mission.tree import MissionTree
 from ..process.planner import name_values
+from . import BATCH_SIZE
 from .archive import ProductPaths, partial_name, sha1_of
-from .pipeline import BATCH_SIZE, recover_pending
+from .pipeline import recover_pending
 from .record import clear_pending
 
 logger = logging.getLogger(__name__)
