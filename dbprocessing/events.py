@@ -37,7 +37,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Engine, Table, insert
 
 from .db import core
-from .db.engine import for_writing
+from .db.engine import for_writing, insert_rows
 from .lock import user_name, utcnow
 
 if TYPE_CHECKING:  # types only: the event log is written by, not built on, the pipelines
@@ -153,7 +153,7 @@ class EventLog:
             session.execute(insert(_table("job_event")), self._job_events)
             self._job_events = []
         if self._ingest_events:
-            session.execute(insert(_table("ingest_event")), self._ingest_events)
+            insert_rows(session, _table("ingest_event"), self._ingest_events)
             self._ingest_events = []
 
     @property

@@ -15,10 +15,11 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, OperationalError
@@ -145,6 +146,31 @@ def check_reachable(engine: Engine) -> None:
         raise DatabaseNotFound(
             f"cannot reach database {engine.url.render_as_string(hide_password=True)}: "
             f"{reason}") from None
+
+
+def insert_rows(db: Connection | Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert *rows* (dicts with the same keys) into *table* in *db*'s transaction.
+
+    PostgreSQL: one ``COPY FROM STDIN`` (psycopg adapts the values).  An
+    executemany there sends the rows one by one, and a multi-row INSERT of a
+    batch is a statement psycopg parses afresh each time: both cost more than
+    the rest of ingest.  SQLite: an executemany (sqlite3's own loop).
+    """
+    if not rows:
+        return
+    conn = db if isinstance(db, Connection) else db.connection()
+    if conn.dialect.name != "postgresql":
+        conn.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
+    raw: Any = conn.connection.dbapi_connection  # psycopg's Connection
+    assert raw is not None, "an open connection has its driver connection"
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {conn.dialect.identifier_preparer.format_table(table)} "
+                         f"({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
