@@ -180,6 +180,7 @@ def _ingest_incoming(engine: Engine, tree: MissionTree, *, dry_run: bool = False
     if summary is None:
         from ..ingest.pipeline import ingest_incoming
 
+        gc.freeze()  # the ORM, models and plugins just imported, as in body()
         summary = ingest_incoming(engine, tree, dry_run=dry_run, **options)
     return summary
 
@@ -194,6 +195,7 @@ def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | No
         if summary is None:
             from ..process.pipeline import process_queue  # the planner and runner
 
+            gc.freeze()
             summary = process_queue(engine, tree, dry_run=True, **options)
     else:
         with mission.locked(PROG, args.argv) as run:
@@ -202,6 +204,7 @@ def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | No
             if summary is None:
                 from ..process.pipeline import process_queue
 
+                gc.freeze()
                 with executor_from(args) as executor:
                     summary = process_queue(
                         engine, tree, events=run.events, executor=executor,

@@ -154,12 +154,13 @@ def insert_rows(db: Connection | Session, table: Table, rows: Sequence[Mapping[s
     PostgreSQL: one ``COPY FROM STDIN`` (psycopg adapts the values).  An
     executemany there sends the rows one by one, and a multi-row INSERT of a
     batch is a statement psycopg parses afresh each time: both cost more than
-    the rest of ingest.  SQLite: an executemany (sqlite3's own loop).
+    the rest of ingest.  SQLite, or with ``--echo`` (SQLAlchemy does not see a
+    COPY, so could not print it): an executemany.
     """
     if not rows:
         return
     conn = db if isinstance(db, Connection) else db.connection()
-    if conn.dialect.name != "postgresql":
+    if conn.dialect.name != "postgresql" or conn.engine.echo:
         conn.execute(insert(table), list(rows))
         return
     columns = list(rows[0])
