@@ -32,30 +32,35 @@ import shlex
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, Table, insert
-from sqlalchemy.orm import Session
 
-from .db.engine import for_writing
-from .db.models import IngestEvent, Invocation, Job, JobEvent, Process
+from .db import core
+from .db.engine import for_writing, insert_rows
 from .lock import user_name, utcnow
 
 if TYPE_CHECKING:  # types only: the event log is written by, not built on, the pipelines
+    from sqlalchemy.orm import Session
+
+    from .db.models import Process
     from .process.planner import RunPlan, Skip
     from .process.runner import RunResult
 
-# The tables the Core inserts go to (a declarative __table__ is typed FromClause).
-_JOB = cast(Table, Job.__table__)
-_JOB_EVENT = cast(Table, JobEvent.__table__)
-_INGEST_EVENT = cast(Table, IngestEvent.__table__)
+
+def _table(name: str) -> Table:
+    """The models' table *name*, imported when the first job or event is written:
+    beginning an invocation (core.invocation) needs no ORM."""
+    from .db.models import Base
+
+    return Base.metadata.tables[name]
 
 REPAIR_COMMAND = "check --fix"
 
 
 def record_repair(session: Session, kind: str, text: str, logging_id: int | None) -> None:
     """Add a ``check --fix`` repair to *session* (the caller commits it with the repair)."""
-    session.execute(insert(Invocation), {
+    session.execute(insert(core.invocation), {
         "logging_id": logging_id, "command": f"{REPAIR_COMMAND}: {kind}"[:50],
         "arguments": text, "hostname": socket.gethostname()[:100], "pid": os.getpid(),
         "user": user_name(), "started_at": utcnow()})
@@ -74,13 +79,12 @@ class EventLog:
               logging_id: int | None) -> EventLog:
         """Record the invocation (its own short transaction) and return its log."""
         host = socket.gethostname()[:100]
-        with Session(for_writing(engine)) as session:
-            invocation_id = session.execute(
-                insert(Invocation).returning(Invocation.invocation_id),
+        with for_writing(engine).begin() as conn:
+            invocation_id = conn.execute(
+                insert(core.invocation).returning(core.invocation.c.invocation_id),
                 {"logging_id": logging_id, "command": command[:50],
                  "arguments": shlex.join(arguments), "hostname": host,
                  "pid": os.getpid(), "user": user_name(), "started_at": utcnow()}).scalar_one()
-            session.commit()
         return cls(invocation_id, host)
 
     # -- processing ----------------------------------------------------------
@@ -103,14 +107,14 @@ class EventLog:
                          "reason": s.reason, "planned_at": now})
         if not rows:
             return
-        ids = session.execute(insert(_JOB).returning(Job.job_id,
-                                                               sort_by_parameter_order=True),
+        job = _table("job")
+        ids = session.execute(insert(job).returning(job.c.job_id, sort_by_parameter_order=True),
                               rows).scalars().all()
         for plan, job_id in zip(plans, ids, strict=False):  # ids: plans, then skips
             self.job_ids[id(plan)] = job_id
         skipped = ids[len(plans):]
         if skipped:
-            session.execute(insert(_JOB_EVENT), [
+            session.execute(insert(_table("job_event")), [
                 {"job_id": job_id, "state": "skipped", "at": now, "hostname": self.hostname,
                  "exit_code": None, "file_id": None, "output_path": None, "log_path": None,
                  "message": skip.reason} for skip, job_id in zip(skips, skipped, strict=True)])
@@ -146,10 +150,10 @@ class EventLog:
     def flush(self, session: Session) -> None:
         """Add the buffered events to *session*, to commit with the work they describe."""
         if self._job_events:
-            session.execute(insert(_JOB_EVENT), self._job_events)
+            session.execute(insert(_table("job_event")), self._job_events)
             self._job_events = []
         if self._ingest_events:
-            session.execute(insert(_INGEST_EVENT), self._ingest_events)
+            insert_rows(session, _table("ingest_event"), self._ingest_events)
             self._ingest_events = []
 
     @property

@@ -30,10 +30,15 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, Engine, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from .db.models import Logging
+from .db import core
 from .errors import LockHeld
 
 logger = logging.getLogger(__name__)
+
+# A Core view of the ``logging`` table: no ORM on a run's fixed path (db/core.py).
+_LOGGING = core.logging
+_ROW = _LOGGING.c
+_HOLDER = (_ROW.logging_id, _ROW.pid, _ROW.hostname, _ROW.user, _ROW.processing_start_time)
 
 
 def utcnow() -> datetime.datetime:
@@ -105,7 +110,7 @@ def acquire(engine: Engine, mission_id: int, db_name: str) -> tuple[int, str | N
                    mission_id=mission_id, user=user_name(), hostname=host)
         try:
             with engine.begin() as conn:
-                logging_id = conn.execute(insert(Logging).returning(Logging.logging_id),
+                logging_id = conn.execute(insert(_LOGGING).returning(_ROW.logging_id),
                                           row).scalar_one()
             return logging_id, takeover
         except IntegrityError:
@@ -124,8 +129,8 @@ def acquire(engine: Engine, mission_id: int, db_name: str) -> tuple[int, str | N
                 f"was dead")
         with engine.begin() as conn:
             taken = conn.execute(
-                update(Logging).where(Logging.logging_id == holder.logging_id,
-                                      Logging.currently_processing.is_(True))
+                update(_LOGGING).where(_ROW.logging_id == holder.logging_id,
+                                       _ROW.currently_processing.is_(True))
                 .values(currently_processing=False, processing_end_time=utcnow(),
                         comment=note)).rowcount
         if taken:
@@ -137,15 +142,13 @@ def acquire(engine: Engine, mission_id: int, db_name: str) -> tuple[int, str | N
 
 
 def _holder_row(conn: Connection) -> Holder | None:
-    row = conn.execute(select(Logging.logging_id, Logging.pid, Logging.hostname, Logging.user,
-                              Logging.processing_start_time)
-                       .where(Logging.currently_processing.is_(True))).first()
+    row = conn.execute(select(*_HOLDER).where(_ROW.currently_processing.is_(True))).first()
     return None if row is None else Holder(*row)
 
 
 def release(engine: Engine, logging_id: int, comment: str) -> None:
     with engine.begin() as conn:
-        conn.execute(update(Logging).where(Logging.logging_id == logging_id)
+        conn.execute(update(_LOGGING).where(_ROW.logging_id == logging_id)
                      .values(currently_processing=False, processing_end_time=utcnow(),
                              comment=comment[:2000]))
 
@@ -154,11 +157,9 @@ def clear(engine: Engine, message: str) -> list[Holder]:
     """Clear the lock whoever holds it (clearProcessingFlag); return what was cleared."""
     with engine.begin() as conn:
         holders = [Holder(*r) for r in conn.execute(
-            select(Logging.logging_id, Logging.pid, Logging.hostname, Logging.user,
-                   Logging.processing_start_time)
-            .where(Logging.currently_processing.is_(True)))]
+            select(*_HOLDER).where(_ROW.currently_processing.is_(True)))]
         if holders:
-            conn.execute(update(Logging).where(Logging.currently_processing.is_(True))
+            conn.execute(update(_LOGGING).where(_ROW.currently_processing.is_(True))
                          .values(currently_processing=False, processing_end_time=utcnow(),
                                  comment=f"cleared by clearProcessingFlag: {message}"))
     return holders

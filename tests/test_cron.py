@@ -97,6 +97,37 @@ def test_cron_prints_nothing_when_all_is_well(hello, tmp_path):
     assert result.stdout == "ingested 0 file(s), rejected 0\n"
 
 
+HEAVY = ("sqlalchemy.orm", "dbprocessing.db.models", "dbprocessing.process.planner",
+         "dbprocessing.ingest.pipeline", "alembic")
+
+
+def test_a_run_with_nothing_to_do_imports_no_orm_yet_locks_and_logs(hello, tmp_path):
+    """Cron's usual run, nothing incoming or queued, answers through Core only (the
+    ORM and models are a third of its CPU), and still takes and releases the lock
+    and records its invocation; with a file waiting it imports them."""
+    configure(hello)
+    probe = ("import sys; from dbprocessing.cli.process_queue import main; "
+             "code = main(sys.argv[1:]); "
+             f"print(sorted(m for m in {HEAVY!r} if m in sys.modules)); sys.exit(code)")
+
+    def run(*args: str) -> list[str]:
+        done = subprocess.run([sys.executable, "-c", probe, "-m", hello.db_url, *args],
+                              capture_output=True, text=True, timeout=120)
+        assert (done.returncode, done.stderr) == (0, ""), args
+        return eval(done.stdout.splitlines()[-1])
+
+    for args in (["-i"], ["-p"], ["-i", "-d"], ["-p", "-d"]):
+        assert run(*args) == [], args
+    # The two real runs took and released the lock and logged their invocations.
+    locks = hello.query("SELECT currently_processing, comment FROM logging")
+    assert [tuple(r) for r in locks] == [(False, "Nominal Exit")] * 2
+    commands = hello.query("SELECT arguments FROM invocation ORDER BY invocation_id")
+    assert [c[0].split()[-1] for c in commands] == ["-i", "-p"]
+    deliver(hello)
+    assert "sqlalchemy.orm" in run("-i")
+    assert hello.count("file") == 10
+
+
 def test_cron_prints_what_failed(hello, tmp_path):
     (hello.root / "codes" / "hello_L1toL2.py").write_text(
         "#!/usr/bin/env python3\nimport sys\nsys.exit(3)\n")

@@ -10,7 +10,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
 from dbprocessing.cli import create_db, migrate_db
-from dbprocessing.db import open_database
+from dbprocessing.db import core, open_database
 from dbprocessing.db.models import Base
 from dbprocessing.db.schema import HEAD_REVISION, inspect_schema, script_directory
 from dbprocessing.errors import SchemaError
@@ -33,6 +33,18 @@ def test_head_revision_constant_is_alembics_head():
     # Commands check the schema against HEAD_REVISION without loading alembic;
     # the test above proves that alembic's head matches the models.
     assert HEAD_REVISION == script_directory().get_current_head()
+
+
+def test_core_views_match_the_models():
+    # db/core.py's light tables (a run's fixed path, without the ORM) name real
+    # columns of the models, with the models' types where they give one.
+    for view in core.TABLES:
+        table = Base.metadata.tables[view.name]
+        for column in view.columns:
+            assert column.name in table.columns, f"{view.name}.{column.name}"
+            if not isinstance(column.type, sa.types.NullType):
+                assert isinstance(table.columns[column.name].type, type(column.type)), \
+                    f"{view.name}.{column.name}"
 
 
 def test_several_revisions_in_the_version_table_are_refused(created_db, engine_for):

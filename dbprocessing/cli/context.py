@@ -19,7 +19,6 @@ from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
 
 from sqlalchemy import Engine
-from sqlalchemy.orm import Session
 
 from .. import DBlogging
 from ..db import open_database
@@ -55,8 +54,8 @@ class OpenMission:
     @property
     def tree(self) -> MissionTree:
         if self._tree is None:
-            with Session(self.engine) as session:
-                self._tree = load_mission(session)
+            with self.engine.connect() as conn:
+                self._tree = load_mission(conn)
         return self._tree
 
     @contextmanager

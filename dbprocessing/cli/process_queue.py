@@ -7,16 +7,19 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy.orm import Session
+from sqlalchemy import Engine
 
 from .. import DBlogging
 from ..atomic import write_atomically
 from ..db.engine import describe
-from ..db.queries import find_process
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, LockHeld, UsageError
-from ..ingest.pipeline import BATCH_SIZE, ingest_incoming
-from ..process.schedule import RETRY_AFTER_HOURS
+from ..ingest import BATCH_SIZE
+from ..ingest.summary import IngestSummary, idle_ingest
+from ..mission.tree import MissionTree
+from ..process import RETRY_AFTER_HOURS
+from ..process.summary import idle_process
 from . import ArgumentParser, parse, run_command
 from .console import Console
 from .context import (
@@ -135,6 +138,10 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def _resolve_only(mission: OpenMission, text: str) -> set[str]:
     """The processes -o names, checked against the database (names or ids as given)."""
+    from sqlalchemy.orm import Session
+
+    from ..db.queries import find_process
+
     wanted = {w.strip() for w in text.split(",") if w.strip()}
     try:
         with Session(mission.engine) as session:
@@ -149,11 +156,11 @@ def _ingest(mission: OpenMission, args: argparse.Namespace, console: Console) ->
     engine, tree = mission.engine, mission.tree
     options = dict(pattern=args.glb, batch_size=args.batch_size, say=console.say)
     if args.dryrun:
-        summary = ingest_incoming(engine, tree, dry_run=True, **options)
+        summary = _ingest_incoming(engine, tree, dry_run=True, **options)
     else:
         with mission.locked(PROG, args.argv) as run:
-            summary = ingest_incoming(engine, tree, events=run.events,
-                                      progress=console.progress("ingest", "file"), **options)
+            summary = _ingest_incoming(engine, tree, events=run.events,
+                                       progress=console.progress("ingest", "file"), **options)
             if summary.rejected:
                 run.lock.comment = f"Nominal Exit; {len(summary.rejected)} file(s) rejected"
     # A dry run reports what would be rejected; only doing the work can fail it.
@@ -166,19 +173,42 @@ def _ingest(mission: OpenMission, args: argparse.Namespace, console: Console) ->
     return EXIT_SOME_FAILED if failed else EXIT_OK
 
 
+def _ingest_incoming(engine: Engine, tree: MissionTree, *, dry_run: bool = False,
+                     **options: Any) -> IngestSummary:
+    """``ingest_incoming``; with nothing to do, done without importing it (the ORM)."""
+    summary = idle_ingest(engine, tree, options["pattern"], dry_run)
+    if summary is None:
+        from ..ingest.pipeline import ingest_incoming
+
+        gc.freeze()  # the ORM, models and plugins just imported, as in body()
+        summary = ingest_incoming(engine, tree, dry_run=dry_run, **options)
+    return summary
+
+
 def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | None,
              console: Console) -> int:
-    from ..process.pipeline import process_queue  # the planner and runner: -p only
-
     engine, tree = mission.engine, mission.tree
     options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
                    timeout=args.timeout, retry_after=args.retry_after, say=console.say)
     if args.dryrun:
-        summary = process_queue(engine, tree, dry_run=True, **options)
+        summary = idle_process(engine, tree, dry_run=True)
+        if summary is None:
+            from ..process.pipeline import process_queue  # the planner and runner
+
+            gc.freeze()
+            summary = process_queue(engine, tree, dry_run=True, **options)
     else:
-        with mission.locked(PROG, args.argv) as run, executor_from(args) as executor:
-            summary = process_queue(engine, tree, events=run.events, executor=executor,
-                                    progress=console.progress("process", "run"), **options)
+        with mission.locked(PROG, args.argv) as run:
+            # With nothing to do, no executor is started and the ORM is not imported.
+            summary = idle_process(engine, tree)
+            if summary is None:
+                from ..process.pipeline import process_queue
+
+                gc.freeze()
+                with executor_from(args) as executor:
+                    summary = process_queue(
+                        engine, tree, events=run.events, executor=executor,
+                        progress=console.progress("process", "run"), **options)
             if summary.failed:
                 run.lock.comment = f"Nominal Exit; {len(summary.failed)} run(s) failed"
             if summary.stopped:
@@ -194,6 +224,8 @@ def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | No
 def _report(mission: OpenMission, args: argparse.Namespace, invocation_id: int, summary: str,
             console: Console) -> bool:
     """Write the run's HTML report (-r), after the lock is released; False if it failed."""
+    from sqlalchemy.orm import Session
+
     from ..report.run import run_report
 
     path = (Path(args.report) if args.report else DBlogging.log_dir()

@@ -14,16 +14,21 @@ exist is an error, unless the caller is creating the database.
 from __future__ import annotations
 
 import os
+import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection
 from sqlalchemy.exc import ArgumentError, OperationalError
-from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 
 from ..errors import DatabaseNotFound, UsageError
+
+if TYPE_CHECKING:  # the ORM is imported by whoever makes a session, not by opening
+    from sqlalchemy.orm import Session, sessionmaker
 
 _FILE_SUFFIXES = (".sqlite", ".sqlite3", ".db", ".sql")
 
@@ -75,16 +80,31 @@ def _postgres_url(dbname: str) -> URL:
 
 def make_engine(url: URL | str, *, echo: bool = False) -> Engine:
     """An Engine with the settings dbprocessing relies on."""
-    from .models import use_backend
-
     url = make_url(url) if isinstance(url, str) else url
-    use_backend(url.get_backend_name())
+    _use_backend(url.get_backend_name())
     if url.get_backend_name() == "sqlite":
         engine = create_engine(url, echo=echo, connect_args={"timeout": 60})
         event.listen(engine, "connect", _sqlite_on_connect)
         event.listen(engine, "begin", _sqlite_on_begin)
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=False)
+
+
+# Backends engines were made for; models.py completes its tables for each (use_backend)
+# when it is imported, so that a run that never needs the ORM does not import it.
+_BACKENDS: set[str] = set()
+
+
+def _use_backend(name: str) -> None:
+    _BACKENDS.add(name)
+    models = sys.modules.get(f"{__package__}.models")
+    if models is not None:
+        models.use_backend(name)
+
+
+def backends_in_use() -> frozenset[str]:
+    """The backends engines have been made for in this process."""
+    return frozenset(_BACKENDS)
 
 
 def _sqlite_on_connect(dbapi_connection: DBAPIConnection,
@@ -128,7 +148,35 @@ def check_reachable(engine: Engine) -> None:
             f"{reason}") from None
 
 
+def insert_rows(db: Connection | Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Insert *rows* (dicts with the same keys) into *table* in *db*'s transaction.
+
+    PostgreSQL: one ``COPY FROM STDIN`` (psycopg adapts the values).  An
+    executemany there sends the rows one by one, and a multi-row INSERT of a
+    batch is a statement psycopg parses afresh each time: both cost more than
+    the rest of ingest.  SQLite, or with ``--echo`` (SQLAlchemy does not see a
+    COPY, so could not print it): an executemany.
+    """
+    if not rows:
+        return
+    conn = db if isinstance(db, Connection) else db.connection()
+    if conn.dialect.name != "postgresql" or conn.engine.echo:
+        conn.execute(insert(table), list(rows))
+        return
+    columns = list(rows[0])
+    names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
+    raw: Any = conn.connection.dbapi_connection  # psycopg's Connection
+    assert raw is not None, "an open connection has its driver connection"
+    with raw.cursor() as cursor:
+        with cursor.copy(f"COPY {conn.dialect.identifier_preparer.format_table(table)} "
+                         f"({names}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[c] for c in columns])
+
+
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:
+    from sqlalchemy.orm import sessionmaker
+
     return sessionmaker(engine, expire_on_commit=False)
 
 

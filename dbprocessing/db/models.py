@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
+from .engine import backends_in_use
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -407,9 +409,14 @@ def use_backend(dialect_name: str) -> None:
     arguments, and importing PostgreSQL's cost every SQLite command about
     50 ms of start-up, so the condition is given here for the backend in use:
     ``make_engine`` (and migrations/env.py) call this before any DDL can be
-    compiled from the models.
+    compiled from the models; for engines made before this module was
+    imported, its import does.
     """
     table = cast(Table, Logging.__table__)
     index = next(i for i in table.indexes if i.name == "ix_logging_one_lock")
     if index.dialect_options[dialect_name]["where"] is None:
         index.dialect_kwargs[f"{dialect_name}_where"] = text("currently_processing")
+
+
+for _name in backends_in_use():  # engines made before the models were imported
+    use_backend(_name)

@@ -17,14 +17,14 @@ import hashlib
 import logging
 import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
 from ..db.models import File, Product
 from ..db.queries import version_of
 from ..errors import FormatError
-from ..mission.substitution import format_name, name_values
+from ..mission.substitution import STAMP_FIELDS, fields_of, format_name, name_values
 from ..mission.tree import MissionTree
 from ..Version import Version
 
@@ -49,6 +49,21 @@ def _inside(path: Path, root: Path) -> bool:
     return True
 
 
+def _directory_key(relative_path: str) -> tuple[tuple[str, ...], Callable[[Any], Any]]:
+    """What tells one directory of *relative_path* from another: the values of its
+    fields, and how much of the date it uses (the year, the month, or all of it)."""
+    fields = fields_of(relative_path)
+    stamp = {f for f in fields if f in STAMP_FIELDS}
+    when: Callable[[Any], Any]
+    if stamp <= {"Y", "y"}:
+        when = (lambda date: date.year) if stamp else (lambda date: None)
+    elif stamp <= {"Y", "y", "m", "b"}:
+        when = lambda date: (date.year, date.month)  # noqa: E731
+    else:
+        when = lambda date: date  # noqa: E731
+    return tuple(fields), when  # a date field given as a value of its own counts too
+
+
 class ProductPaths:
     """Where a mission's files live in its archive: the one place that turns a
     product's ``relative_path`` into a directory, always checked to stay under the
@@ -58,18 +73,29 @@ class ProductPaths:
     def __init__(self, tree: MissionTree) -> None:
         self.root = Path(os.path.abspath(tree.rootdir))
         self.mission = tree.name
-        self._dirs: dict[str, Path] = {}
+        self._fields: dict[str, tuple[tuple[str, ...], Callable[[Any], Any]]] = {}
+        self._dirs: dict[tuple, Path] = {}
 
     def directory(self, relative_path: str, values: Mapping[str, Any]) -> Path:
-        """``rootdir/<relative_path filled with values>``."""
-        directory = format_name(relative_path, values)
-        checked = self._dirs.get(directory)
+        """``rootdir/<relative_path filled with values>``.
+
+        Formatted once per distinct directory: remembered by the values its
+        pattern uses (a ``{Y}`` directory is one for a year of files)."""
+        known = self._fields.get(relative_path)
+        if known is None:
+            known = self._fields[relative_path] = _directory_key(relative_path)
+        fields, when = known
+        date = values.get("datetime")
+        key = (relative_path, None if date is None else when(date),
+               *(None if values.get(f) is None else str(values[f]) for f in fields))
+        checked = self._dirs.get(key)
         if checked is None:
+            directory = format_name(relative_path, values)
             checked = Path(os.path.abspath(self.root / directory))
             if not _inside(checked, self.root):
                 raise FormatError(f"product path {directory!r} leaves the mission root "
                                   f"{self.root}")
-            self._dirs[directory] = checked
+            self._dirs[key] = checked
         return checked
 
     def path(self, relative_path: str, name: str, values: Mapping[str, Any]) -> Path:

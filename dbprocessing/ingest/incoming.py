@@ -2,36 +2,53 @@
 
 ``list_incoming`` gives regular files and symlinks matching the glob, in name
 order, leaving out names that start with ``.`` (uploaders hide partial copies
-that way).  ``incoming_problem`` says why a listed entry cannot be ingested
-(a dangling or looping symlink, not a regular file, empty), or None; a file
-that cannot be read is found when its checksum is taken.
+that way).  ``incoming_status`` gives a listed entry's status (one ``lstat``
+for a regular file), or says why it cannot be ingested (a dangling or looping
+symlink, not a regular file, empty); a file that cannot be read is found when
+its checksum is taken.
 """
 from __future__ import annotations
 
 import fnmatch
 import os
+import stat
+from collections.abc import Iterator
 from pathlib import Path
 
 from ..errors import UsageError
 
 
-def list_incoming(directory: Path, pattern: str = "*") -> list[Path]:
+def _waiting(directory: Path, pattern: str) -> Iterator[str]:
+    """The names of the entries waiting in *directory*, in directory order."""
     try:
-        entries = list(os.scandir(directory))
+        with os.scandir(directory) as entries:
+            for e in entries:
+                if not e.name.startswith(".") and fnmatch.fnmatchcase(e.name, pattern) \
+                        and (e.is_symlink() or e.is_file(follow_symlinks=False)):
+                    yield e.name
     except FileNotFoundError:
-        return []
+        return
     except OSError as exc:
         raise UsageError(f"cannot list the incoming directory {directory}: "
                          f"{exc.strerror or exc}") from None
-    names = sorted(e.name for e in entries
-                   if not e.name.startswith(".") and fnmatch.fnmatchcase(e.name, pattern)
-                   and (e.is_symlink() or e.is_file(follow_symlinks=False)))
-    return [directory / name for name in names]
 
 
-def incoming_problem(path: Path) -> str | None:
+def list_incoming(directory: Path, pattern: str = "*") -> list[Path]:
+    return [directory / name for name in sorted(_waiting(directory, pattern))]
+
+
+def anything_incoming(directory: Path, pattern: str = "*") -> bool:
+    """Whether ``list_incoming`` would list anything (it stops at the first entry)."""
+    return next(_waiting(directory, pattern), None) is not None
+
+
+def incoming_status(path: Path) -> tuple[os.stat_result, bool] | str:
+    """The status of the file at *path* (through a symlink) and whether *path* is a
+    symlink; or, as a string, why it cannot be ingested."""
     try:
-        if path.is_symlink():
+        status = os.lstat(path)
+        is_link = stat.S_ISLNK(status.st_mode)
+        if is_link:
             try:
                 real = path.resolve(strict=True)
             except RuntimeError:
@@ -40,10 +57,11 @@ def incoming_problem(path: Path) -> str | None:
                 return f"symlink to a missing target ({os.readlink(path)})"
             if not real.is_file():
                 return "symlink to something that is not a regular file"
-        if path.stat().st_size == 0:
+            status = os.stat(path)
+        if status.st_size == 0:
             return "empty file (0 bytes)"
     except PermissionError:
         return "unreadable (permission denied)"
     except OSError as exc:
         return f"unreadable ({exc.strerror or exc})"
-    return None
+    return status, is_link

@@ -19,9 +19,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -35,9 +33,10 @@ from ..events import EventLog
 from ..mission.substitution import name_values
 from ..mission.tree import MissionTree
 from ..progress import Progress
+from . import BATCH_SIZE
 from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
 from .identify import Candidate, PluginDatabase, identify_file, load_products
-from .incoming import incoming_problem, list_incoming
+from .incoming import incoming_status, list_incoming
 from .record import (
     PendingFile,
     clear_pending,
@@ -46,33 +45,9 @@ from .record import (
     known_names,
     record_files,
 )
+from .summary import IngestSummary
 
 logger = logging.getLogger(__name__)
-
-BATCH_SIZE = 500
-
-
-@dataclass
-class IngestSummary:
-    ingested: list[str] = field(default_factory=list)
-    rejected: list[tuple[str, str]] = field(default_factory=list)
-    recovered: int = 0
-    dry_run: bool = False
-
-    def text(self) -> str:
-        verb = "would ingest" if self.dry_run else "ingested"
-        line = f"{verb} {len(self.ingested)} file(s), "
-        line += f"{'would reject' if self.dry_run else 'rejected'} {len(self.rejected)}"
-        if self.rejected:
-            reasons = Counter(_reason_kind(r) for _, r in self.rejected)
-            line += " (" + "; ".join(f"{k}: {n}" for k, n in sorted(reasons.items())) + ")"
-        if self.recovered:
-            line += f"; finished {self.recovered} move(s) left by an interrupted run"
-        return line
-
-
-def _reason_kind(reason: str) -> str:
-    return reason.split(" (", 1)[0].split(":", 1)[0]
 
 
 def recover_pending(session: Session) -> int:
@@ -121,9 +96,10 @@ def _target_for(candidate: Candidate, paths: ProductPaths, name: str, params: di
 def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
               dbu: PluginDatabase) -> PendingFile | str:
     """A PendingFile for *path*, or the reason to reject it."""
-    problem = incoming_problem(path)
-    if problem is not None:
-        return problem
+    status = incoming_status(path)
+    if isinstance(status, str):
+        return status
+    info, is_link = status
     found = identify_file(path, candidates, dbu)
     faults.checkpoint("identified")
     if found.candidate is None:
@@ -133,7 +109,6 @@ def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
         target = _target_for(found.candidate, paths, path.name, found.params)
     except FormatError as exc:
         return f"bad product path: {exc}"
-    is_link = path.is_symlink()
     if is_link:
         if path.resolve() != target.resolve():
             return (f"symlink target {os.readlink(path)} is not where product "
@@ -142,11 +117,10 @@ def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
         return f"a file named {path.name} is already in {target.parent} (not in the database)"
     try:
         shasum = sha1_of(path)
-        mtime = path.stat().st_mtime
     except OSError as exc:
         return f"unreadable ({exc.strerror or exc})"
     row = file_row(path.name, found.params, found.candidate.product_id,
-                   found.candidate.level, shasum, mtime)
+                   found.candidate.level, shasum, info.st_mtime)
     return PendingFile(source=path, target=target, is_link=is_link, row=row)
 
 

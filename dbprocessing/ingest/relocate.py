@@ -42,8 +42,9 @@ from ..db.models import File, IngestPending
 from ..db.queries import find_product
 from ..errors import EXIT_SOME_FAILED, DBProcessingError
 from ..mission.tree import MissionTree
+from . import BATCH_SIZE
 from .archive import ProductPaths, partial_name, sha1_of
-from .pipeline import BATCH_SIZE, recover_pending
+from .pipeline import recover_pending
 from .record import clear_pending
 
 logger = logging.getLogger(__name__)

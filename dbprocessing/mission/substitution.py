@@ -66,7 +66,8 @@ _FIELD_OF_GROUP = {v: k for k, v in _GROUP_NAME.items()}
 
 _TOKEN = re.compile(r"\{\{|\}\}|\{([^{}]*)\}|[{}]")
 
-_STAMP_FIELDS = frozenset(("Y", "m", "d", "b", "y", "j", "H", "M", "S", "MILLI",
+#: The fields a date fills.
+STAMP_FIELDS = frozenset(("Y", "m", "d", "b", "y", "j", "H", "M", "S", "MILLI",
                            "MICRO", "DATE", "datetime"))
 
 
@@ -165,7 +166,7 @@ def format_name(pattern: str, values: Mapping[str, Any], *,
     needed = {value for kind, value in tokens if kind == "field"}
     # Only expand what the pattern uses (a datetime expands into a dozen fields).
     strings = expand_values({k: v for k, v in values.items()
-                             if k in needed or (k == "datetime" and needed & _STAMP_FIELDS)})
+                             if k in needed or (k == "datetime" and needed & STAMP_FIELDS)})
     out: list[str] = []
     for kind, value in tokens:
         if kind == "text":

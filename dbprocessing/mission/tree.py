@@ -9,12 +9,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, select
 
-from ..db.models import Mission
+from ..db import core
 from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+    from ..db.models import Mission
 
 
 @dataclass(frozen=True)
@@ -28,7 +33,7 @@ class MissionTree:
     errordir: Path
 
     @classmethod
-    def from_row(cls, mission: Mission) -> MissionTree:
+    def from_row(cls, mission: Mission | Row[Any]) -> MissionTree:
         root = Path(mission.rootdir).expanduser()
 
         def under_root(value: str | None, default: Path) -> Path:
@@ -42,9 +47,11 @@ class MissionTree:
                    errordir=under_root(mission.errordir, root / "errors"))
 
 
-def load_mission(session: Session) -> MissionTree:
-    """The database's mission (a mission database holds exactly one)."""
-    missions = session.scalars(select(Mission).order_by(Mission.mission_id)).all()
+def load_mission(session: Session | Connection) -> MissionTree:
+    """The database's mission (a mission database holds exactly one); through Core,
+    so that a run with nothing to do needs no ORM (db/core.py)."""
+    missions = session.execute(select(core.mission)
+                               .order_by(core.mission.c.mission_id)).all()
     if not missions:
         raise UsageError("the database has no mission yet; load one with addFromConfig")
     if len(missions) > 1:

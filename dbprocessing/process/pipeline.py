@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, delete
@@ -46,6 +45,7 @@ from .schedule import (
     retry_wave,
     target_of,
 )
+from .summary import ProcessSummary
 
 logger = logging.getLogger(__name__)
 
@@ -53,33 +53,6 @@ logger = logging.getLogger(__name__)
 # -- ProcessQueue -p ---------------------------------------------------------
 
 MAX_WAVES = 10000  # a process that feeds itself would otherwise never stop
-
-
-@dataclass
-class ProcessSummary:
-    made: int = 0
-    ran: int = 0          # RUN-timebase runs (no output)
-    failed: list[str] = field(default_factory=list)
-    up_to_date: int = 0
-    blocked: list[str] = field(default_factory=list)
-    waves: int = 0
-    planned: int = 0
-    recovered: int = 0
-    dry_run: bool = False
-    stopped: str | None = None  # why processing stopped early (the cluster went away)
-
-    def text(self) -> str:
-        if self.dry_run:
-            return (f"would run {self.planned} code(s); {self.up_to_date} output(s) up to "
-                    f"date, {len(self.blocked)} not possible (dry run: nothing changed)")
-        stopped = f"; STOPPED: {self.stopped}, the rest stays queued" if self.stopped else ""
-        return (f"made {self.made} file(s), {self.ran} RUN-process run(s), "
-                f"{len(self.failed)} failed, {self.up_to_date} up to date, "
-                f"{len(self.blocked)} not possible, in {self.waves} wave(s){stopped}")
-
-    @property
-    def some_failed(self) -> bool:
-        return bool(self.failed or self.stopped)
 
 
 def _note_skips(wave: Wave, summary: ProcessSummary, say: Callable[[str], None]) -> None:

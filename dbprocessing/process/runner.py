@@ -32,10 +32,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..lock import utcnow
-from ..mission.tree import MissionTree
-from .planner import RunPlan
+
+if TYPE_CHECKING:  # types only: ProcessQueue's idle check needs WORK, not the planner
+    from ..mission.tree import MissionTree
+    from .planner import RunPlan
 
 WORK = ".work"
 

@@ -28,9 +28,9 @@ from sqlalchemy.orm import Session
 
 from ..db.models import Retry
 from ..mission.timebase import Timebase
+from . import RETRY_AFTER_HOURS as RETRY_AFTER_HOURS  # defined light, for ProcessQueue's -h
 from .planner import Planner, RunPlan, Skip, SkipKind, Wave
 
-RETRY_AFTER_HOURS = 6.0
 MAX_BACKOFF = datetime.timedelta(days=7)
 
 Target = tuple[int, datetime.date, "str | None"]  # process, date, FILE keywords

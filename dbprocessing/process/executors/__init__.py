@@ -20,12 +20,14 @@ from __future__ import annotations
 import importlib
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ...errors import UsageError
-from ...mission.tree import MissionTree
-from ..planner import RunPlan
-from ..runner import RunResult
+
+if TYPE_CHECKING:  # ProcessQueue's arguments need EXECUTORS, not the planner
+    from ...mission.tree import MissionTree
+    from ..planner import RunPlan
+    from ..runner import RunResult
 
 EXECUTORS = ("local", "dask")
 SCHEDULER_ENV = "DBPROCESSING_DASK_SCHEDULER"
