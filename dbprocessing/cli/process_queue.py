@@ -168,17 +168,21 @@ def _ingest(mission: OpenMission, args: argparse.Namespace, console: Console) ->
 
 def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | None,
              console: Console) -> int:
-    from ..process.pipeline import process_queue  # the planner and runner: -p only
+    from dataclasses import replace
+
+    from ..process.pipeline import RunSettings, process_queue  # the planner and runner: -p only
 
     engine, tree = mission.engine, mission.tree
-    options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
-                   timeout=args.timeout, retry_after=args.retry_after, say=console.say)
+    settings = RunSettings(slots=args.num_proc, timeout=args.timeout,
+                           retry_after=args.retry_after, say=console.say)
+    options = dict(only=only, skip_run=args.skip_run)
     if args.dryrun:
-        summary = process_queue(engine, tree, dry_run=True, **options)
+        summary = process_queue(engine, tree, replace(settings, dry_run=True), **options)
     else:
         with mission.locked(PROG, args.argv) as run, executor_from(args) as executor:
-            summary = process_queue(engine, tree, events=run.events, executor=executor,
-                                    progress=console.progress("process", "run"), **options)
+            summary = process_queue(engine, tree, replace(
+                settings, events=run.events, executor=executor,
+                progress=console.progress("process", "run")), **options)
             if summary.failed:
                 run.lock.comment = f"Nominal Exit; {len(summary.failed)} run(s) failed"
             if summary.stopped:
