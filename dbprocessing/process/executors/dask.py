@@ -85,12 +85,14 @@ class DaskExecutor:
                 resources={"cpu": cpu} if cpu else None)
             for future, (plan, command, workdir) in zip(futures, batch, strict=True):
                 pending[future.key] = (future, plan, command, workdir)
+        done = []  # released together at the end: one message, not one per run
         try:
             # Only the news that a task finished comes through Dask; what the run
             # gave is read from the shared filesystem (task.py): no result fetched.
             for future in as_completed([f for f, *_ in pending.values()],
                                        loop=self.client.loop):
                 _, plan, command, workdir = pending.pop(future.key)
+                done.append(future)
                 if future.status == "finished":
                     yield _finished_run(plan, command, workdir)
                 elif future.status == "cancelled":
@@ -99,8 +101,9 @@ class DaskExecutor:
                 else:
                     yield _lost_run(plan, command, workdir, future.exception())
         finally:
-            if pending and self.client.status == "running":
-                self.client.cancel([f for f, *_ in pending.values()])
+            left = [f for f, *_ in pending.values()] + done
+            if left and self.client.status == "running":
+                self.client.cancel(left)
 
 
 def _finished_run(plan: RunPlan, command: list[str], workdir: Path) -> RunResult:
