@@ -8,8 +8,15 @@ Python scripts.  Ingests, then runs ``ProcessQueue -p -n 2`` in-process and
 prints, beside it, the wall time of a bare runner executing the very same
 command lines with the same parallelism (the physical limit).
 
-    python benchmarks/process.py --days 200 [--days 800] [--postgres URL]
+    python benchmarks/process.py --days 200 [--days 800] [--repeat 3] [--postgres URL]
     python benchmarks/process.py --days 200 --executor local --executor dask
+
+Each of ``--repeat`` rounds measures every case (days, executor, backend)
+once on a fresh mission, each run followed by the bare runner on its command
+lines; it prints the median and range over the rounds of the wall time, the
+wall/bare ratio (paired run by run), the controller's CPU per run (its own
+process: ``RUSAGE_SELF``, the codes excluded) and statements per run, and,
+paired by round, the ratios of each other case to local SQLite.
 
 ``--executor dask`` runs the same processing on a LocalCluster of ``-n``
 worker processes started by the command (its start-up is in the wall time;
@@ -20,7 +27,10 @@ cluster (the controller is then only the Dask client).
 
 Targets (issue 4) at D = 200 on SQLite: controller overhead <= 2 ms per run
 (wall time within 1.25x of the bare runner), <= 10 SQL statements per run;
-D = 800 within 4.4x the time of D = 200.
+D = 800 within 4.4x the time of D = 200.  Issue 13: controller CPU <= 2 ms
+per run and wall <= 1.15x the bare runner at D = 200 and 800; PostgreSQL
+within 1.5x of SQLite.  Issue 12: Dask within 1.5x of local, its controller
+CPU per run no higher.
 """
 from __future__ import annotations
 
@@ -30,6 +40,7 @@ import datetime
 import os
 import resource
 import shlex
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -260,45 +271,91 @@ def postgres_url(admin_url: str, *, create: bool = True) -> tuple[str, callable]
     return url, drop
 
 
+def _median(values: list[float]) -> float:
+    return statistics.median(values)
+
+
+def _spread(values: list[float], digits: int = 2) -> str:
+    """The median and, over several rounds, the range: ``1.05 (0.98-1.12)``."""
+    text = f"{_median(values):.{digits}f}"
+    if len(values) > 1:
+        text += f" ({min(values):.{digits}f}-{max(values):.{digits}f})"
+    return text
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--days", type=int, action="append",
                         help="days of data (repeatable; default 200 and 800)")
     parser.add_argument("-n", type=int, default=2, help="codes at once")
+    parser.add_argument("--repeat", type=int, default=3,
+                        help="rounds; each measures every case once (default 3)")
     parser.add_argument("--postgres", default=os.environ.get("DBPROCESSING_TEST_POSTGRES_URL"))
     parser.add_argument("--executor", action="append",
                         choices=("local", "dask", "dask-address"),
                         help="where the codes run (repeatable; default local)")
     args = parser.parse_args()
-    results = []
-    for days in args.days or [200, 800]:
-        for executor in args.executor or ["local"]:
-            with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
-                root = Path(tmp) / "sqlite"
-                root.mkdir()
-                results.append(("sqlite", measure(sqlite_url(root), root, days, args.n,
-                                                  executor)))
-            if args.postgres:
-                admin = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
-                url, drop = postgres_url(admin)
-                try:
-                    with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
-                        root = Path(tmp) / "pg"
-                        root.mkdir()
-                        results.append(("postgresql", measure(url, root, days, args.n,
-                                                              executor)))
-                finally:
-                    drop()
-    print(f"{'backend':<11} {'executor':<12} {'days':>5} {'runs':>5} {'wall s':>7} "
-          f"{'bare s':>7} {'ratio':>6} {'runs/s':>7} {'ovh ms/run':>10} {'cpu ms/run':>10} "
-          f"{'stmt/run':>8}")
-    for backend, r in results:
-        print(f"{backend:<11} {r['executor']:<12} {r['days']:>5} {r['runs']:>5} "
-              f"{r['wall']:>7.2f} {r['bare']:>7.2f} {r['wall'] / r['bare']:>6.2f} "
-              f"{r['rate']:>7.1f} "
-              f"{r['overhead_per_run_ms']:>10.2f} {r['cpu_per_run_ms']:>10.2f} "
-              f"{r['statements']:>8.1f}")
+    executors = args.executor or ["local"]
+    results: dict[tuple[str, str, int], list[dict]] = {}
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}",
+          flush=True)
+    for round_ in range(args.repeat):
+        for days in args.days or [200, 800]:
+            for executor in executors:
+                with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
+                    root = Path(tmp) / "sqlite"
+                    root.mkdir()
+                    r = measure(sqlite_url(root), root, days, args.n, executor)
+                results.setdefault(("sqlite", executor, days), []).append(r)
+                _progress(round_, "sqlite", r)
+                if args.postgres:
+                    admin = args.postgres.replace("postgresql://", "postgresql+psycopg://", 1)
+                    url, drop = postgres_url(admin)
+                    try:
+                        with tempfile.TemporaryDirectory(prefix="dbp_pbench_") as tmp:
+                            root = Path(tmp) / "pg"
+                            root.mkdir()
+                            r = measure(url, root, days, args.n, executor)
+                    finally:
+                        drop()
+                    results.setdefault(("postgresql", executor, days), []).append(r)
+                    _progress(round_, "postgresql", r)
+    print(f"load average at end: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    print(f"\nmedian (range) of {args.repeat} round(s); wall/bare is paired: each run "
+          f"against the bare runner right after it")
+    print(f"{'backend':<11} {'executor':<12} {'days':>5} {'runs':>5} {'wall s':>20} "
+          f"{'bare s':>20} {'wall/bare':>17} {'cpu ms/run':>17} {'stmt/run':>8}")
+    for (backend, executor, days), rs in results.items():
+        print(f"{backend:<11} {executor:<12} {days:>5} {rs[0]['runs']:>5} "
+              f"{_spread([r['wall'] for r in rs]):>20} {_spread([r['bare'] for r in rs]):>20} "
+              f"{_spread([r['wall'] / r['bare'] for r in rs]):>17} "
+              f"{_spread([r['cpu_per_run_ms'] for r in rs]):>17} "
+              f"{_median([r['statements'] for r in rs]):>8.1f}")
+    _paired(results, executors, args.postgres is not None)
     return 0
+
+
+def _progress(round_: int, backend: str, r: dict) -> None:
+    print(f"round {round_ + 1}: {backend} {r['executor']} D={r['days']}: wall {r['wall']:.2f} s, "
+          f"bare {r['bare']:.2f} s, {r['cpu_per_run_ms']:.2f} ms cpu/run, "
+          f"{r['statements']:.1f} stmt/run", flush=True)
+
+
+def _paired(results: dict, executors: list[str], postgres: bool) -> None:
+    """Ratios of runs made in the same round: other executors and PostgreSQL
+    against local SQLite."""
+    lines = []
+    for (backend, executor, days), rs in results.items():
+        base = results.get(("sqlite", "local", days))
+        if base is None or (backend, executor) == ("sqlite", "local"):
+            continue
+        pairs = list(zip(rs, base, strict=False))
+        lines.append(f"{backend} {executor} / sqlite local, D={days}: wall "
+                     f"{_spread([a['wall'] / b['wall'] for a, b in pairs])}, cpu/run "
+                     f"{_spread([a['cpu_per_run_ms'] / b['cpu_per_run_ms'] for a, b in pairs])}")
+    if lines:
+        print("\npaired ratios, median (range) over rounds:")
+        print("\n".join(lines))
 
 
 if __name__ == "__main__":

@@ -4,9 +4,10 @@ from __future__ import annotations
 import datetime
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from ..process.pipeline import run_process
+from ..process.settings import RunSettings
 from . import ArgumentParser, date_argument, parse, run_command
 from .context import (
     add_executor_arguments,
@@ -53,6 +54,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:
+        from ..process.pipeline import run_process  # the planner and runner: not for -h
+
         start = args.start or datetime.datetime.now(datetime.timezone.utc).date()
         end = args.end or start
         if end < start:
@@ -65,22 +68,22 @@ def main(argv: Sequence[str] | None = None) -> int:
         dates = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
         with open_mission(args.mission) as mission:
             engine, tree = mission.engine, mission.tree
-            options = dict(slots=args.num_proc, record=args.ingest, force=args.force,
-                           update_only=args.update, use_optional=not args.nooptional,
-                           timeout=args.timeout, say=print)
+            settings = RunSettings(slots=args.num_proc, timeout=args.timeout, say=print)
+            options = dict(record=args.ingest, force=args.force, update_only=args.update,
+                           use_optional=not args.nooptional)
             if args.dryrun:
-                summary = run_process(engine, tree, args.process, dates, dry_run=True,
-                                      **options)
+                summary = run_process(engine, tree, args.process, dates,
+                                      replace(settings, dry_run=True), **options)
             elif args.ingest:
                 with mission.locked(PROG, arguments) as run, executor_from(args) as executor:
-                    summary = run_process(engine, tree, args.process, dates,
-                                          events=run.events, executor=executor, **options)
+                    summary = run_process(engine, tree, args.process, dates, replace(
+                        settings, events=run.events, executor=executor), **options)
             else:  # the invocation is logged (no lock, no jobs: a test run is not
                 # the mission's work)
                 with executor_from(args) as executor:
-                    summary = run_process(engine, tree, args.process, dates,
-                                          events=mission.event_log(PROG, arguments),
-                                          executor=executor, **options)
+                    summary = run_process(engine, tree, args.process, dates, replace(
+                        settings, events=mission.event_log(PROG, arguments),
+                        executor=executor), **options)
         print(summary.text())
         return EXIT_SOME_FAILED if summary.some_failed and not args.dryrun else EXIT_OK
 

@@ -6,6 +6,7 @@ import gc
 import logging
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,7 @@ from ..ingest import BATCH_SIZE
 from ..ingest.summary import IngestSummary, idle_ingest
 from ..mission.tree import MissionTree
 from ..process import RETRY_AFTER_HOURS
+from ..process.settings import RunSettings
 from ..process.summary import idle_process
 from . import ArgumentParser, parse, run_command
 from .console import Console
@@ -188,15 +190,16 @@ def _ingest_incoming(engine: Engine, tree: MissionTree, *, dry_run: bool = False
 def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | None,
              console: Console) -> int:
     engine, tree = mission.engine, mission.tree
-    options = dict(slots=args.num_proc, only=only, skip_run=args.skip_run,
-                   timeout=args.timeout, retry_after=args.retry_after, say=console.say)
+    settings = RunSettings(slots=args.num_proc, timeout=args.timeout,
+                           retry_after=args.retry_after, say=console.say)
+    options = dict(only=only, skip_run=args.skip_run)
     if args.dryrun:
         summary = idle_process(engine, tree, dry_run=True)
         if summary is None:
             from ..process.pipeline import process_queue  # the planner and runner
 
             gc.freeze()
-            summary = process_queue(engine, tree, dry_run=True, **options)
+            summary = process_queue(engine, tree, replace(settings, dry_run=True), **options)
     else:
         with mission.locked(PROG, args.argv) as run:
             # With nothing to do, no executor is started and the ORM is not imported.
@@ -206,9 +209,9 @@ def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | No
 
                 gc.freeze()
                 with executor_from(args) as executor:
-                    summary = process_queue(
-                        engine, tree, events=run.events, executor=executor,
-                        progress=console.progress("process", "run"), **options)
+                    summary = process_queue(engine, tree, replace(
+                        settings, events=run.events, executor=executor,
+                        progress=console.progress("process", "run")), **options)
             if summary.failed:
                 run.lock.comment = f"Nominal Exit; {len(summary.failed)} run(s) failed"
             if summary.stopped:

@@ -108,4 +108,5 @@ def record_files(session: Session, pending: Sequence[PendingFile]) -> dict[str, 
 def clear_pending(session: Session, file_ids: Iterable[int]) -> None:
     ids = list(file_ids)
     if ids:
-        session.execute(delete(IngestPending).where(IngestPending.file_id.in_(ids)))
+        pending = cast(Table, IngestPending.__table__)  # Core: no ORM bookkeeping
+        session.execute(delete(pending).where(pending.c.file_id.in_(ids)))

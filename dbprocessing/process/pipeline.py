@@ -12,7 +12,9 @@ targets that are due (``schedule.py``).
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 
 from sqlalchemy import Engine, delete
@@ -29,22 +31,19 @@ from ..ingest.identify import Candidate, PluginDatabase, load_products
 from ..ingest.pipeline import recover_pending
 from ..lock import utcnow
 from ..mission.tree import MissionTree
-from ..progress import Progress
-from .executors import Executor
 from .executors.local import LocalExecutor
 from .planner import Planner, RunPlan, SkipKind, Wave
 from .provenance import OutputRecorder, discard_workdir, keep_output, record_failure
 from .runner import RunResult, clear_work
 from .schedule import (
-    RETRY_AFTER_HOURS,
+    RetryBook,
     clear_retries,
-    clear_retry,
     dry_run_waves,
     moot_retries,
-    note_failure,
     retry_wave,
     target_of,
 )
+from .settings import RunSettings
 from .summary import ProcessSummary
 
 logger = logging.getLogger(__name__)
@@ -67,32 +66,99 @@ def _note_skips(wave: Wave, summary: ProcessSummary, say: Callable[[str], None])
             say(skip.describe())
 
 
-def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
-                  only: set[str] | None = None, skip_run: bool = False,
-                  timeout: float | None = None, dry_run: bool = False,
-                  retry_after: float | None = RETRY_AFTER_HOURS,
-                  events: EventLog | None = None, executor: Executor | None = None,
-                  say: Callable[[str], None] = lambda _line: None,
-                  progress: Progress | None = None) -> ProcessSummary:
-    """Build every buildable child of the queued files, level by level, then
-    retry the failed runs that are due.
+class _Processing:
+    """What ``process_queue`` and ``run_process`` share once their plans are made:
+    the sessions, the recovery of an interrupted run, the event log of each
+    wave, the executor, and the recording of each result."""
 
-    A run that fails is tried again by a later run *retry_after* hours on
-    (doubled for each further failure; None: only when its code changes or
-    an input is queued).  With *events*, each wave's jobs are logged before
-    they run and each outcome with the transaction that records it.
-    *progress* counts each wave's runs as they become known and as they finish.
-    The codes run on *executor* (default: local child processes, *slots* cpu at
-    once); if it loses its cluster, what finished is recorded, the wave's queue
-    entries stay and ``summary.stopped`` says why.
-    """
-    summary = ProcessSummary(dry_run=dry_run)
-    now = utcnow()
-    progress = progress or Progress()
-    executor = executor or LocalExecutor(slots)
+    def __init__(self, reader: Session, writer: Session, tree: MissionTree,
+                 settings: RunSettings, summary: ProcessSummary) -> None:
+        self.reader, self.writer, self.tree = reader, writer, tree
+        self.settings = settings
+        self.summary = summary
+        self.executor = settings.executor or LocalExecutor(settings.slots)
+        self.recorder = OutputRecorder(writer, PluginDatabase(reader), settings.events, tree)
+        self.candidates: dict[int, Candidate] = {}
+        self.retries = RetryBook(writer)
+
+    def recover(self) -> None:
+        """Complete what a killed run left (moves promised, work directories)."""
+        self.summary.recovered = recover_pending(self.writer)
+        clear_work(self.tree)
+
+    def log_wave(self, wave: Wave, planner: Planner) -> None:
+        """End the planning transaction; log the wave's jobs (their own commit)."""
+        if not self.candidates:
+            self.candidates = {c.product_id: c for c in load_products(self.reader, self.tree)}
+        self.reader.commit()
+        events = self.settings.events
+        if events is not None:
+            events.plan_wave(self.writer, wave.plans, wave.skips, planner.processes)
+            self.writer.commit()
+
+    def run(self, plans: list[RunPlan], finish: Callable[[RunResult], None]) -> bool:
+        """Run *plans*, finishing each result as it comes; False if the executor was lost."""
+        summary, say = self.summary, self.settings.say
+        try:
+            for result in self.executor.run(plans, self.tree):
+                finish(result)
+                discard_workdir(result)
+        except ExecutorLost as exc:
+            summary.stopped = str(exc)
+            logger.error("stopped: %s", exc)
+            say(f"STOPPED: {exc}")
+            return False
+        return True
+
+    def record(self, result: RunResult) -> None:
+        """Record a recorded run's outcome: its output, or its failure and retry row."""
+        plan, summary, say = result.plan, self.summary, self.settings.say
+        recorder, events = self.recorder, self.settings.events
+        if result.ok:
+            self.retries.succeeded(plan)  # committed with the output (or the wave)
+            if plan.output_product_id is None:
+                self.writer.commit()
+                summary.ran += 1
+                say(f"ran {plan.process_name} {plan.date} ({result.seconds:.1f} s)")
+                if events is not None:
+                    events.finished(result, "succeeded", log_path=keep_output(result, self.tree))
+                return
+            problem = recorder.record(result, self.candidates[plan.output_product_id])
+            if problem is None:
+                summary.made += 1
+                say(f"made {plan.output_name} ({result.seconds:.1f} s)")
+                return
+            self.writer.rollback()
+        else:
+            problem = result.failure()
+        _failed(result, self.tree.errordir, problem, summary, say, events)
+        self.retries.failed(plan, utcnow(), self.settings.retry_after)
+        self.writer.commit()
+
+
+@contextmanager
+def _sessions(engine: Engine) -> Iterator[tuple[Session, Session]]:
+    """A session that plans (reads) and one that records (writes)."""
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
-        planner = Planner(reader, tree, only=only, skip_run=skip_run, default_timeout=timeout)
-        if dry_run:
+        yield reader, writer
+
+
+def process_queue(engine: Engine, tree: MissionTree, settings: RunSettings, *,
+                  only: set[str] | None = None, skip_run: bool = False) -> ProcessSummary:
+    """Build every buildable child of the queued files, level by level, then
+    retry the failed runs that are due (*settings*: how; ``RunSettings``).
+
+    *only*: these processes (names or ids) only; *skip_run*: leave out RUN
+    processes.  If the executor loses its cluster, what finished is recorded,
+    the wave's queue entries stay and ``summary.stopped`` says why.
+    """
+    summary = ProcessSummary(dry_run=settings.dry_run)
+    now = utcnow()
+    say, progress = settings.say, settings.progress
+    with _sessions(engine) as (reader, writer):
+        planner = Planner(reader, tree, only=only, skip_run=skip_run,
+                          default_timeout=settings.timeout)
+        if settings.dry_run:
             for wave in dry_run_waves(planner, now):
                 summary.waves += 1
                 summary.planned += len(wave.plans)
@@ -100,10 +166,8 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
                 for plan in wave.plans:
                     say(f"would run {plan.describe()}")
             return summary
-        summary.recovered = recover_pending(writer)
-        clear_work(tree)
-        candidates = {c.product_id: c for c in load_products(reader, tree)}
-        recorder = OutputRecorder(writer, PluginDatabase(reader), events, tree)
+        run = _Processing(reader, writer, tree, settings, summary)
+        run.recover()
         planned: set = set()  # targets planned this run: a retry wave leaves them out
         retried = False
         for _ in range(MAX_WAVES):
@@ -119,10 +183,7 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
             summary.waves += 1
             summary.planned += len(wave.plans)
             _note_skips(wave, summary, say)
-            reader.commit()
-            if events is not None:
-                events.plan_wave(writer, wave.plans, wave.skips, planner.processes)
-                writer.commit()
+            run.log_wave(wave, planner)
             for plan in wave.plans:
                 logger.info("planned: %s", plan.describe())
             progress.stage(f"wave {summary.waves} " + (
@@ -130,37 +191,21 @@ def process_queue(engine: Engine, tree: MissionTree, *, slots: int = 2,
             progress.add(len(wave.plans))
 
             def finish_one(result: RunResult) -> None:
-                _finish(result, recorder, tree, candidates, summary, say, retry_after)
+                run.record(result)
                 progress.advance()
 
-            if not _run_wave(executor, wave.plans, tree, summary, say, finish_one):
-                recorder.settle()
+            if not run.run(wave.plans, finish_one):
+                run.recorder.settle()
                 break
             _consume_queue(writer, wave.queue_bumps, wave.remakes)
             clear_retries(writer, wave.settled_retries + moot_retries(writer, wave.skips))
-            recorder.settle()
+            run.recorder.settle()
             faults.checkpoint("wave_done")
             reader.expire_all()
             reader.commit()
         else:
             logger.error("stopped after %d waves: does a process feed itself?", MAX_WAVES)
     return summary
-
-
-def _run_wave(executor: Executor, plans: list[RunPlan], tree: MissionTree,
-              summary: ProcessSummary, say: Callable[[str], None],
-              finish: Callable[[RunResult], None]) -> bool:
-    """Run *plans*, finishing each result as it comes; False if the executor was lost."""
-    try:
-        for result in executor.run(plans, tree):
-            finish(result)
-            discard_workdir(result)
-    except ExecutorLost as exc:
-        summary.stopped = str(exc)
-        logger.error("stopped: %s", exc)
-        say(f"STOPPED: {exc}")
-        return False
-    return True
 
 
 def _consume_queue(writer: Session, bumps: dict[int, int | None], remakes: set[int]) -> None:
@@ -176,33 +221,6 @@ def _consume_queue(writer: Session, bumps: dict[int, int | None], remakes: set[i
                                                   ProcessQueue.remake.is_(remake)))
 
 
-def _finish(result: RunResult, recorder: OutputRecorder, tree: MissionTree,
-            candidates: dict[int, Candidate], summary: ProcessSummary,
-            say: Callable[[str], None], retry_after: float | None) -> None:
-    plan = result.plan
-    events = recorder.events
-    if result.ok:
-        clear_retry(recorder.writer, plan)  # committed with the output (or the wave)
-        if plan.output_product_id is None:
-            recorder.writer.commit()
-            summary.ran += 1
-            say(f"ran {plan.process_name} {plan.date} ({result.seconds:.1f} s)")
-            if events is not None:
-                events.finished(result, "succeeded", log_path=keep_output(result, tree))
-            return
-        problem = recorder.record(result, candidates[plan.output_product_id])
-        if problem is None:
-            summary.made += 1
-            say(f"made {plan.output_name} ({result.seconds:.1f} s)")
-            return
-        recorder.writer.rollback()
-    else:
-        problem = result.failure()
-    _failed(result, tree.errordir, problem, summary, say, events)
-    note_failure(recorder.writer, plan, utcnow(), retry_after)
-    recorder.writer.commit()
-
-
 def _failed(result: RunResult, errordir: Path, problem: str, summary: ProcessSummary,
             say: Callable[[str], None], events: EventLog | None) -> None:
     plan = result.plan
@@ -216,14 +234,10 @@ def _failed(result: RunResult, errordir: Path, problem: str, summary: ProcessSum
 
 # -- DBRunner ------------------------------------------------------------------
 
-def run_process(engine: Engine, tree: MissionTree, process_ref: str,
-                dates: list, *, slots: int = 2, record: bool = False,
+def run_process(engine: Engine, tree: MissionTree, process_ref: str, dates: list,
+                settings: RunSettings, *, record: bool = False,
                 force: int | None = None, update_only: bool = False,
-                use_optional: bool = True, timeout: float | None = None,
-                dry_run: bool = False, outdir: Path | None = None,
-                retry_after: float | None = RETRY_AFTER_HOURS,
-                events: EventLog | None = None, executor: Executor | None = None,
-                say: Callable[[str], None] = lambda _line: None) -> ProcessSummary:
+                use_optional: bool = True, outdir: Path | None = None) -> ProcessSummary:
     """Run one process for each date (DBRunner), with or without recording.
 
     Recorded (``record``): outputs that need (re)making, or all with a forced
@@ -234,37 +248,34 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str,
     is logged (a test run is not the mission's work, so status and coverage
     never show it as failed).
     """
-    summary = ProcessSummary(dry_run=dry_run)
+    summary = ProcessSummary(dry_run=settings.dry_run)
     if not record:
-        events = None
-    with Session(engine) as reader, Session(for_writing(engine)) as writer:
-        if record and not dry_run:
-            summary.recovered = recover_pending(writer)
-            clear_work(tree)
-        planner = Planner(reader, tree, default_timeout=timeout, use_optional=use_optional,
-                          always_run=not record and not update_only)
+        settings = replace(settings, events=None)
+    say = settings.say
+    with _sessions(engine) as (reader, writer):
+        run = _Processing(reader, writer, tree, settings, summary)
+        if record and not settings.dry_run:
+            run.recover()
+        planner = Planner(reader, tree, default_timeout=settings.timeout,
+                          use_optional=use_optional, always_run=not record and not update_only)
         process = planner.processes[find_process(reader, process_ref).process_id]
         wave = planner.plan_dates(process, dates, force)
         summary.planned = len(wave.plans)
         _note_skips(wave, summary, say)
-        if dry_run:
+        if settings.dry_run:
             for plan in wave.plans:
                 say(f"would run {plan.describe()}")
             return summary
-        reader.commit()
-        if events is not None:
-            events.plan_wave(writer, wave.plans, wave.skips, planner.processes)
-            writer.commit()
-        candidates = {c.product_id: c for c in load_products(reader, tree)}
-        recorder = OutputRecorder(writer, PluginDatabase(reader), events, tree)
+        run.log_wave(wave, planner)
+
         def finish(result: RunResult) -> None:
             if record:
-                _finish(result, recorder, tree, candidates, summary, say, retry_after)
+                run.record(result)
             else:
                 _deliver(result, outdir or Path.cwd(), summary, say)
 
-        _run_wave(executor or LocalExecutor(slots), wave.plans, tree, summary, say, finish)
-        recorder.settle()
+        run.run(wave.plans, finish)
+        run.recorder.settle()
     return summary
 
 

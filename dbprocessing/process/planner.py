@@ -135,6 +135,8 @@ class Wave:
 _Item = tuple[datetime.date, str | None, int | None]
 # Candidate inputs by (product id, day).
 _ByDay = dict[tuple[int, datetime.date], list[File]]
+# The output product's files by date.
+_ByDate = dict[datetime.date, list[File]]
 
 
 @dataclass(frozen=True)
@@ -347,8 +349,10 @@ class Planner:
         candidates = self._by_day(process, self._input_files(process, links, span))
         codes = self.session.scalars(select(Code).where(
             Code.process_id == process.process_id, Code.active_code.is_(True))).all()
+        outputs = self._outputs_by_date(process, dates)
         for date, keywords, bump in items:
-            outcome = self._plan_one(process, links, candidates, codes, date, keywords, bump)
+            outcome = self._plan_one(process, links, candidates, codes, outputs, date,
+                                     keywords, bump)
             if isinstance(outcome, RunPlan):
                 wave.plans.append(outcome)
             else:
@@ -411,8 +415,8 @@ class Planner:
         return chosen, missing, own_day
 
     def _plan_one(self, process: Process, links: list[ProductProcessLink], candidates: _ByDay,
-                  codes: Sequence[Code], date: datetime.date, keywords: str | None,
-                  bump: int | None) -> RunPlan | Skip:
+                  codes: Sequence[Code], outputs: _ByDate, date: datetime.date,
+                  keywords: str | None, bump: int | None) -> RunPlan | Skip:
         name, pid = process.process_name, process.process_id
         inputs, missing, own_day = self._select_inputs(process, links, candidates, date,
                                                        keywords)
@@ -443,7 +447,7 @@ class Planner:
         carried = self._carried_fields(product, inputs, keywords)
         if isinstance(carried, str):
             return Skip(name, date, carried, pid)
-        existing = self._existing_output(product, date, carried)
+        existing = self._existing_output(product, date, carried, outputs.get(date, []))
         decision = self._decide(code, existing, input_files, bump)
         if not decision.run and self.always_run:
             decision = Decision(True, decision.version, ("run on request (up to date)",))
@@ -513,12 +517,27 @@ class Planner:
         relative = format_name(code.relative_path, {"CODEVERSION": str(version_of(code))})
         return self.tree.codedir / relative / code.filename
 
+    def _outputs_by_date(self, process: Process, dates: list[datetime.date]) -> _ByDate:
+        """The files of *process*'s output product on *dates*, by date: one query
+        for the whole list (a range when the dates are dense, as they are)."""
+        if process.output_timebase == Timebase.RUN or process.output_product is None:
+            return {}
+        wanted = set(dates)
+        first, last = min(wanted), max(wanted)
+        on_dates = (File.utc_file_date.between(first, last)
+                    if (last - first).days < 4 * len(wanted) + 31
+                    else File.utc_file_date.in_(sorted(wanted)))
+        found: _ByDate = defaultdict(list)
+        for f in self.session.scalars(select(File).where(
+                File.product_id == process.output_product, on_dates)):
+            if f.utc_file_date in wanted:
+                found[f.utc_file_date].append(f)
+        return found
+
     def _existing_output(self, product: Product, date: datetime.date,
-                         carried: dict[str, str]) -> File | None:
-        """The newest file of (product, date) that is this output: the one whose name
-        is the format filled with this output's fields (any version)."""
-        files = self.session.scalars(select(File).where(
-            File.product_id == product.product_id, File.utc_file_date == date)).all()
+                         carried: dict[str, str], files: list[File]) -> File | None:
+        """The newest of *files* (those of (product, date)) that is this output: the one
+        whose name is the format filled with this output's fields (any version)."""
         if carried and files:
             known = {"datetime": date, "PRODUCT": product.product_name,
                      "MISSION": self.tree.name, **carried}

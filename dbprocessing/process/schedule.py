@@ -148,7 +148,38 @@ def clear_retry(session: Session, plan: RunPlan) -> None:
     query = delete(Retry).where(Retry.process_id == process_id, Retry.utc_file_date == date)
     if keywords is not None:
         query = query.where(Retry.process_keywords == keywords)
-    session.execute(query)
+    session.execute(query.execution_options(synchronize_session=False))
+
+
+class RetryBook:
+    """The retry rows of one run holding the lock, which alone writes them.
+
+    Knows which (process, date) have a row, read once, so that a successful
+    run of a target that never failed (nearly all of them) costs no
+    ``DELETE``.  Rows only ever appear through ``failed``, so the set can
+    hold too much (a row cleared meanwhile: one needless ``DELETE``), never
+    too little.
+    """
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self._known: set[tuple[int, datetime.date]] | None = None
+
+    def _targets(self) -> set[tuple[int, datetime.date]]:
+        if self._known is None:
+            self._known = {(process_id, date) for process_id, date in self.session.execute(
+                select(Retry.process_id, Retry.utc_file_date))}
+        return self._known
+
+    def failed(self, plan: RunPlan, now: datetime.datetime, retry_after: float | None) -> None:
+        """Add or update the target's row (the caller commits)."""
+        self._targets().add((plan.process_id, plan.date))
+        note_failure(self.session, plan, now, retry_after)
+
+    def succeeded(self, plan: RunPlan) -> None:
+        """Forget the target's failures, if it has any (the caller commits)."""
+        if (plan.process_id, plan.date) in self._targets():
+            clear_retry(self.session, plan)
 
 
 def moot_retries(session: Session, skips: Iterable[Skip]) -> list[int]:

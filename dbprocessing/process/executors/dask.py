@@ -3,11 +3,12 @@
 The controller builds each plan's command line (its output under a work
 directory in ``rootdir/.work``, which must be the same path on every worker:
 a shared filesystem) and submits ``task.run_attempt`` with it; the worker
-runs it without a shell, enforces the timeout and returns exit code,
-timings and captured output.  The controller records the output exactly as
-for a local run.  A code's ``code_cpu`` is a request for the workers'
-``cpu`` resource (capped at the largest worker's), so heavy codes do not
-pile onto one worker.
+runs it without a shell, enforces the timeout and leaves exit code,
+timings and captured output in ``workdir.json`` beside the work directory,
+which the controller reads when the task is done (no result crosses Dask).
+The controller records the output exactly as for a local run.  A code's
+``code_cpu`` is a request for the workers' ``cpu`` resource (capped at the
+largest worker's), so heavy codes do not pile onto one worker.
 
 Faults: a task whose worker dies is run once more elsewhere, then reported
 failed (the scheduler's ``allowed-failures`` = 1; ``retries=1`` covers an
@@ -33,7 +34,7 @@ from ...mission.tree import MissionTree
 from ..planner import RunPlan
 from ..runner import WORK, RunResult, build_command, result_of
 from . import JOBQUEUES
-from .task import run_attempt
+from .task import outcome_path, read_outcome, run_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -84,26 +85,35 @@ class DaskExecutor:
                 resources={"cpu": cpu} if cpu else None)
             for future, (plan, command, workdir) in zip(futures, batch, strict=True):
                 pending[future.key] = (future, plan, command, workdir)
+        done = []  # released together at the end: one message, not one per run
         try:
-            # Results are fetched on the client's event loop as tasks finish: no
-            # blocking round trip per task from this thread.
-            finished = as_completed([f for f, *_ in pending.values()], loop=self.client.loop,
-                                    with_results=True, raise_errors=False)
-            for future, value in finished:
+            # Only the news that a task finished comes through Dask; what the run
+            # gave is read from the shared filesystem (task.py): no result fetched.
+            for future in as_completed([f for f, *_ in pending.values()],
+                                       loop=self.client.loop):
                 _, plan, command, workdir = pending.pop(future.key)
+                done.append(future)
                 if future.status == "finished":
-                    ran, attempt, done = value
-                    attempt = Path(attempt)
-                    output = attempt / plan.output_name if plan.output_name else None
-                    yield result_of(plan, ran, done, attempt, output)
+                    yield _finished_run(plan, command, workdir)
                 elif future.status == "cancelled":
                     raise ExecutorLost(f"lost the Dask scheduler "
                                        f"({len(pending) + 1} run(s) not finished)")
                 else:
                     yield _lost_run(plan, command, workdir, future.exception())
         finally:
-            if pending and self.client.status == "running":
-                self.client.cancel([f for f, *_ in pending.values()])
+            left = [f for f, *_ in pending.values()] + done
+            if left and self.client.status == "running":
+                self.client.cancel(left)
+
+
+def _finished_run(plan: RunPlan, command: list[str], workdir: Path) -> RunResult:
+    outcome = read_outcome(workdir)
+    if outcome is None:
+        return RunResult(plan, tuple(command), None, "", 0.0, False, workdir, None, utcnow(),
+                         problem=f"the Dask task finished but left no {outcome_path(workdir)}")
+    ran, attempt, done = outcome
+    output = attempt / plan.output_name if plan.output_name else None
+    return result_of(plan, ran, done, attempt, output)
 
 
 def _lost_run(plan: RunPlan, command: list[str], workdir: Path, exc: BaseException) -> RunResult:
