@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark printStatus: one product and one month on a 100,000-file archive.
+"""Benchmark printStatus on a 100,000-file archive: one product and month; everything.
 
 Builds the mission of benchmarks/process.py (l0a, l0b -> l1 DAILY with a
 +-1 day window on l0a -> l2 FILE -> RUN), then fills the archive directly with
@@ -13,9 +13,19 @@ a queue entry on every 50th l0b file.  Then times, median of --repeat:
   (opening the database and the schema check included);
 
 and counts SQL statements of the library call.  Target (issue 5): under 1 s on
-SQLite for the command.
+SQLite for the command.  Then the question of issue 13, every product over
+the whole range (``mission_status`` with no product and no dates), median and
+range of --whole-repeat:
 
-    python benchmarks/status.py [--files 100000] [--repeat 5] [--postgres URL]
+* the library call, wall and CPU seconds;
+* the whole command as an operator runs it, the installed ``printStatus -m
+  DB`` (a table) as a child process: process start-up, imports, opening the
+  database and printing included; wall and CPU (user + system) seconds.
+
+Target (issue 13): under 1 s.
+
+    python benchmarks/status.py [--files 100000] [--repeat 5] [--whole-repeat 3]
+                                [--postgres URL]
 """
 from __future__ import annotations
 
@@ -23,17 +33,19 @@ import argparse
 import datetime
 import os
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-from sqlalchemy import event, insert, select
+from sqlalchemy import Engine, event, insert, select
 from sqlalchemy.orm import Session
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from process import build_config, postgres_url, quiet  # noqa: E402
+from startup import command_argv, console_scripts  # noqa: E402
 
 from dbprocessing.cli import create_db, print_status  # noqa: E402
 from dbprocessing.db import open_database  # noqa: E402
@@ -113,19 +125,24 @@ def fill(url: str, files: int) -> int:
     return len(rows)
 
 
+def count_statements(engine: Engine) -> list[int]:
+    """A one-item list counting the SQL statements *engine* sends (set it to 0 to reset)."""
+    sent = [0]
+
+    def count(*_args) -> None:
+        sent[0] += 1
+
+    event.listen(engine, "before_cursor_execute", count)
+    return sent
+
+
 def measure(url: str, repeat: int, first: datetime.date) -> dict:
     last = first + DAY * 30
     engine = open_database(url)
-    statements = 0
-
-    def count(*_args) -> None:
-        nonlocal statements
-        statements += 1
-
-    event.listen(engine, "before_cursor_execute", count)
+    sent = count_statements(engine)
     library, states = [], {}
     for _ in range(repeat):
-        statements = 0
+        sent[0] = 0
         began = time.perf_counter()
         with Session(engine) as session:
             rows = mission_status(session, load_mission(session), ["l1"], first, last)
@@ -141,15 +158,62 @@ def measure(url: str, repeat: int, first: datetime.date) -> dict:
         quiet(print_status.main, argv)
         command.append(time.perf_counter() - began)
     return {"library": statistics.median(library), "command": statistics.median(command),
-            "statements": statements, "states": states, "dates": len(rows)}
+            "statements": sent[0], "states": states, "dates": len(rows)}
 
 
-def run(label: str, url: str, root: Path, files: int, repeat: int) -> dict:
+def child(argv: list[str]) -> tuple[float, float]:
+    """Run *argv* as a child process to the end: its wall and CPU (user + system)
+    seconds.  Exit 0 or 1 (printStatus: something is not up to date) only."""
+    began = time.perf_counter()
+    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+    assert proc.stderr is not None
+    err = proc.stderr.read()
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - began
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    proc.stderr.close()
+    if proc.returncode not in (0, 1):
+        raise SystemExit(f"{' '.join(argv)} exited {proc.returncode}: "
+                         f"{err.decode(errors='replace').strip()}")
+    return wall, usage.ru_utime + usage.ru_stime
+
+
+def spread(values: list[float]) -> str:
+    """Median (min-max) of *values*, in seconds."""
+    return f"{statistics.median(values):.3f} ({min(values):.3f}-{max(values):.3f})"
+
+
+def measure_whole(url: str, repeat: int) -> dict:
+    """printStatus of every product over the whole range: the library call, and the
+    installed command as a child process."""
+    engine = open_database(url)
+    sent = count_statements(engine)
+    wall, cpu, dates = [], [], 0
+    for _ in range(repeat):
+        sent[0] = 0
+        began, began_cpu = time.perf_counter(), time.process_time()
+        with Session(engine) as session:
+            dates = len(mission_status(session, load_mission(session), None, None, None))
+        wall.append(time.perf_counter() - began)
+        cpu.append(time.process_time() - began_cpu)
+    engine.dispose()
+    argv = command_argv("printStatus", console_scripts()["printStatus"]) + ["-m", url]
+    runs = [child(argv) for _ in range(repeat)]
+    return {"dates": dates, "statements": sent[0], "library_wall": wall,
+            "library_cpu": cpu, "command_wall": [w for w, _ in runs],
+            "command_cpu": [c for _, c in runs]}
+
+
+def run(label: str, url: str, root: Path, files: int, repeat: int,
+        whole_repeat: int) -> dict:
     build_config(root, url)
     count = fill(url, files)
     first = START + DAY * (files // 8)  # a month in the middle of the archive
     result = measure(url, repeat, first)
     result.update(backend=label, files=count)
+    if whole_repeat:
+        result["whole"] = measure_whole(url, whole_repeat)
     return result
 
 
@@ -157,6 +221,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--files", type=int, default=100_000)
     parser.add_argument("--repeat", type=int, default=5)
+    parser.add_argument("--whole-repeat", type=int, default=3,
+                        help="runs of every product over the whole range (0: skip)")
     parser.add_argument("--postgres", default=os.environ.get("DBPROCESSING_TEST_POSTGRES_URL"))
     args = parser.parse_args()
     results = []
@@ -165,13 +231,15 @@ def main() -> int:
         root.mkdir()
         db = root / "bench.sqlite"
         quiet(create_db.main, [str(db)])
-        results.append(run("sqlite", f"sqlite:///{db}", root, args.files, args.repeat))
+        results.append(run("sqlite", f"sqlite:///{db}", root, args.files, args.repeat,
+                           args.whole_repeat))
     if args.postgres:
         url, drop = postgres_url(args.postgres.replace("postgresql://",
                                                        "postgresql+psycopg://", 1))
         try:
             with tempfile.TemporaryDirectory(prefix="dbp_sbench_") as tmp:
-                results.append(run("postgresql", url, Path(tmp), args.files, args.repeat))
+                results.append(run("postgresql", url, Path(tmp), args.files, args.repeat,
+                           args.whole_repeat))
         finally:
             drop()
     print(f"{'backend':<11} {'files':>7} {'dates':>5} {'library s':>9} {'command s':>9} "
@@ -179,6 +247,16 @@ def main() -> int:
     for r in results:
         print(f"{r['backend']:<11} {r['files']:>7} {r['dates']:>5} {r['library']:>9.3f} "
               f"{r['command']:>9.3f} {r['statements']:>5}  {r['states']}")
+    whole = [r for r in results if "whole" in r]
+    if whole:
+        print("\nevery product, whole range: median (min-max) seconds")
+        print(f"{'backend':<11} {'dates':>6} {'stmts':>6}  {'library wall':<22}"
+              f"{'library CPU':<22}{'command wall':<22}command CPU")
+    for r in whole:
+        w = r["whole"]
+        print(f"{r['backend']:<11} {w['dates']:>6} {w['statements']:>6}  "
+              f"{spread(w['library_wall']):<22}{spread(w['library_cpu']):<22}"
+              f"{spread(w['command_wall']):<22}{spread(w['command_cpu'])}")
     return 0
 
 

@@ -5,7 +5,7 @@ import json
 from collections.abc import Sequence
 
 from ..errors import UsageError
-from ..report.status import explain
+from ..report.explain import explain
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
 
 PROG = "explainBuild"

@@ -556,12 +556,7 @@ class Planner:
                                   existing=None, old_code=None,
                                   new_code=(code.code_id, version_of(code)), old_inputs=None,
                                   new_inputs=new_inputs, forced=bump)
-        old_code = self.session.execute(
-            select(Code).join(FileCodeLink, FileCodeLink.source_code == Code.code_id)
-            .where(FileCodeLink.resulting_file == existing.file_id)).scalars().first()
-        sources = self.session.scalars(
-            select(File).join(FileFileLink, FileFileLink.source_file == File.file_id)
-            .where(FileFileLink.resulting_file == existing.file_id)).all()
+        old_code, sources = self._made_of(existing)
         old_inputs = {f"{self.products[f.product_id].product_name} {f.utc_file_date}":
                       version_of(f) for f in sources}
         return decide_version(
@@ -569,5 +564,15 @@ class Planner:
             old_code=(old_code.code_id, version_of(old_code)) if old_code else None,
             new_code=(code.code_id, version_of(code)), old_inputs=old_inputs,
             new_inputs=new_inputs, forced=bump)
+
+    def _made_of(self, existing: File) -> tuple[Code | None, Sequence[File]]:
+        """The code and the input files *existing* was made from (its provenance)."""
+        old_code = self.session.execute(
+            select(Code).join(FileCodeLink, FileCodeLink.source_code == Code.code_id)
+            .where(FileCodeLink.resulting_file == existing.file_id)).scalars().first()
+        sources = self.session.scalars(
+            select(File).join(FileFileLink, FileFileLink.source_file == File.file_id)
+            .where(FileFileLink.resulting_file == existing.file_id)).all()
+        return old_code, sources
 
 

@@ -50,22 +50,20 @@ from ..db.models import (
     Process,
     ProcessQueue,
     Product,
-    ProductProcessLink,
     Retry,
 )
-from ..db.queries import find_file, find_product, newest_files, version_of
-from ..errors import UsageError
+from ..db.queries import find_product, newest_files, version_of
 from ..lock import utcnow
 from ..mission.timebase import PERIODS, Timebase, period_of
 from ..mission.tree import MissionTree
 from ..process.planner import (
-    Planner,
     RunPlan,
     Skip,
     SkipKind,
 )
 from ..process.schedule import next_run_plans, retry_note, retry_rows
 from ..Version import Version
+from .outputs import SpanPlanner
 
 DAY = datetime.timedelta(days=1)
 STATES = ("up_to_date", "stale", "missing", "blocked", "failed", "queued", "absent")
@@ -126,7 +124,7 @@ class StatusReader:
         self.session = session
         self.tree = tree
         self.now = now or utcnow()
-        self.planner = Planner(session, tree)
+        self.planner = SpanPlanner(session, tree)
         # What the next ProcessQueue -p starts (its -d's plans), by output and date.
         self.scheduled: dict[tuple[int, datetime.date], RunPlan] = {}
         for plan in next_run_plans(self.planner, self.now):
@@ -135,6 +133,7 @@ class StatusReader:
         self.retries: dict[tuple[int, datetime.date], Retry] = {}
         for (process_id, date, _), row in retry_rows(session).items():
             self.retries.setdefault((process_id, date), row)
+        self._ranges: dict[int, tuple[datetime.date, datetime.date]] | None = None
         self.makers: dict[int, Process] = {}
         for process in sorted(self.planner.processes.values(), key=lambda p: p.process_id):
             if process.output_product is not None and process.output_timebase != Timebase.RUN:
@@ -142,19 +141,21 @@ class StatusReader:
 
     def span(self, product: Product) -> tuple[datetime.date, datetime.date] | None:
         """First and last date holding files of *product* or of its inputs."""
+        if self._ranges is None:  # every product's, in one query over the date index
+            self._ranges = {product_id: (first, last) for product_id, first, last in
+                            self.session.execute(select(File.product_id,
+                                                        func.min(File.utc_file_date),
+                                                        func.max(File.utc_file_date))
+                                                 .group_by(File.product_id))
+                            if first is not None and last is not None}
         ids = [product.product_id]
         maker = self.makers.get(product.product_id)
         if maker is not None:
-            ids += [link.input_product_id for link in self.session.scalars(
-                select(ProductProcessLink).where(
-                    ProductProcessLink.process_id == maker.process_id))]
-        first, last = self.session.execute(
-            select(func.min(File.utc_file_date), func.max(File.utc_file_date))
-            .where(File.product_id.in_(ids))).one()
-        if first is None:
+            ids += [link.input_product_id for link in self.planner.links[maker.process_id]]
+        found = [self._ranges[i] for i in ids if i in self._ranges]
+        if not found:
             return None
-        assert last is not None  # min and max over the same rows: both or neither
-        return first, last
+        return min(first for first, _ in found), max(last for _, last in found)
 
     def dates_of(self, product: Product, start: datetime.date,
                  end: datetime.date) -> list[datetime.date]:
@@ -169,11 +170,13 @@ class StatusReader:
         dates = self.dates_of(product, start, end)
         if not dates:
             return []
-        newest = self._newest_files(product, dates[0], dates[-1])
         maker = self.makers.get(product.product_id)
         name = product.product_name
         if maker is None:
+            newest = self._newest_files(product, dates[0], dates[-1])
             return [self._ingested(name, d, newest.get(d)) for d in dates]
+        newest = {date: f for (_, date), f in newest_files(
+            self.planner.prefetch(product.product_id, dates[0], dates[-1])).items()}
         wave = self.planner.plan_dates(maker, dates)
         # A FILE process may make several outputs a date (one per keyword variant).
         outcomes: dict[datetime.date, list[RunPlan | Skip]] = {}
@@ -371,62 +374,3 @@ def write_status(path: Path, summary: dict) -> bool:
         pass
     write_atomically(path, data)
     return True
-
-
-# -- explain -----------------------------------------------------------------------
-
-# What the next ProcessQueue -p does about a date, by state (the reason follows).
-VERDICTS = {
-    "up_to_date": "not rebuilt: ",
-    "blocked": "cannot be built: ",
-    "absent": "nothing to build: ",
-    "queued": "",  # the reason starts "the next ProcessQueue -p makes it"
-    "failed": "failed; ",  # the reason starts with when it is retried
-    "stale": "needs remaking, but the next ProcessQueue -p will not: nothing queued asks "
-             "for it (reprocessByProduct or reprocessByDate queue it); ",
-    "missing": "never made, and the next ProcessQueue -p will not make it: nothing queued "
-               "asks for it (reprocessByProduct or reprocessByDate queue it); ",
-}
-
-def explain(session: Session, tree: MissionTree, *, filename: str | None = None,
-            product_ref: str | None = None,
-            date: datetime.date | None = None) -> tuple[DateStatus, list[str]]:
-    """Would this file, or this product and date, be (re)built by the next
-    ProcessQueue -p, and why (or why not)?"""
-    lines: list[str] = []
-    if filename is not None:
-        file = find_file(session, filename)
-        product = session.get(Product, file.product_id)
-        assert product is not None  # a file's product exists (foreign key)
-        date = file.utc_file_date
-        assert date is not None, f"{file.filename} has no utc_file_date"
-        lines.append(f"{file.filename}: product {product.product_name}, date {date}, "
-                     f"version {version_of(file)}")
-        newest = max(session.scalars(select(File).where(
-            File.product_id == file.product_id, File.utc_file_date == date)), key=version_of)
-        if newest.file_id != file.file_id:
-            lines.append(f"not the newest version: superseded by {newest.filename}; "
-                         f"only the newest is rebuilt")
-    else:
-        if product_ref is None or date is None:
-            raise UsageError("give a file, or a product and a date")
-        product = find_product(session, product_ref)
-    reader = StatusReader(session, tree)
-    dates = reader.dates_of(product, date, date)
-    (status,) = reader.product_status(product, dates[0], dates[0])
-    if filename is None:
-        lines.append(f"{product.product_name} {status.date}: newest file "
-                     f"{status.filename or 'none'}")
-    lines.append(f"state: {status.state}")
-    lines.append(VERDICTS[status.state] + status.reason)
-    plan = status.plan
-    if plan is not None:
-        lines.append(f"plan: {plan.describe()}")
-        for item in plan.inputs:
-            lines.append(f"  input {item.filename} (version {item.version})")
-    if status.last_attempt is not None:
-        a = status.last_attempt
-        lines.append(f"last attempt: job {a.job_id} {a.state} at {a.at}"
-                     + (f", exit code {a.exit_code}" if a.exit_code is not None else "")
-                     + (f", output in {a.log_path}" if a.log_path else ""))
-    return status, lines
