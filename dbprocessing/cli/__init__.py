@@ -89,6 +89,22 @@ def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argpar
     return args
 
 
+def add_span_arguments(parser: argparse.ArgumentParser) -> None:
+    """-p (repeatable), -s and -e: the products and dates a report covers."""
+    parser.add_argument("-p", "--product", action="append", dest="products",
+                        help="product name or id (repeatable; default: every product)")
+    parser.add_argument("-s", "--startDate", dest="start", type=date_argument,
+                        help="first date (default: the first date with data)")
+    parser.add_argument("-e", "--endDate", dest="end", type=date_argument,
+                        help="last date, inclusive (default: the last date with data)")
+
+
+def check_span(start: datetime.date | None, end: datetime.date | None) -> None:
+    """UsageError for a start after the end."""
+    if start and end and start > end:
+        raise UsageError(f"start {start} is after end {end}")
+
+
 def date_argument(text: str) -> datetime.date:
     """A date written 2012-10-02 or 20121002, for argparse."""
     from ..mission.config import parse_date
@@ -120,8 +136,7 @@ def run_reprocess(prog: str, args: argparse.Namespace,
     from .context import open_mission
 
     def body() -> int:
-        if args.start and args.end and args.start > args.end:
-            raise UsageError(f"start {args.start} is after end {args.end}")
+        check_span(args.start, args.end)
         with open_mission(args.mission, echo=getattr(args, "echo", False)) as mission:
             with Session(for_writing(mission.engine)) as session:
                 count = select_and_queue(session)

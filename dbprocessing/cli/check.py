@@ -25,8 +25,8 @@ from ..check import CheckOptions, find_all
 from ..check.database import dead_locks
 from ..check.findings import DEAD_LOCK, DISK_KINDS, KINDS, Finding
 from ..check.repair import Outcome, fix_findings
-from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from . import ArgumentParser, date_argument, parse, run_command
+from ..errors import EXIT_OK, EXIT_SOME_FAILED
+from . import ArgumentParser, check_span, date_argument, parse, run_command
 from .context import open_mission
 
 PROG = "check"
@@ -64,8 +64,7 @@ def run_check(prog: str, argv: Sequence[str], args: argparse.Namespace,
     """Find, print, and (with *fix*) repair: the body shared by check and its views."""
 
     def body() -> int:
-        if options.start and options.end and options.start > options.end:
-            raise UsageError(f"start {options.start} is after end {options.end}")
+        check_span(options.start, options.end)
         with open_mission(args.mission, echo=getattr(args, "echo", False)) as mission:
             tree = mission.tree
             if fix and not dry_run:

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..atomic import write_atomically
-from ..errors import EXIT_SOME_FAILED, EXIT_USAGE, UsageError
+from ..errors import EXIT_SOME_FAILED, EXIT_USAGE
 from ..lock import utcnow
-from . import ArgumentParser, date_argument, parse, read_mission, run_command
+from . import ArgumentParser, add_span_arguments, check_span, parse, read_mission, run_command
 
 PROG = "coveragePlot"
 
@@ -21,12 +21,7 @@ def build_parser() -> ArgumentParser:
                "The original read an INI file of panels and wrote a PDF; this takes flags.")
     parser.add_argument("-m", "--mission", required=True, help="the database")
     parser.add_argument("output", type=Path, help="the PNG file to write (must end in .png)")
-    parser.add_argument("-p", "--product", action="append", dest="products",
-                        help="product name or id (repeatable; default: every product)")
-    parser.add_argument("-s", "--startDate", dest="start", type=date_argument,
-                        help="first date (default: the first date with data)")
-    parser.add_argument("-e", "--endDate", dest="end", type=date_argument,
-                        help="last date, inclusive (default: the last date with data)")
+    add_span_arguments(parser)
     return parser
 
 
@@ -41,8 +36,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if why:
             print(why, file=sys.stderr)
             return EXIT_USAGE
-        if args.start and args.end and args.start > args.end:
-            raise UsageError(f"start {args.start} is after end {args.end}")
+        check_span(args.start, args.end)
         rows, mission = read_mission(args.mission, lambda session, tree: (
             coverage_rows(session, tree, args.products, args.start, args.end), tree.name))
         if not rows:

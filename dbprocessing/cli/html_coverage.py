@@ -10,7 +10,7 @@ from ..atomic import write_atomically
 from ..errors import UsageError
 from ..lock import utcnow
 from ..report.coverage import coverage_rows, products_by_satellite, render_coverage
-from . import ArgumentParser, date_argument, parse, read_mission, run_command
+from . import ArgumentParser, add_span_arguments, check_span, parse, read_mission, run_command
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -36,12 +36,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("-d", "--deltadays", type=int,
                         help="run the table N days past the last date with data (default 0 "
                              "with -o, 3 with OUTBASE)")
-    parser.add_argument("-p", "--product", action="append", dest="products",
-                        help="product name or id (repeatable; default: every product)")
-    parser.add_argument("-s", "--startDate", dest="start", type=date_argument,
-                        help="first date (default: the first date with data)")
-    parser.add_argument("-e", "--endDate", dest="end", type=date_argument,
-                        help="last date, inclusive (default: the last date with data)")
+    add_span_arguments(parser)
     return parser
 
 
@@ -49,8 +44,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
 
     def body() -> int:
-        if args.start and args.end and args.start > args.end:
-            raise UsageError(f"start {args.start} is after end {args.end}")
+        check_span(args.start, args.end)
         if (args.output is None) == (args.outbase is None):
             raise UsageError("give the output: -o FILE, or the original's OUTBASE (not both)")
         if args.deltadays is not None and args.deltadays < 0:

@@ -14,9 +14,9 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from ..db.engine import for_writing
-from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from ..errors import EXIT_OK, EXIT_SOME_FAILED
 from ..report.missing import find_missing, queue_parents
-from . import ArgumentParser, date_argument, parse, run_command
+from . import ArgumentParser, check_span, date_argument, parse, run_command
 from .context import open_mission
 
 PROG = "missingFiles"
@@ -40,8 +40,7 @@ def add_missing_options(parser: argparse.ArgumentParser,
 
 def report_missing(args: argparse.Namespace, products: list[str] | None) -> int:
     """Find, print and (with -p) queue; the exit code."""
-    if args.start and args.end and args.start > args.end:
-        raise UsageError(f"start {args.start} is after end {args.end}")
+    check_span(args.start, args.end)
     parent = args.parent or None
     with open_mission(args.mission) as mission:
         # Only -p writes: a report alone must not hold SQLite's write lock.

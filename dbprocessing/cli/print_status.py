@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
+from ..errors import EXIT_OK, EXIT_SOME_FAILED
 from ..report.status import (
     PROBLEMS,
     has_problems,
@@ -24,7 +24,7 @@ from ..report.status import (
     status_table,
     write_status,
 )
-from . import ArgumentParser, date_argument, parse, read_mission, run_command
+from . import ArgumentParser, add_span_arguments, check_span, parse, read_mission, run_command
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -42,12 +42,7 @@ def build_parser() -> ArgumentParser:
                "dates are gaps upstream, not failures), 1 something is stale, missing, "
                "failed or queued, 2 usage error")
     parser.add_argument("-m", "--mission", required=True, help="the database")
-    parser.add_argument("-p", "--product", action="append", dest="products",
-                        help="product name or id (repeatable; default: every product)")
-    parser.add_argument("-s", "--startDate", dest="start", type=date_argument,
-                        help="first date (default: the first date with data)")
-    parser.add_argument("-e", "--endDate", dest="end", type=date_argument,
-                        help="last date, inclusive (default: the last date with data)")
+    add_span_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print JSON, one object per date")
     parser.add_argument("--problems", action="store_true",
                         help="show only stale, missing, failed and queued dates")
@@ -61,8 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
 
     def body() -> int:
-        if args.start and args.end and args.start > args.end:
-            raise UsageError(f"start {args.start} is after end {args.end}")
+        check_span(args.start, args.end)
 
         def read(session: Session, tree: MissionTree) -> tuple[list[DateStatus], int]:
             rows = mission_status(session, tree, args.products, args.start, args.end)

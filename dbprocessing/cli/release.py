@@ -28,7 +28,7 @@ from ..report.release import (
     release_files,
     tag_release,
 )
-from . import ArgumentParser, date_argument, parse, read_mission, run_command
+from . import ArgumentParser, check_span, date_argument, parse, read_mission, run_command
 from .context import open_mission
 
 PROG = "release"
@@ -116,8 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _tag(args: argparse.Namespace) -> int:
-    if args.start and args.end and args.start > args.end:
-        raise UsageError(f"start {args.start} is after end {args.end}")
+    check_span(args.start, args.end)
     with open_mission(args.mission) as mission, \
             Session(for_writing(mission.engine)) as session:
         load_mission(session)
