@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from sqlalchemy import Engine, select
@@ -136,117 +137,120 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
     *progress* counts the files waiting and each file as it is identified.
     """
     summary = IngestSummary(dry_run=dry_run)
-    progress = progress or Progress()
     # Plugins and look-ups read through ``reader``, which never holds SQLite's
     # write lock (a slow plugin must not block other connections); each batch
     # is recorded through ``writer`` in short transactions.
     with Session(engine) as reader, Session(for_writing(engine)) as writer:
         if not dry_run:
             summary.recovered = recover_pending(writer)
-        candidates = load_products(reader, tree)
-        dbu = PluginDatabase(reader)
-        targets = ProductPaths(tree)
+        run = _IngestRun(tree, load_products(reader, tree), PluginDatabase(reader), summary,
+                         dry_run, say, events, progress or Progress())
         paths = list_incoming(tree.incoming, pattern)
         logger.info("%d file(s) waiting in %s", len(paths), tree.incoming)
-        progress.add(len(paths))
+        run.progress.add(len(paths))
         for start in range(0, len(paths), batch_size):
-            batch = paths[start:start + batch_size]
-            planned = _plan_batch(reader, tree, targets, candidates, dbu, batch, summary,
-                                  dry_run, say, events, progress)
+            planned = run.plan_batch(reader, paths[start:start + batch_size])
             reader.commit()  # end the read snapshot before writing
-            _record_batch(writer, tree, planned, summary, dry_run, say, events)
+            run.record_batch(writer, planned)
         if events is not None and events.pending:
             events.flush(writer)
             writer.commit()
     return summary
 
 
-def _reject(path: Path, reason: str, tree: MissionTree, summary: IngestSummary,
-            dry_run: bool, say: Callable[[str], None], events: EventLog | None) -> None:
-    summary.rejected.append((path.name, reason))
-    if dry_run:
-        say(f"would reject {path.name}: {reason}")
-        return
-    where = reject_file(path, tree.errordir, reason)
-    if events is not None:
-        events.rejected(path.name, reason)
-    say(f"rejected {path.name}: {reason}"
-        + (f" -> {where}" if where else " (left in incoming: could not move it)"))
+@dataclass
+class _IngestRun:
+    """One ingest run's plugins, paths and reporting, for its batches."""
 
+    tree: MissionTree
+    candidates: list[Candidate]
+    dbu: PluginDatabase
+    summary: IngestSummary
+    dry_run: bool
+    say: Callable[[str], None]
+    events: EventLog | None
+    progress: Progress
+    targets: ProductPaths = field(init=False)
 
-def _plan_batch(session: Session, tree: MissionTree, targets: ProductPaths,
-                candidates: list[Candidate], dbu: PluginDatabase, paths: list[Path],
-                summary: IngestSummary, dry_run: bool,
-                say: Callable[[str], None], events: EventLog | None,
-                progress: Progress) -> list[PendingFile]:
-    """Identify a batch; reject what cannot be ingested; return the rest."""
-    in_db = known_names(session, [p.name for p in paths])
-    planned: list[PendingFile] = []
-    for path in paths:
-        if path.name in in_db:
-            _reject(path, "already in the database", tree, summary, dry_run, say, events)
-        else:
-            outcome = _plan_one(path, targets, candidates, dbu)
-            if isinstance(outcome, str):
-                _reject(path, outcome, tree, summary, dry_run, say, events)
+    def __post_init__(self) -> None:
+        self.targets = ProductPaths(self.tree)
+
+    def reject(self, path: Path, reason: str) -> None:
+        self.summary.rejected.append((path.name, reason))
+        if self.dry_run:
+            self.say(f"would reject {path.name}: {reason}")
+            return
+        where = reject_file(path, self.tree.errordir, reason)
+        if self.events is not None:
+            self.events.rejected(path.name, reason)
+        self.say(f"rejected {path.name}: {reason}"
+                 + (f" -> {where}" if where else " (left in incoming: could not move it)"))
+
+    def plan_batch(self, session: Session, paths: list[Path]) -> list[PendingFile]:
+        """Identify a batch; reject what cannot be ingested; return the rest."""
+        in_db = known_names(session, [p.name for p in paths])
+        planned: list[PendingFile] = []
+        for path in paths:
+            if path.name in in_db:
+                self.reject(path, "already in the database")
             else:
-                planned.append(outcome)
-        progress.advance()  # identifying (the plugins) is the slow part of ingest
-    return planned
+                outcome = _plan_one(path, self.targets, self.candidates, self.dbu)
+                if isinstance(outcome, str):
+                    self.reject(path, outcome)
+                else:
+                    planned.append(outcome)
+            self.progress.advance()  # identifying (the plugins) is the slow part of ingest
+        return planned
 
-
-def _record_batch(session: Session, tree: MissionTree, planned: list[PendingFile],
-                  summary: IngestSummary, dry_run: bool,
-                  say: Callable[[str], None], events: EventLog | None) -> None:
-    """Record, move and clear one batch (crash-safe; see the module docstring)."""
-    if not planned:
-        return
-    clashes = identity_clashes(session, planned)
-    accepted: list[PendingFile] = []
-    for item in planned:
-        holder = clashes.get(item.identity)
-        if holder is not None:
-            _reject(item.source, f"same product, date and version as {holder}", tree,
-                    summary, dry_run, say, events)
-            continue
-        clashes[item.identity] = item.source.name  # a later twin in this batch is rejected
-        accepted.append(item)
-    if dry_run:
-        session.rollback()
-        for item in accepted:
-            summary.ingested.append(item.source.name)
-            say(f"would ingest {item.source.name} -> {item.target}")
-        return
-    if not accepted:
+    def record_batch(self, session: Session, planned: list[PendingFile]) -> None:
+        """Record, move and clear one batch (crash-safe; see the module docstring)."""
+        if not planned:
+            return
+        clashes = identity_clashes(session, planned)
+        accepted: list[PendingFile] = []
+        for item in planned:
+            holder = clashes.get(item.identity)
+            if holder is not None:
+                self.reject(item.source, f"same product, date and version as {holder}")
+                continue
+            clashes[item.identity] = item.source.name  # a later twin in this batch is rejected
+            accepted.append(item)
+        if self.dry_run:
+            session.rollback()
+            for item in accepted:
+                self.summary.ingested.append(item.source.name)
+                self.say(f"would ingest {item.source.name} -> {item.target}")
+            return
+        if not accepted:
+            session.commit()
+            return
+        ids = record_files(session, accepted)
+        if self.events is not None:
+            for item in accepted:
+                self.events.accepted(item.source.name, item.row["product_id"],
+                                     ids[item.row["filename"]])
+            self.events.flush(session)
         session.commit()
-        return
-    ids = record_files(session, accepted)
-    if events is not None:
+        faults.checkpoint("recorded")
+        done: list[int] = []
         for item in accepted:
-            events.accepted(item.source.name, item.row["product_id"],
-                            ids[item.row["filename"]])
-        events.flush(session)
-    session.commit()
-    faults.checkpoint("recorded")
-    done: list[int] = []
-    for item in accepted:
-        try:
-            if item.is_link:
-                item.source.unlink()
-            else:
-                move_file(item.source, item.target)
-        except OSError as exc:
-            # The row is committed with its promise: the next run retries the move.
-            logger.error("recorded %s but could not move it to %s (%s); the next run "
-                         "will retry", item.source.name, item.target, exc)
-            say(f"recorded {item.source.name} but could not move it yet: {exc}")
-            continue
-        faults.checkpoint("moved")
-        done.append(ids[item.row["filename"]])
-        summary.ingested.append(item.source.name)
-        logger.info("ingested %s -> %s", item.source.name, item.target)
-    clear_pending(session, done)
-    session.commit()
-    faults.checkpoint("batch_done")
+            try:
+                if item.is_link:
+                    item.source.unlink()
+                else:
+                    move_file(item.source, item.target)
+            except OSError as exc:
+                # The row is committed with its promise: the next run retries the move.
+                logger.error("recorded %s but could not move it to %s (%s); the next run "
+                             "will retry", item.source.name, item.target, exc)
+                self.say(f"recorded {item.source.name} but could not move it yet: {exc}")
+                continue
+            faults.checkpoint("moved")
+            done.append(ids[item.row["filename"]])
+            self.summary.ingested.append(item.source.name)
+            logger.info("ingested %s -> %s", item.source.name, item.target)
+        clear_pending(session, done)
+        session.commit()
+        faults.checkpoint("batch_done")
 
 
