@@ -138,7 +138,8 @@ def test_adopting_rbsp_keeps_every_row(db_url, engine_for, capsys):
 
     # The adopted database takes new files (a NOT NULL newest_version left behind
     # would refuse every one of them).
-    with Session(open_database(db_url)) as session:
+    engine = open_database(db_url)
+    with Session(engine) as session:
         template = session.scalar(sa.select(File).order_by(File.file_id.desc()).limit(1))
         session.add(File(**{**{c: getattr(template, c) for c in (
             "utc_file_date", "utc_start_time", "utc_stop_time", "data_level",
@@ -154,6 +155,7 @@ def test_adopting_rbsp_keeps_every_row(db_url, engine_for, capsys):
             "utc_stop_time": template.utc_start_time}))
         with pytest.raises(sa.exc.IntegrityError):
             session.commit()
+    engine.dispose()
     assert migrate_db.main(["-m", db_url, "-y"]) == 0
     assert "nothing to do" in capsys.readouterr().out
 
@@ -217,8 +219,10 @@ def test_exported_config_loads_into_a_fresh_database(adopted, tmp_path, capsys):
     assert len(_products(fresh)) == 57
     assert _processes(fresh) == _processes(adopted)
     assert len(_processes(fresh)) == 17
-    with Session(open_database(fresh)) as session:
+    engine = open_database(fresh)
+    with Session(engine) as session:
         assert load_mission(session).rootdir == here
+    engine.dispose()
     # Loading the export again changes nothing.
     for target in configs:
         assert add_from_config.main(["-m", fresh, str(target)]) == 0

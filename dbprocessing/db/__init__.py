@@ -16,8 +16,12 @@ __all__ = ["open_database"]
 def open_database(name: str, *, echo: bool = False) -> Engine:
     """An Engine on the mission database *name*, at the current schema."""
     engine = make_engine(resolve_url(name), echo=echo)
-    check_reachable(engine)
-    require_current(engine)
+    try:
+        check_reachable(engine)
+        require_current(engine)
+    except BaseException:
+        engine.dispose()  # its pooled connection must not be left to the collector
+        raise
     return engine
 
 
