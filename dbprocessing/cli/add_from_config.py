@@ -3,13 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
-
-from ..db.engine import for_writing
-from ..mission.config import read_config
-from ..mission.rows import apply_config
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "addFromConfig"
 
@@ -25,6 +19,13 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from sqlalchemy.orm import Session
+
+    from ..db.engine import for_writing
+    from ..mission.config import read_config
+    from ..mission.rows import apply_config
+    from .context import open_mission
 
     def body() -> int:
         config = read_config(args.config_file)

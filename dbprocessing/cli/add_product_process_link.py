@@ -10,12 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
-
-from ..db.engine import for_writing
-from ..process.inputs import add_input
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "addProductProcessLink"
 
@@ -40,6 +35,12 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from sqlalchemy.orm import Session
+
+    from ..db.engine import for_writing
+    from ..process.inputs import add_input
+    from .context import open_mission
 
     def body() -> int:
         with open_mission(args.database) as mission:

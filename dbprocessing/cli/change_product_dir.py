@@ -11,9 +11,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from ..ingest.relocate import change_product_dir, plan_relocation
 from . import ArgumentParser, parse, read_mission, run_command
-from .context import open_mission
 
 PROG = "changeProductDir"
 
@@ -32,6 +30,9 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+    from ..ingest.relocate import change_product_dir, plan_relocation
+    from .context import open_mission
+
     words = list(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:

@@ -18,16 +18,15 @@ import datetime
 import json
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
-from ..check import CheckOptions, find_all
-from ..check.database import dead_locks
 from ..check.findings import DEAD_LOCK, DISK_KINDS, KINDS, Finding
-from ..check.repair import Outcome, fix_findings
 from ..errors import EXIT_OK, EXIT_SOME_FAILED
 from . import ArgumentParser, check_span, date_argument, parse, run_command
-from .context import open_mission
+
+if TYPE_CHECKING:
+    from ..check import CheckOptions
+    from ..check.repair import Outcome
 
 PROG = "check"
 EPILOG = ("exit codes: 0 no inconsistency (or, with --fix, every one repaired), 1 "
@@ -62,6 +61,13 @@ def run_check(prog: str, argv: Sequence[str], args: argparse.Namespace,
               options: CheckOptions, *, fix: bool, dry_run: bool = False,
               as_json: bool = False, verbose: bool = False, by_date: bool = False) -> int:
     """Find, print, and (with *fix*) repair: the body shared by check and its views."""
+
+    from sqlalchemy.orm import Session
+
+    from ..check import find_all
+    from ..check.database import dead_locks
+    from ..check.repair import fix_findings
+    from .context import open_mission
 
     def body() -> int:
         check_span(options.start, options.end)
@@ -124,6 +130,8 @@ def _print_outcomes(outcomes: list[Outcome], as_json: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     args = parse(build_parser(), words)
+    from ..check import CheckOptions
+
     options = CheckOptions(args.start, args.end, tuple(args.kinds or KINDS))
     return run_check(PROG, words, args, options, fix=args.fix, dry_run=args.dry_run,
                      as_json=args.json)

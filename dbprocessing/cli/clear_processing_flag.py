@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..lock import clear
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "clearProcessingFlag"
 
@@ -19,6 +17,9 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..lock import clear
+    from .context import open_mission
 
     def body() -> int:
         with open_mission(args.database) as mission:

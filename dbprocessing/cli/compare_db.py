@@ -9,12 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
-
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from ..report.compare import compare_databases
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "compareDB"
 
@@ -31,6 +27,11 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from sqlalchemy.orm import Session
+
+    from ..report.compare import compare_databases
+    from .context import open_mission
 
     def body() -> int:
         if len(args.missions) != 2:

@@ -4,13 +4,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from ..atomic import write_atomically
 from ..errors import UsageError
-from ..mission.export import export_config
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "configFromDB"
 
@@ -30,6 +26,11 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from sqlalchemy.orm import Session
+
+    from ..mission.export import export_config
+    from .context import open_mission
 
     def body() -> int:
         target = Path(args.filename)

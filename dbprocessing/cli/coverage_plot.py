@@ -8,7 +8,6 @@ from pathlib import Path
 
 from ..atomic import write_atomically
 from ..errors import EXIT_SOME_FAILED, EXIT_USAGE
-from ..lock import utcnow
 from . import ArgumentParser, add_span_arguments, check_span, parse, read_mission, run_command
 
 PROG = "coveragePlot"
@@ -27,6 +26,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..lock import utcnow
 
     def body() -> int:
         from ..report.coverage import coverage_rows

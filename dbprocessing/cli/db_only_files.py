@@ -9,8 +9,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from ..check import CheckOptions
-from ..check.findings import VIEWS
 from . import ArgumentParser, parse
 from .check import add_dates, run_check
 
@@ -37,5 +35,8 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     args = parse(build_parser(), words)
+    from ..check import CheckOptions
+    from ..check.findings import VIEWS
+
     options = CheckOptions(args.start, args.end, VIEWS[PROG], newest_only=args.newest)
     return run_check(PROG, words, args, options, fix=args.fix, verbose=args.verbose)

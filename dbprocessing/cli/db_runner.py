@@ -7,7 +7,6 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from ..process.settings import RunSettings
 from . import ArgumentParser, date_argument, parse, run_command
 from .context import (
     add_executor_arguments,
@@ -51,6 +50,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+    from ..process.settings import RunSettings
+
     arguments = list(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from ..errors import UsageError
-from ..purge import PurgeAllPlan, plan_purge_all, purge_all_files
 from . import ArgumentParser, parse, read_mission, run_command
-from .context import open_mission
+
+if TYPE_CHECKING:
+    from ..purge import PurgeAllPlan
 
 PROG = "deleteAllDBFiles"
 
@@ -52,6 +54,9 @@ def _confirmed(database: str, count: int) -> bool:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..purge import plan_purge_all, purge_all_files
+    from .context import open_mission
 
     def body() -> int:
         plan = read_mission(args.mission, plan_purge_all)

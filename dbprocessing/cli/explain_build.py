@@ -5,7 +5,6 @@ import json
 from collections.abc import Sequence
 
 from ..errors import UsageError
-from ..report.explain import explain
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
 
 PROG = "explainBuild"
@@ -27,6 +26,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..report.explain import explain
 
     def body() -> int:
         if args.file and (args.product or args.date):

@@ -16,13 +16,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
-from ..db.queries import find_product
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from ..reap import ReapPlan, check_archive_dir, reap_files
 from . import ArgumentParser, date_argument, parse, run_command
-from .context import open_mission
 
 PROG = "fast_data"
 
@@ -56,6 +51,12 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+    from sqlalchemy.orm import Session
+
+    from ..db.queries import find_product
+    from ..reap import ReapPlan, check_archive_dir, reap_files
+    from .context import open_mission
+
     words = list(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:

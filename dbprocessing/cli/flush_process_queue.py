@@ -9,9 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..report.processqueue import flush_queue
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "flushProcessQueue"
 
@@ -25,6 +23,9 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..report.processqueue import flush_queue
+    from .context import open_mission
 
     def body() -> int:
         with open_mission(args.database) as mission:

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING
 
 from ..atomic import write_atomically
 from ..errors import EXIT_SOME_FAILED, EXIT_USAGE
-from ..lock import utcnow
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
 
 if TYPE_CHECKING:
@@ -41,6 +40,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..lock import utcnow
 
     def body() -> int:
         from ..report.plots import cannot_draw, histogram_png

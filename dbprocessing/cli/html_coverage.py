@@ -8,8 +8,6 @@ from typing import TYPE_CHECKING
 
 from ..atomic import write_atomically
 from ..errors import UsageError
-from ..lock import utcnow
-from ..report.coverage import coverage_rows, products_by_satellite, render_coverage
 from . import ArgumentParser, add_span_arguments, check_span, parse, read_mission, run_command
 
 if TYPE_CHECKING:
@@ -42,6 +40,9 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..lock import utcnow
+    from ..report.coverage import coverage_rows, products_by_satellite, render_coverage
 
     def body() -> int:
         check_span(args.start, args.end)

@@ -11,11 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
-
-from ..ingest.uningested import check_incoming, find_uningested, link_uningested
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "linkUningested"
 
@@ -36,6 +32,11 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from sqlalchemy.orm import Session
+
+    from ..ingest.uningested import check_incoming, find_uningested, link_uningested
+    from .context import open_mission
 
     def body() -> int:
         with open_mission(args.mission) as mission:

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..latest import plan_links, read_link_config, swap_in
 from . import ArgumentParser, parse, run_command
 
 PROG = "makeLatestSymlinks"
@@ -36,6 +35,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..latest import plan_links, read_link_config, swap_in
 
     def body() -> int:
         filters = [f.strip() for f in (args.filter or "").split(",") if f.strip()]

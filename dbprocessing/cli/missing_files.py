@@ -11,13 +11,8 @@ import argparse
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from ..db.engine import for_writing
 from ..errors import EXIT_OK, EXIT_SOME_FAILED
-from ..report.missing import find_missing, queue_parents
 from . import ArgumentParser, check_span, date_argument, parse, run_command
-from .context import open_mission
 
 PROG = "missingFiles"
 
@@ -40,6 +35,12 @@ def add_missing_options(parser: argparse.ArgumentParser,
 
 def report_missing(args: argparse.Namespace, products: list[str] | None) -> int:
     """Find, print and (with -p) queue; the exit code."""
+    from sqlalchemy.orm import Session
+
+    from ..db.engine import for_writing
+    from ..report.missing import find_missing, queue_parents
+    from .context import open_mission
+
     check_span(args.start, args.end)
     parent = args.parent or None
     with open_mission(args.mission) as mission:

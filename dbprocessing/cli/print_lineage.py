@@ -5,7 +5,6 @@ import json
 from collections.abc import Sequence
 
 from ..errors import UsageError
-from ..report.lineage import as_dot, as_text, as_tree, read_graph
 from . import ArgumentParser, parse, read_mission, run_command
 
 PROG = "printLineage"
@@ -28,6 +27,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..report.lineage import as_dot, as_text, as_tree, read_graph
 
     def body() -> int:
         if args.depth is not None and args.depth < 1:

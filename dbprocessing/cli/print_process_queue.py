@@ -10,13 +10,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from ..atomic import write_atomically
 from ..errors import EXIT_OK, UsageError
-from ..report.processqueue import queue_html, queue_text, queued_files
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "printProcessQueue"
 
@@ -47,6 +43,11 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from sqlalchemy.orm import Session
+
+    from ..report.processqueue import queue_html, queue_text, queued_files
+    from .context import open_mission
 
     def body() -> int:
         if args.output is not None and args.output.is_dir():

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..report.info import required_inputs, required_text
 from . import ArgumentParser, parse, read_mission, run_command
 
 PROG = "printRequired"
@@ -27,6 +26,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..report.info import required_inputs, required_text
 
     def body() -> int:
         found = read_mission(args.mission,

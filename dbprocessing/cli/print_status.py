@@ -15,15 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..errors import EXIT_OK, EXIT_SOME_FAILED
-from ..report.status import (
-    PROBLEMS,
-    has_problems,
-    mission_status,
-    queue_length,
-    status_summary,
-    status_table,
-    write_status,
-)
 from . import ArgumentParser, add_span_arguments, check_span, parse, read_mission, run_command
 
 if TYPE_CHECKING:
@@ -54,6 +45,16 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..report.status import (
+        PROBLEMS,
+        has_problems,
+        mission_status,
+        queue_length,
+        status_summary,
+        status_table,
+        write_status,
+    )
 
     def body() -> int:
         check_span(args.start, args.end)

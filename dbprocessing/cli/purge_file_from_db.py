@@ -12,9 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from ..purge import purge_files
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "purgeFileFromDB"
 
@@ -36,6 +34,9 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..purge import purge_files
+    from .context import open_mission
 
     def body() -> int:
         # Filenames in the database have no directory: accept a pasted path.

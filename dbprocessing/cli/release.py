@@ -14,22 +14,9 @@ import json
 from collections.abc import Sequence
 from pathlib import Path
 
-from sqlalchemy.orm import Session
-
 from ..atomic import write_atomically
-from ..db.engine import for_writing
-from ..db.queries import find_product
 from ..errors import UsageError
-from ..mission.tree import load_mission
-from ..report.release import (
-    diff_releases,
-    export_lines,
-    list_releases,
-    release_files,
-    tag_release,
-)
 from . import ArgumentParser, check_span, date_argument, parse, read_mission, run_command
-from .context import open_mission
 
 PROG = "release"
 
@@ -62,6 +49,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..report.release import diff_releases, export_lines, list_releases, release_files
 
     def body() -> int:
         if args.verb == "tag":
@@ -116,6 +105,14 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _tag(args: argparse.Namespace) -> int:
+    from sqlalchemy.orm import Session
+
+    from ..db.engine import for_writing
+    from ..db.queries import find_product
+    from ..mission.tree import load_mission
+    from ..report.release import tag_release
+    from .context import open_mission
+
     check_span(args.start, args.end)
     with open_mission(args.mission) as mission, \
             Session(for_writing(mission.engine)) as session:

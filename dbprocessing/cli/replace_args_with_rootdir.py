@@ -9,12 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
-
-from ..db.engine import for_writing
-from ..mission.arguments import replace_rootdir
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "replaceArgsWithRootdir"
 
@@ -28,6 +23,12 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from sqlalchemy.orm import Session
+
+    from ..db.engine import for_writing
+    from ..mission.arguments import replace_rootdir
+    from .context import open_mission
 
     def body() -> int:
         with open_mission(args.database) as mission:

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..process import reprocess
 from . import ArgumentParser, add_reprocess_options, parse, run_reprocess
 
 PROG = "reprocessByDate"
@@ -18,6 +17,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+    from ..process import reprocess
+
     if args.start is None or args.end is None:
         build_parser().error("-s and -e are required")
     return run_reprocess(PROG, args, lambda session: reprocess.by_date(

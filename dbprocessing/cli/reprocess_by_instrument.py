@@ -3,7 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..process import reprocess
 from . import ArgumentParser, add_reprocess_options, parse, run_reprocess
 
 PROG = "reprocessByInstrument"
@@ -19,5 +18,7 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+    from ..process import reprocess
+
     return run_reprocess(PROG, args, lambda session: reprocess.by_instrument(
         session, args.instrument, args.level, args.start, args.end, args.force))

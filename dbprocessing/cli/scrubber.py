@@ -9,10 +9,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from ..check import CheckOptions
-from ..check.findings import VIEWS
 from . import ArgumentParser, parse
-from .check import run_check
 
 PROG = "scrubber"
 
@@ -28,4 +25,8 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     args = parse(build_parser(), words)
+    from ..check import CheckOptions
+    from ..check.findings import VIEWS
+    from .check import run_check
+
     return run_check(PROG, words, args, CheckOptions(kinds=VIEWS[PROG]), fix=False)

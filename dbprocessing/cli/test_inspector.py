@@ -12,7 +12,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from pathlib import Path
 
-from ..ingest.trial import try_inspector
 from . import ArgumentParser, parse, read_mission, run_command
 
 PROG = "testInspector"
@@ -38,6 +37,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..ingest.trial import try_inspector
 
     def body() -> int:
         trial = read_mission(args.mission, lambda session, tree: try_inspector(

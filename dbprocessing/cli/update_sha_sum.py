@@ -8,12 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.orm import Session
-
-from ..db.engine import for_writing
-from ..ingest.recompute import update_shasums
 from . import ArgumentParser, parse, run_command
-from .context import open_mission
 
 PROG = "updateSHAsum"
 
@@ -30,6 +25,12 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from sqlalchemy.orm import Session
+
+    from ..db.engine import for_writing
+    from ..ingest.recompute import update_shasums
+    from .context import open_mission
 
     def body() -> int:
         with open_mission(args.mission) as mission:
