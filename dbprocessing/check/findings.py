@@ -62,3 +62,11 @@ def in_range(date: datetime.date | None, start: datetime.date | None,
     if date is None:
         return True
     return (start is None or date >= start) and (end is None or date <= end)
+
+
+@dataclass(frozen=True)
+class CheckOptions:
+    start: datetime.date | None = None
+    end: datetime.date | None = None
+    kinds: tuple[str, ...] = KINDS
+    newest_only: bool = False   # dbOnlyFiles -n: only the newest version of each file

@@ -25,7 +25,7 @@ from ..errors import EXIT_OK, EXIT_SOME_FAILED
 from . import ArgumentParser, check_span, date_argument, parse, run_command
 
 if TYPE_CHECKING:
-    from ..check import CheckOptions
+    from ..check.findings import CheckOptions
     from ..check.repair import Outcome
 
 PROG = "check"
@@ -64,9 +64,9 @@ def run_check(prog: str, argv: Sequence[str], args: argparse.Namespace,
 
     from sqlalchemy.orm import Session
 
-    from ..check import find_all
     from ..check.database import dead_locks
     from ..check.repair import fix_findings
+    from ..check.scan import find_all
     from .context import open_mission
 
     def body() -> int:
@@ -130,7 +130,7 @@ def _print_outcomes(outcomes: list[Outcome], as_json: bool) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     args = parse(build_parser(), words)
-    from ..check import CheckOptions
+    from ..check.findings import CheckOptions
 
     options = CheckOptions(args.start, args.end, tuple(args.kinds or KINDS))
     return run_check(PROG, words, args, options, fix=args.fix, dry_run=args.dry_run,

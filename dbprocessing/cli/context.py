@@ -17,15 +17,8 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import AbstractContextManager, contextmanager
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine
-
-from .. import DBlogging
-from ..db import open_database
-from ..db.engine import describe
-from ..events import EventLog
-from ..lock import HeldLock, processing_lock
-from ..mission.tree import MissionTree, load_mission
 from ..process.executors import (
     EXECUTORS,
     SCHEDULER_ENV,
@@ -33,6 +26,13 @@ from ..process.executors import (
     check_executor,
     open_executor,
 )
+
+if TYPE_CHECKING:  # the database layer is imported when a mission is opened, not for -h
+    from sqlalchemy import Engine
+
+    from ..events import EventLog
+    from ..lock import HeldLock
+    from ..mission.tree import MissionTree
 
 
 @dataclass
@@ -54,6 +54,8 @@ class OpenMission:
     @property
     def tree(self) -> MissionTree:
         if self._tree is None:
+            from ..mission.tree import load_mission
+
             with self.engine.connect() as conn:
                 self._tree = load_mission(conn)
         return self._tree
@@ -61,12 +63,17 @@ class OpenMission:
     @contextmanager
     def locked(self, prog: str, argv: Sequence[str]) -> Iterator[LockedRun]:
         """Hold the processing lock, with the invocation logged, for the block."""
+        from ..events import EventLog
+        from ..lock import processing_lock
+
         with processing_lock(self.engine, self.tree.mission_id, self.database) as held:
             yield LockedRun(held, EventLog.begin(self.engine, prog, list(argv),
                                                  held.logging_id))
 
     def event_log(self, prog: str, argv: Sequence[str]) -> EventLog:
         """An invocation logged without the lock (DBRunner without -i)."""
+        from ..events import EventLog
+
         return EventLog.begin(self.engine, prog, list(argv), None)
 
 
@@ -74,6 +81,10 @@ class OpenMission:
 def open_mission(database: str, *, echo: bool = False,
                  log_level: str = "INFO") -> Iterator[OpenMission]:
     """Open *database* for one command; dispose of it when the block ends."""
+    from .. import DBlogging
+    from ..db import open_database
+    from ..db.engine import describe
+
     engine = open_database(database, echo=echo)
     try:
         DBlogging.configure(describe(engine.url), log_level)

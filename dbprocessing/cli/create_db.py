@@ -3,8 +3,6 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..db.engine import check_reachable, make_engine, resolve_url
-from ..db.schema import create_schema
 from . import ArgumentParser, parse, run_command
 
 PROG = "CreateDB"
@@ -21,6 +19,9 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..db.engine import check_reachable, make_engine, resolve_url
+    from ..db.schema import create_schema
 
     def body() -> int:
         url = resolve_url(args.dbname, creating=True, dialect=args.dialect)

@@ -35,8 +35,7 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     args = parse(build_parser(), words)
-    from ..check import CheckOptions
-    from ..check.findings import VIEWS
+    from ..check.findings import VIEWS, CheckOptions
 
     options = CheckOptions(args.start, args.end, VIEWS[PROG], newest_only=args.newest)
     return run_check(PROG, words, args, options, fix=args.fix, verbose=args.verbose)

@@ -4,8 +4,6 @@ from __future__ import annotations
 import sys
 from collections.abc import Sequence
 
-from ..db.engine import check_reachable, make_engine, resolve_url
-from ..db.schema import inspect_schema, upgrade_schema
 from ..errors import UsageError
 from . import ArgumentParser, parse, run_command
 
@@ -22,6 +20,9 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..db.engine import check_reachable, make_engine, resolve_url
+    from ..db.schema import inspect_schema, upgrade_schema
 
     def body() -> int:
         engine = make_engine(resolve_url(args.mission))

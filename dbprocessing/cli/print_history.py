@@ -11,16 +11,7 @@ import json
 from collections.abc import Sequence
 
 from ..errors import UsageError
-from ..report.history import (
-    INGEST_STATES,
-    JOB_STATES,
-    Filters,
-    history_table,
-    ingest_history,
-    invocation_history,
-    job_events,
-    job_history,
-)
+from ..report.vocabulary import INGEST_STATES, JOB_STATES
 from . import ArgumentParser, parse, read_mission, run_command
 
 PROG = "printHistory"
@@ -68,6 +59,15 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..report.history import (
+        Filters,
+        history_table,
+        ingest_history,
+        invocation_history,
+        job_events,
+        job_history,
+    )
 
     def body() -> int:
         if args.limit < 1:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from ..report.info import KINDS, info_table
+from ..report.vocabulary import INFO_KINDS
 from . import ArgumentParser, date_argument, parse, read_mission, run_command
 
 PROG = "printInfo"
@@ -19,7 +19,7 @@ def build_parser() -> ArgumentParser:
         epilog="exit codes: 0 ok (also when the table is empty), 2 usage error "
                "(unknown kind or product)")
     parser.add_argument("database", help="the database (as -m of the other commands)")
-    parser.add_argument("kind", type=str.capitalize, choices=KINDS,
+    parser.add_argument("kind", type=str.capitalize, choices=INFO_KINDS,
                         help="which rows to list")
     parser.add_argument("-p", "--product", help="only this product (name or id)")
     parser.add_argument("-s", "--startDate", dest="start", type=date_argument,
@@ -31,6 +31,8 @@ def build_parser() -> ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse(build_parser(), argv)
+
+    from ..report.info import info_table
 
     def body() -> int:
         table, count = read_mission(args.database, lambda session, tree: info_table(

@@ -25,8 +25,7 @@ def build_parser() -> ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     words = list(sys.argv[1:] if argv is None else argv)
     args = parse(build_parser(), words)
-    from ..check import CheckOptions
-    from ..check.findings import VIEWS
+    from ..check.findings import VIEWS, CheckOptions
     from .check import run_check
 
     return run_check(PROG, words, args, CheckOptions(kinds=VIEWS[PROG]), fix=False)

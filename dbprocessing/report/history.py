@@ -35,10 +35,7 @@ from ..db.models import (
 )
 from ..db.queries import find_process, find_product
 from ..errors import UsageError
-
-JOB_STATES = ("planned", "running", "started", "succeeded", "failed", "timed_out",
-              "skipped")
-INGEST_STATES = ("accepted", "rejected")
+from .vocabulary import INGEST_STATES, JOB_STATES
 
 
 @dataclass(frozen=True)

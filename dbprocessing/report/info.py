@@ -20,8 +20,7 @@ from ..db.models import Code, File, Mission, Process, Product, ProductProcessLin
 from ..db.queries import find_process, find_product, newest_files, version_of
 from ..errors import UsageError
 from ..mission.tree import MissionTree
-
-KINDS = ("Code", "File", "Mission", "Process", "Product")
+from .vocabulary import INFO_KINDS as KINDS
 
 
 def format_table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
