@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 from .. import faults
 from ..db.engine import for_writing
 from ..db.models import File, IngestPending
+from ..DBlogging import log_lines
 from ..errors import FormatError
 from ..events import EventLog
 from ..mission.substitution import name_values
@@ -233,6 +234,7 @@ class _IngestRun:
         session.commit()
         faults.checkpoint("recorded")
         done: list[int] = []
+        lines: list[str] = []  # the log's line per file, written once per batch
         for item in accepted:
             try:
                 if item.is_link:
@@ -248,7 +250,8 @@ class _IngestRun:
             faults.checkpoint("moved")
             done.append(ids[item.row["filename"]])
             self.summary.ingested.append(item.source.name)
-            logger.info("ingested %s -> %s", item.source.name, item.target)
+            lines.append(f"ingested {item.source.name} -> {item.target}")
+        log_lines(logger, logging.INFO, lines)
         clear_pending(session, done)
         session.commit()
         faults.checkpoint("batch_done")
