@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -372,6 +373,19 @@ def test_logs_go_to_daily_file_and_import_creates_nothing(mission, log_dir, tmp_
     log = log_dir / f"dbprocessing_{stem}.log.{today}"
     assert log.is_file(), list(log_dir.iterdir())
     assert "ingested a_20250101_v1.0.0.dat" in log.read_text()
+
+
+def test_each_ingested_file_has_a_log_line_of_its_own(mission, log_dir):
+    # The batch's lines are written as one record, each with the usual prefix.
+    names = [f"a_2025010{d}_v1.0.0.dat" for d in (1, 2, 3)]
+    for name in names:
+        mission.add_incoming(name)
+    assert ingest(mission) == 0
+    text = "".join(path.read_text() for path in log_dir.iterdir())
+    prefix = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO dbprocessing\.ingest\.pipeline \d+: "
+    for name in names:
+        assert re.search(f"^{prefix}ingested {re.escape(name)} -> \\S+/{re.escape(name)}$",
+                         text, re.MULTILINE), text
 
 
 def test_echo_prints_sql(mission, capfd):
