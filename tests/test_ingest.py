@@ -426,3 +426,17 @@ def test_create_db_then_ingest_via_scripts(tmp_path, log_dir):
     result = m.run("-i", "-v")
     assert result.returncode == 0, result.stderr
     assert "ingested 1 file(s)" in result.stdout
+
+
+def test_small_batches_leave_no_promise_behind(mission):
+    # A batch's promises are cleared with the next batch's commit, the last
+    # batch's at the end: after the run none is left, every file is in place.
+    names = [f"a_202501{day:02d}_v1.0.0.dat" for day in range(1, 6)]
+    for name in names:
+        mission.add_incoming(name)
+    mission.add_incoming("unclaimed.txt")  # a reject in the last batch
+    assert ingest(mission, "--batch-size", "2") == 1
+    assert mission.count("ingest_pending") == 0
+    assert mission.count("processqueue") == len(names)
+    assert sorted(p.name for p in (mission.root / "prod_a" / "2025").iterdir()) == names
+    assert [p.name for p in mission.incoming.iterdir()] == []
