@@ -10,6 +10,9 @@ show that the cost per file does not grow with the archive.
     python benchmarks/ingest.py                      # N=10000, SQLite, empty and 100k archive
     python benchmarks/ingest.py --postgres postgresql+psycopg://postgres@127.0.0.1/test
     python benchmarks/ingest.py --n 2000 --prefill 0 --whole-process   # one whole process
+    python benchmarks/ingest.py --n 2000 --prefill 0 --whole-process --baseline /tmp/old
+        # paired: each run also made by the dbprocessing tree in /tmp/old (e.g.
+        # ``git archive main dbprocessing | tar -x -C /tmp/old``), order alternating
 
 Targets (issue 3): >= 2000 files/s on SQLite at N=10000, <= 3 statements per
 file, and the same rate within 20% when the archive already holds 100000 files.
@@ -86,6 +89,8 @@ START = datetime.date(1990, 1, 1)
 # --whole-process: run ProcessQueue as a child process, start-up included
 # (statements are then not counted).
 WHOLE_PROCESS = False
+# --baseline: the source tree the child imports dbprocessing from (None: ours).
+SOURCE: str | None = None
 
 
 class StatementCounter:
@@ -190,9 +195,13 @@ def run_whole(label: str, url: str, root: Path, n: int, prefill_count: int) -> d
     argv = ([str(script)] if script.is_file() else
             [sys.executable, "-c", "import sys; from dbprocessing.cli.process_queue "
                                    "import main; sys.exit(main())"])
+    env = dict(os.environ)
+    if SOURCE is not None:
+        env["PYTHONPATH"] = os.pathsep.join([SOURCE] + [p for p in env.get(
+            "PYTHONPATH", "").split(os.pathsep) if p])
     began = time.perf_counter()
     proc = subprocess.Popen(argv + ["-i", "-m", url, "-q"], stdout=subprocess.DEVNULL,
-                            stderr=subprocess.PIPE)
+                            stderr=subprocess.PIPE, env=env)
     assert proc.stderr is not None
     err = proc.stderr.read().decode(errors="replace")
     _, status, usage = os.wait4(proc.pid, 0)
@@ -248,9 +257,17 @@ def main() -> int:
     parser.add_argument("--whole-process", action="store_true",
                         help="run the installed ProcessQueue -i as a process of its own and "
                              "time it from start to exit (start-up included)")
+    parser.add_argument("--baseline", metavar="DIR",
+                        help="with --whole-process: also run every case with the "
+                             "dbprocessing package in DIR, paired with ours (alternating "
+                             "which goes first), and print both and their ratios")
     args = parser.parse_args()
     global WHOLE_PROCESS
     WHOLE_PROCESS = args.whole_process
+    if args.baseline:
+        if not args.whole_process:
+            parser.error("--baseline needs --whole-process")
+        return paired(args)
     results = []
     with tempfile.TemporaryDirectory(prefix="dbp_bench_") as tmp:
         workdir = Path(tmp)
@@ -290,6 +307,42 @@ def main() -> int:
         for r in results:
             print(f"{r['label']:<11} {r['n']:>7} {r['prefill']:>8} {r['cpu_rate']:>12.0f}  "
                   f"{r['cpu_rates']}")
+    print(f"(load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())})")
+    return 0
+
+
+def paired(args: argparse.Namespace) -> int:
+    """Each case run by the baseline tree and by ours, one after the other."""
+    global SOURCE
+    baseline = str(Path(args.baseline).resolve())
+    if not (Path(baseline) / "dbprocessing" / "__init__.py").is_file():
+        raise SystemExit(f"--baseline: no dbprocessing package in {baseline}")
+    ours = str(Path(__file__).resolve().parents[1])
+    lines = []
+    with tempfile.TemporaryDirectory(prefix="dbp_bench_") as tmp:
+        workdir = Path(tmp)
+        for prefill_count in sorted({0, args.prefill}):
+            runs: dict[str, list[dict]] = {"baseline": [], "ours": []}
+            for attempt in range(args.repeat):
+                order = ["baseline", "ours"] if attempt % 2 == 0 else ["ours", "baseline"]
+                for which in order:
+                    SOURCE = baseline if which == "baseline" else ours
+                    where = workdir / f"{which}_{prefill_count}_{attempt}"
+                    where.mkdir()
+                    runs[which].append(sqlite_case(args.n, prefill_count, where))
+                    shutil.rmtree(where, ignore_errors=True)
+            ratios = sorted(b["cpu"] / o["cpu"]
+                            for b, o in zip(runs["baseline"], runs["ours"], strict=True))
+            lines.append(f"N={args.n}, archive {prefill_count}:")
+            for which, rs in runs.items():
+                walls = sorted(r["rate"] for r in rs)
+                cpus = sorted(r["cpu_rate"] for r in rs)
+                lines.append(f"  {which:<8} files/s wall {walls[len(walls) // 2]:>7.0f} "
+                             f"{[round(x) for x in walls]}   files per CPU second "
+                             f"{cpus[len(cpus) // 2]:>7.0f} {[round(x) for x in cpus]}")
+            lines.append(f"  CPU baseline/ours, paired: median {ratios[len(ratios) // 2]:.2f}x "
+                         f"{[round(x, 2) for x in ratios]}")
+    print("\n".join(lines))
     print(f"(load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())})")
     return 0
 

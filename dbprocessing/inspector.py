@@ -39,15 +39,29 @@ FRAMEWORK_PARAMS = ("filename", "product_id", "data_level", "file_create_date",
                     "exists_on_disk", "shasum")
 
 
+_ALL_PARAMS = REQUIRED_PARAMS + OPTIONAL_PARAMS + FRAMEWORK_PARAMS
+
+
+def _split(path: str) -> tuple[str, str]:
+    """``(os.path.dirname(path), os.path.basename(path))`` for a str, in one pass
+    (ingest builds an inspector and a DiskFile for every file)."""
+    if type(path) is not str or os.sep != "/" or os.altsep:
+        return os.path.dirname(path), os.path.basename(path)
+    head, slash, tail = path.rpartition("/")
+    if head and head.strip("/"):
+        head = head.rstrip("/")
+    else:
+        head += slash  # "/name" -> "/", "//name" -> "//", "name" -> ""
+    return head, tail
+
+
 class DiskFile:
     """What a plugin learned about one file: ``params`` plus where it is."""
 
     def __init__(self, infile: str) -> None:
         self.infile = infile
-        self.path = os.path.dirname(infile)
-        self.filename = os.path.basename(infile)
-        self.params: dict[str, Any] = dict.fromkeys(
-            REQUIRED_PARAMS + OPTIONAL_PARAMS + FRAMEWORK_PARAMS)
+        self.path, self.filename = _split(infile)
+        self.params: dict[str, Any] = dict.fromkeys(_ALL_PARAMS)
         self.params["filename"] = self.filename
 
     def __repr__(self) -> str:
@@ -127,8 +141,7 @@ class inspector:  # noqa: N801 (frozen API: plugins subclass inspector.inspector
     def __init__(self, filename: str, dbu: Any, product: int, **kwargs: Any) -> None:
         self.dbu = dbu
         self.filename = os.fspath(filename)
-        self.basename = os.path.basename(self.filename)
-        self.dirname = os.path.dirname(self.filename)
+        self.dirname, self.basename = _split(self.filename)
         self.product = product
         self.filenameformat = kwargs.pop("filenameformat", None)
         self.filenameregex = kwargs.pop("filenameregex", None)

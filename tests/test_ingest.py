@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import textwrap
@@ -374,6 +375,19 @@ def test_logs_go_to_daily_file_and_import_creates_nothing(mission, log_dir, tmp_
     assert "ingested a_20250101_v1.0.0.dat" in log.read_text()
 
 
+def test_each_ingested_file_has_a_log_line_of_its_own(mission, log_dir):
+    # The batch's lines are written as one record, each with the usual prefix.
+    names = [f"a_2025010{d}_v1.0.0.dat" for d in (1, 2, 3)]
+    for name in names:
+        mission.add_incoming(name)
+    assert ingest(mission) == 0
+    text = "".join(path.read_text() for path in log_dir.iterdir())
+    prefix = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} INFO dbprocessing\.ingest\.pipeline \d+: "
+    for name in names:
+        assert re.search(f"^{prefix}ingested {re.escape(name)} -> \\S+/{re.escape(name)}$",
+                         text, re.MULTILINE), text
+
+
 def test_echo_prints_sql(mission, capfd):
     mission.add_incoming("a_20250101_v1.0.0.dat")
     assert ingest(mission, "--echo") == 0
@@ -412,3 +426,17 @@ def test_create_db_then_ingest_via_scripts(tmp_path, log_dir):
     result = m.run("-i", "-v")
     assert result.returncode == 0, result.stderr
     assert "ingested 1 file(s)" in result.stdout
+
+
+def test_small_batches_leave_no_promise_behind(mission):
+    # A batch's promises are cleared with the next batch's commit, the last
+    # batch's at the end: after the run none is left, every file is in place.
+    names = [f"a_202501{day:02d}_v1.0.0.dat" for day in range(1, 6)]
+    for name in names:
+        mission.add_incoming(name)
+    mission.add_incoming("unclaimed.txt")  # a reject in the last batch
+    assert ingest(mission, "--batch-size", "2") == 1
+    assert mission.count("ingest_pending") == 0
+    assert mission.count("processqueue") == len(names)
+    assert sorted(p.name for p in (mission.root / "prod_a" / "2025").iterdir()) == names
+    assert [p.name for p in mission.incoming.iterdir()] == []

@@ -13,17 +13,29 @@ exist is an error, unless the caller is creating the database.
 """
 from __future__ import annotations
 
+import datetime
 import os
 import sys
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, Table, create_engine, event, insert, text
+from sqlalchemy import (
+    Connection,
+    Date,
+    DateTime,
+    Engine,
+    Table,
+    create_engine,
+    event,
+    insert,
+    text,
+)
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.engine.interfaces import DBAPIConnection
+from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
 from sqlalchemy.exc import ArgumentError, OperationalError
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.types import TypeEngine
 
 from ..errors import DatabaseNotFound, UsageError
 
@@ -154,16 +166,24 @@ def insert_rows(db: Connection | Session, table: Table, rows: Sequence[Mapping[s
     PostgreSQL: one ``COPY FROM STDIN`` (psycopg adapts the values).  An
     executemany there sends the rows one by one, and a multi-row INSERT of a
     batch is a statement psycopg parses afresh each time: both cost more than
-    the rest of ingest.  SQLite, or with ``--echo`` (SQLAlchemy does not see a
-    COPY, so could not print it): an executemany.
+    the rest of ingest.  With ``--echo`` (SQLAlchemy does not see a COPY, so
+    could not print it): an executemany.  SQLite: one driver-level
+    executemany of tuples, each column's value converted once by its type's
+    bind processor, rather than SQLAlchemy building every row's parameters
+    (a fifth of ingest's CPU).  Columns left out take their server defaults; a
+    table with Python-side defaults goes through ``insert()`` instead.
     """
     if not rows:
         return
     conn = db if isinstance(db, Connection) else db.connection()
+    columns = list(rows[0])
+    if conn.dialect.paramstyle == "qmark" and not any(
+            c.default is not None for c in table.c if c.key not in rows[0]):
+        _executemany(conn, table, columns, rows)
+        return
     if conn.dialect.name != "postgresql" or conn.engine.echo:
         conn.execute(insert(table), list(rows))
         return
-    columns = list(rows[0])
     names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
     raw: Any = conn.connection.dbapi_connection  # psycopg's Connection
     assert raw is not None, "an open connection has its driver connection"
@@ -172,6 +192,52 @@ def insert_rows(db: Connection | Session, table: Table, rows: Sequence[Mapping[s
                          f"({names}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([row[c] for c in columns])
+
+
+def _executemany(conn: Connection, table: Table, columns: list[str],
+                 rows: Sequence[Mapping[str, Any]]) -> None:
+    """``INSERT INTO table (columns) VALUES (?, ...)`` for *rows*, through
+    ``exec_driver_sql`` (echoed and seen by events like any statement)."""
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    sql = (f"INSERT INTO {dialect.identifier_preparer.format_table(table)} "
+           f"({', '.join(quote(c) for c in columns)}) VALUES "
+           f"({', '.join('?' * len(columns))})")
+    converters = [_converter(table.c[c].type, dialect) for c in columns]
+    # Column by column: a list comprehension per column costs less than a tuple per row.
+    values = list(zip(*(
+        [row[c] for row in rows] if f is None
+        else [None if v is None else f(v) for v in [row[c] for row in rows]]
+        for c, f in zip(columns, converters, strict=True)), strict=True))
+    conn.exec_driver_sql(sql, values)
+
+
+# A probe with every field set: a storage format that is not ISO 8601 differs on it.
+_PROBE = datetime.datetime(2001, 2, 3, 4, 5, 6, 7)
+
+
+def _converter(type_: TypeEngine[Any], dialect: Dialect) -> Callable[[Any], Any] | None:
+    """*type_*'s bind processor for *dialect*, or an equivalent faster one.
+
+    SQLite stores dates and datetimes as ISO 8601 text; when the type's own
+    processor gives exactly ``isoformat`` on a probe, naive datetimes and plain
+    dates are converted by ``isoformat`` (a fifth of the processor's cost),
+    anything else by the processor.
+    """
+    process = type_.dialect_impl(dialect).bind_processor(dialect)
+    if process is None:
+        return None
+    if isinstance(type_, DateTime) and process(_PROBE) == _PROBE.isoformat(" ", "microseconds"):
+        def datetime_text(value: Any) -> Any:
+            if type(value) is datetime.datetime and value.tzinfo is None:
+                return value.isoformat(" ", "microseconds")
+            return process(value)
+        return datetime_text
+    if isinstance(type_, Date) and process(_PROBE.date()) == _PROBE.date().isoformat():
+        def date_text(value: Any) -> Any:
+            return value.isoformat() if type(value) is datetime.date else process(value)
+        return date_text
+    return process
 
 
 def make_sessionmaker(engine: Engine) -> sessionmaker[Session]:

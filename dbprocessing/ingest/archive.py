@@ -34,10 +34,14 @@ _CHUNK = 1 << 20
 
 
 def sha1_of(path: Path) -> str:
+    # os.read on a descriptor: no file object to build and close (most files are small).
     digest = hashlib.sha1()
-    with open(path, "rb") as handle:
-        while chunk := handle.read(_CHUNK):
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        while chunk := os.read(fd, _CHUNK):
             digest.update(chunk)
+    finally:
+        os.close(fd)
     return digest.hexdigest()
 
 

@@ -7,7 +7,8 @@ Ingest takes the incoming files in batches.  For each batch:
 2. one transaction records the batch: file, unixtime and processqueue rows,
    plus an ``ingest_pending`` row per file promising its move;
 3. the files are moved (symlinks: the link is removed);
-4. a second transaction deletes the batch's promises.
+4. the batch's promises are deleted in the next batch's transaction (the last
+   batch's in one of its own): one commit, so one wait for the disk, per batch.
 
 A crash before 2 commits leaves the files untouched in incoming; a crash after
 leaves promises that ``recover_pending`` (run first by every ingest) carries
@@ -29,6 +30,7 @@ from sqlalchemy.orm import Session
 from .. import faults
 from ..db.engine import for_writing
 from ..db.models import File, IngestPending
+from ..DBlogging import log_lines
 from ..errors import FormatError
 from ..events import EventLog
 from ..mission.substitution import name_values
@@ -97,6 +99,7 @@ def _target_for(candidate: Candidate, paths: ProductPaths, name: str, params: di
 def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
               dbu: PluginDatabase) -> PendingFile | str:
     """A PendingFile for *path*, or the reason to reject it."""
+    name = path.name
     status = incoming_status(path)
     if isinstance(status, str):
         return status
@@ -107,7 +110,7 @@ def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
         return found.reason or "no product claims it"
     assert found.params is not None  # a claimed file has its inspector's params
     try:
-        target = _target_for(found.candidate, paths, path.name, found.params)
+        target = _target_for(found.candidate, paths, name, found.params)
     except FormatError as exc:
         return f"bad product path: {exc}"
     if is_link:
@@ -115,12 +118,12 @@ def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
             return (f"symlink target {os.readlink(path)} is not where product "
                     f"{found.candidate.name} keeps it ({target})")
     elif os.path.lexists(target):
-        return f"a file named {path.name} is already in {target.parent} (not in the database)"
+        return f"a file named {name} is already in {target.parent} (not in the database)"
     try:
         shasum = sha1_of(path)
     except OSError as exc:
         return f"unreadable ({exc.strerror or exc})"
-    row = file_row(path.name, found.params, found.candidate.product_id,
+    row = file_row(name, found.params, found.candidate.product_id,
                    found.candidate.level, shasum, info.st_mtime)
     return PendingFile(source=path, target=target, is_link=is_link, row=row)
 
@@ -152,8 +155,10 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
             planned = run.plan_batch(reader, paths[start:start + batch_size])
             reader.commit()  # end the read snapshot before writing
             run.record_batch(writer, planned)
-        if events is not None and events.pending:
-            events.flush(writer)
+        if run.moved or (events is not None and events.pending):
+            run.clear_moved(writer)
+            if events is not None:
+                events.flush(writer)
             writer.commit()
     return summary
 
@@ -171,6 +176,8 @@ class _IngestRun:
     events: EventLog | None
     progress: Progress
     targets: ProductPaths = field(init=False)
+    # Files moved whose promises are still to be deleted (with the next commit).
+    moved: list[int] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.targets = ProductPaths(self.tree)
@@ -202,8 +209,13 @@ class _IngestRun:
             self.progress.advance()  # identifying (the plugins) is the slow part of ingest
         return planned
 
+    def clear_moved(self, session: Session) -> None:
+        """Delete the promises of the files moved so far (the caller commits)."""
+        clear_pending(session, self.moved)
+        self.moved = []
+
     def record_batch(self, session: Session, planned: list[PendingFile]) -> None:
-        """Record, move and clear one batch (crash-safe; see the module docstring)."""
+        """Record and move one batch (crash-safe; see the module docstring)."""
         if not planned:
             return
         clashes = identity_clashes(session, planned)
@@ -213,7 +225,7 @@ class _IngestRun:
             if holder is not None:
                 self.reject(item.source, f"same product, date and version as {holder}")
                 continue
-            clashes[item.identity] = item.source.name  # a later twin in this batch is rejected
+            clashes[item.identity] = item.row["filename"]  # a later twin is rejected
             accepted.append(item)
         if self.dry_run:
             session.rollback()
@@ -221,18 +233,20 @@ class _IngestRun:
                 self.summary.ingested.append(item.source.name)
                 self.say(f"would ingest {item.source.name} -> {item.target}")
             return
+        self.clear_moved(session)  # the last batch's, in this batch's transaction
         if not accepted:
             session.commit()
             return
         ids = record_files(session, accepted)
         if self.events is not None:
             for item in accepted:
-                self.events.accepted(item.source.name, item.row["product_id"],
+                self.events.accepted(item.row["filename"], item.row["product_id"],
                                      ids[item.row["filename"]])
             self.events.flush(session)
         session.commit()
         faults.checkpoint("recorded")
         done: list[int] = []
+        lines: list[str] = []  # the log's line per file, written once per batch
         for item in accepted:
             try:
                 if item.is_link:
@@ -247,10 +261,11 @@ class _IngestRun:
                 continue
             faults.checkpoint("moved")
             done.append(ids[item.row["filename"]])
-            self.summary.ingested.append(item.source.name)
-            logger.info("ingested %s -> %s", item.source.name, item.target)
-        clear_pending(session, done)
-        session.commit()
+            name = item.row["filename"]  # the source's name
+            self.summary.ingested.append(name)
+            lines.append(f"ingested {name} -> {item.target}")
+        log_lines(logger, logging.INFO, lines)
+        self.moved = done
         faults.checkpoint("batch_done")
 
 
