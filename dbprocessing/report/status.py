@@ -52,7 +52,7 @@ from ..db.models import (
     Product,
     Retry,
 )
-from ..db.queries import find_product, newest_files, version_of
+from ..db.queries import find_product, version_of
 from ..lock import utcnow
 from ..mission.timebase import PERIODS, Timebase, period_of
 from ..mission.tree import MissionTree
@@ -64,6 +64,7 @@ from ..process.planner import (
 from ..process.schedule import next_run_plans, retry_note, retry_rows
 from ..Version import Version
 from .outputs import SpanPlanner
+from .settled import COLUMNS, FileRow, newest_rows, settle
 
 DAY = datetime.timedelta(days=1)
 STATES = ("up_to_date", "stale", "missing", "blocked", "failed", "queued", "absent")
@@ -175,9 +176,18 @@ class StatusReader:
         if maker is None:
             newest = self._newest_files(product, dates[0], dates[-1])
             return [self._ingested(name, d, newest.get(d)) for d in dates]
-        newest = {date: f for (_, date), f in newest_files(
-            self.planner.prefetch(product.product_id, dates[0], dates[-1])).items()}
-        wave = self.planner.plan_dates(maker, dates)
+        # The dates provably up to date need no planning; the queue's dates are
+        # answered by its plans; the planner is asked about the rest.
+        settled = settle(self.planner, maker, product, dates)
+        newest = settled.newest
+        pid = product.product_id
+        rest = [d for d in dates if d not in settled.up_to_date
+                and (pid, d) not in self.scheduled]
+        self.planner.give_inputs(maker.process_id, settled.inputs)
+        try:
+            wave = self.planner.plan_dates(maker, rest)
+        finally:
+            self.planner.give_inputs(maker.process_id, None)
         # A FILE process may make several outputs a date (one per keyword variant).
         outcomes: dict[datetime.date, list[RunPlan | Skip]] = {}
         planned: list[RunPlan | Skip] = [*wave.plans, *wave.skips]
@@ -186,12 +196,18 @@ class StatusReader:
         attempts = self._last_attempts(product, dates[0], dates[-1])
         result = []
         for date in dates:
-            retry = self.retries.get((maker.process_id, date))
-            scheduled = self.scheduled.get((product.product_id, date))
+            scheduled = self.scheduled.get((pid, date))
             if scheduled is not None:
                 result.append(self._scheduled(name, maker, date, scheduled, newest.get(date),
-                                              attempts.get(date), retry))
+                                              attempts.get(date),
+                                              self.retries.get((maker.process_id, date))))
                 continue
+            if date in settled.up_to_date:
+                result.append(DateStatus(name, date, "up_to_date", "up to date",
+                                         **self._known(maker, newest[date],
+                                                       attempts.get(date))))
+                continue
+            retry = self.retries.get((maker.process_id, date))
             found = outcomes.get(date) or [  # not planned at all (cannot happen)
                 Skip(maker.process_name, date, "not planned", maker.process_id)]
             states = [self._combine(name, maker, date, outcome, newest.get(date),
@@ -201,14 +217,14 @@ class StatusReader:
 
     # -- pieces ------------------------------------------------------------------
     @staticmethod
-    def _ingested(name: str, date: datetime.date, file: File | None) -> DateStatus:
+    def _ingested(name: str, date: datetime.date, file: FileRow | None) -> DateStatus:
         if file is None:
             return DateStatus(name, date, "absent", "no file (no process makes this product)")
         return DateStatus(name, date, "up_to_date", "ingested (no process makes this product)",
                           file.filename, str(version_of(file)), file.shasum)
 
     @staticmethod
-    def _known(maker: Process, file: File | None, attempt: Attempt | None) -> dict:
+    def _known(maker: Process, file: FileRow | None, attempt: Attempt | None) -> dict:
         return dict(filename=file.filename if file else None,
                     version=str(version_of(file)) if file else None,
                     shasum=file.shasum if file else None, process=maker.process_name,
@@ -222,7 +238,7 @@ class StatusReader:
                 f"{attempt.message}")
 
     def _scheduled(self, name: str, maker: Process, date: datetime.date, plan: RunPlan,
-                   file: File | None, attempt: Attempt | None,
+                   file: FileRow | None, attempt: Attempt | None,
                    retry: Retry | None) -> DateStatus:
         """A date the next ProcessQueue -p (re)makes: queued, or a failure it retries."""
         known = self._known(maker, file, attempt)
@@ -238,7 +254,7 @@ class StatusReader:
 
     def _combine(self, name: str, maker: Process, date: datetime.date,
                  outcome: RunPlan | Skip,
-                 file: File | None, attempt: Attempt | None,
+                 file: FileRow | None, attempt: Attempt | None,
                  retry: Retry | None) -> DateStatus:
         """A date the next ProcessQueue -p does not touch."""
         known = self._known(maker, file, attempt)
@@ -260,11 +276,11 @@ class StatusReader:
         return DateStatus(name, date, state, reasons, plan=outcome, **known)
 
     def _newest_files(self, product: Product, first: datetime.date,
-                      last: datetime.date) -> dict[datetime.date | None, File]:
-        files = self.session.scalars(select(File).where(
+                      last: datetime.date) -> dict[datetime.date | None, FileRow]:
+        rows = self.session.execute(select(*COLUMNS).where(
             File.product_id == product.product_id, File.utc_file_date >= first,
             File.utc_file_date <= last)).all()
-        return {date: f for (_, date), f in newest_files(files).items()}
+        return {date: r for (_, date), r in newest_rows(list(rows))[0].items()}
 
     def _last_attempts(self, product: Product, first: datetime.date,
                        last: datetime.date) -> dict[datetime.date, Attempt]:
