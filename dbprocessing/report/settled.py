@@ -23,7 +23,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Row, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -39,22 +39,25 @@ DAY = datetime.timedelta(days=1)
 COLUMNS = (File.file_id, File.product_id, File.utc_file_date, File.utc_start_time,
            File.utc_stop_time, File.interface_version, File.quality_version,
            File.revision_version, File.process_keywords, File.filename, File.shasum)
-FileRow = Row[Any]  # a row of COLUMNS: what status shows of a file
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    FileRow = Row[Unpack[tuple[Any, ...]]]  # a row of COLUMNS: what status shows of a file
 
 
 @dataclass
 class Settled:
     """What ``settle`` found for one product over a list of dates."""
 
-    newest: dict[datetime.date, Row[Any]] = field(default_factory=dict)  # newest file a date
+    newest: dict[datetime.date, FileRow] = field(default_factory=dict)  # newest file a date
     up_to_date: set[datetime.date] = field(default_factory=set)
     inputs: set[int] = field(default_factory=set)  # candidate inputs of the other dates
 
 
-def newest_rows(rows: list[Row[Any]]) -> tuple[dict[Any, Row[Any]], set[Any]]:
+def newest_rows(rows: list[FileRow]) -> tuple[dict[Any, FileRow], set[Any]]:
     """The newest row of each (product, date) (the first of equal versions, as
     ``newest_files``), and the keys whose newest version is held by two rows."""
-    best: dict[Any, Row[Any]] = {}
+    best: dict[Any, FileRow] = {}
     tied: set[Any] = set()
     for r in rows:
         key = (r.product_id, r.utc_file_date)
@@ -72,7 +75,7 @@ def newest_rows(rows: list[Row[Any]]) -> tuple[dict[Any, Row[Any]], set[Any]]:
     return best, tied
 
 
-def _days_of(r: Row[Any], daily: bool) -> list[datetime.date]:
+def _days_of(r: FileRow, daily: bool) -> list[datetime.date]:
     """The days a candidate is indexed under, as ``Planner._by_day`` does."""
     date = r.utc_file_date
     if not daily:
@@ -85,7 +88,7 @@ def _days_of(r: Row[Any], daily: bool) -> list[datetime.date]:
 
 
 def _candidates(session: Session, process: Process, product_ids: list[int],
-                span: tuple[datetime.date, datetime.date]) -> list[Row[Any]]:
+                span: tuple[datetime.date, datetime.date]) -> list[FileRow]:
     """The rows ``Planner._input_files`` reads over *span*, by the same query."""
     if not product_ids:
         return []
@@ -123,7 +126,7 @@ def settle(planner: Planner, process: Process, product: Product,
     newest_in, _ = newest_rows(_candidates(session, process,
                                            [link.input_product_id for link in links], span))
     daily = timebase == Timebase.DAILY
-    index: dict[tuple[int, datetime.date], list[Row[Any]]] = defaultdict(list)
+    index: dict[tuple[int, datetime.date], list[FileRow]] = defaultdict(list)
     keyworded: set[datetime.date] = set()  # FILE: dates with an input keyword variant
     for r in newest_in.values():
         for day in _days_of(r, daily):
@@ -173,8 +176,8 @@ def settle(planner: Planner, process: Process, product: Product,
     return settled
 
 
-def _window(index: dict[tuple[int, datetime.date], list[Row[Any]]], windows: list,
-            timebase: str, date: datetime.date) -> list[list[Row[Any]]]:
+def _window(index: dict[tuple[int, datetime.date], list[FileRow]], windows: list,
+            timebase: str, date: datetime.date) -> list[list[FileRow]]:
     """Each link's candidates on *date* (``Planner._select_inputs``'s days)."""
     found = []
     for product_id, yesterday, tomorrow, _, _ in windows:
@@ -182,7 +185,7 @@ def _window(index: dict[tuple[int, datetime.date], list[Row[Any]]], windows: lis
             lo, hi = period_of(timebase, date)
         else:
             lo, hi = date - DAY * yesterday, date + DAY * (tomorrow + 1)
-        rows: dict[int, Row[Any]] = {}
+        rows: dict[int, FileRow] = {}
         day = lo
         while day < hi:
             for r in index.get((product_id, day), ()):
@@ -192,7 +195,7 @@ def _window(index: dict[tuple[int, datetime.date], list[Row[Any]]], windows: lis
     return found
 
 
-def _proves(found: list[list[Row[Any]]], windows: list, timebase: str, date: datetime.date,
+def _proves(found: list[list[FileRow]], windows: list, timebase: str, date: datetime.date,
             codes: list, made_with: int | None, made_from: set[int]) -> bool:
     """Whether the planner would find the newest output of *date* up to date: its
     inputs (no keyword variant here) are the files it was made from, its code the
@@ -201,7 +204,7 @@ def _proves(found: list[list[Row[Any]]], windows: list, timebase: str, date: dat
     daily = timebase == Timebase.DAILY
     own_day = not daily or not windows
     chosen: set[int] = set()
-    for rows, (_, _, _, optional, counts) in zip(found, windows):
+    for rows, (_, _, _, optional, counts) in zip(found, windows, strict=True):
         if timebase == Timebase.FILE:  # the variant without keywords
             rows = [r for r in rows if not r.process_keywords]
         if not rows and not optional:
