@@ -26,7 +26,8 @@ from sqlalchemy.orm import Session
 
 from ..db.models import Code, File, FileCodeLink, FileFileLink, Process, ProductProcessLink
 from ..mission.tree import MissionTree
-from ..process.planner import InputFile, Planner, _ByDate
+from ..process.planner import InputFile, Planner, Wave, _ByDate
+from .settled import window_inputs
 
 CHUNK = 500  # ids in one IN (...): well under SQLite's limit on bound values
 
@@ -61,6 +62,20 @@ class SpanPlanner(Planner):
                      span: tuple[datetime.date, datetime.date]) -> list[File]:
         given = self._given.get(process.process_id)
         return super()._input_files(process, links, span) if given is None else given
+
+    def _plan_process(self, wave: Wave, process: Process, items: list) -> None:
+        # The queue's dates (next_run_plans) are few and scattered over the archive:
+        # read the candidates of their span as plain rows and load as files only
+        # those in their windows.
+        if process.process_id in self._given or not items:
+            super()._plan_process(wave, process, items)
+            return
+        self.give_inputs(process.process_id, window_inputs(
+            self, process, sorted({date for date, _, _ in items})))
+        try:
+            super()._plan_process(wave, process, items)
+        finally:
+            self.give_inputs(process.process_id, None)
 
     def _outputs_by_date(self, process: Process, dates: list[datetime.date]) -> _ByDate:
         found = super()._outputs_by_date(process, dates)

@@ -104,6 +104,52 @@ def _candidates(session: Session, process: Process, product_ids: list[int],
     return list(session.execute(query).all())
 
 
+def candidate_index(planner: Planner, process: Process, dates: list[datetime.date]
+                    ) -> tuple[dict[tuple[int, datetime.date], list[FileRow]],
+                               set[datetime.date]]:
+    """The candidate inputs ``Planner._plan_process`` reads to plan *process* for
+    *dates* (sorted), by (product, day) as ``Planner._by_day`` indexes them, and the
+    dates holding an input with process keywords (a FILE keyword variant)."""
+    first, last = dates[0], dates[-1]
+    links = planner.links[process.process_id]
+    timebase = process.output_timebase
+    if timebase in PERIODS:
+        span = (first, period_of(timebase, last)[1])
+    elif not links:
+        span = (first, last + DAY)
+    else:
+        span = (first - DAY * max((link.yesterday or 0) for link in links),
+                last + DAY * (max((link.tomorrow or 0) for link in links) + 1))
+    newest_in, _ = newest_rows(_candidates(planner.session, process,
+                                           [link.input_product_id for link in links], span))
+    daily = timebase == Timebase.DAILY
+    index: dict[tuple[int, datetime.date], list[FileRow]] = defaultdict(list)
+    keyworded: set[datetime.date] = set()
+    for r in newest_in.values():
+        for day in _days_of(r, daily):
+            index[(r.product_id, day)].append(r)
+        if r.process_keywords:
+            keyworded.add(r.utc_file_date)
+    return index, keyworded
+
+
+def window_inputs(planner: Planner, process: Process, dates: list[datetime.date]) -> set[int]:
+    """The ids of the candidate inputs planning *process* for *dates* (sorted) reads."""
+    index, _ = candidate_index(planner, process, dates)
+    windows = _windows(planner, process)
+    return {r.file_id for date in dates
+            for rows in _window(index, windows, process.output_timebase, date) for r in rows}
+
+
+def _windows(planner: Planner, process: Process) -> list[tuple[int, int, int, bool, bool]]:
+    """Per input link: product, yesterday, tomorrow, optional, and whether it counts
+    for the date's own input (``Planner._select_inputs``)."""
+    links = planner.links[process.process_id]
+    some_required = any(not link.optional for link in links)
+    return [(link.input_product_id, link.yesterday or 0, link.tomorrow or 0, link.optional,
+             not link.optional if some_required else True) for link in links]
+
+
 def settle(planner: Planner, process: Process, product: Product,
            dates: list[datetime.date]) -> Settled:
     """Which of *dates* (sorted) of *product*, made by *process*, are up to date."""
@@ -114,25 +160,8 @@ def settle(planner: Planner, process: Process, product: Product,
     outputs, tied = newest_rows(list(session.execute(select(*COLUMNS).where(*in_span))))
     wanted = set(dates)
     settled.newest = {d: r for (_, d), r in outputs.items() if d in wanted}
-    links = planner.links[process.process_id]
     timebase = process.output_timebase
-    if timebase in PERIODS:
-        span = (first, period_of(timebase, last)[1])
-    elif not links:
-        span = (first, last + DAY)
-    else:
-        span = (first - DAY * max((link.yesterday or 0) for link in links),
-                last + DAY * (max((link.tomorrow or 0) for link in links) + 1))
-    newest_in, _ = newest_rows(_candidates(session, process,
-                                           [link.input_product_id for link in links], span))
-    daily = timebase == Timebase.DAILY
-    index: dict[tuple[int, datetime.date], list[FileRow]] = defaultdict(list)
-    keyworded: set[datetime.date] = set()  # FILE: dates with an input keyword variant
-    for r in newest_in.values():
-        for day in _days_of(r, daily):
-            index[(r.product_id, day)].append(r)
-        if r.process_keywords:
-            keyworded.add(r.utc_file_date)
+    index, keyworded = candidate_index(planner, process, dates)
     needed = [f for f in (*fields_of(product.format), *fields_of(product.relative_path))
               if f not in _OWN_FIELDS]
     output = aliased(File)
@@ -153,12 +182,7 @@ def settle(planner: Planner, process: Process, product: Product,
               (c.interface_version, c.quality_version, c.revision_version), c.code_id)
              for c in session.scalars(select(Code).where(
                  Code.process_id == process.process_id, Code.active_code.is_(True)))]
-    some_required = any(not link.optional for link in links)
-    windows = []
-    for link in links:
-        counts = not link.optional if some_required else True
-        windows.append((link.input_product_id, link.yesterday or 0, link.tomorrow or 0,
-                        link.optional, counts))
+    windows = _windows(planner, process)
     for date in dates:
         found = _window(index, windows, timebase, date)
         existing = settled.newest.get(date)

@@ -52,7 +52,7 @@ from ..db.models import (
     Product,
     Retry,
 )
-from ..db.queries import find_product, version_of
+from ..db.queries import find_product
 from ..lock import utcnow
 from ..mission.timebase import PERIODS, Timebase, period_of
 from ..mission.tree import MissionTree
@@ -75,6 +75,11 @@ PROBLEMS = frozenset({"stale", "missing", "failed", "queued"})
 TERMINAL = ("succeeded", "failed", "timed_out")
 # A date with several outputs shows the one that most needs attention.
 _SEVERITY = ("failed", "queued", "stale", "missing", "blocked", "up_to_date", "absent")
+
+
+def _version(file: FileRow) -> str:
+    """str(version_of(file)), without building a Version (status shows 100,000)."""
+    return f"{file.interface_version}.{file.quality_version}.{file.revision_version}"
 
 
 @dataclass(frozen=True)
@@ -232,12 +237,12 @@ class StatusReader:
         if file is None:
             return DateStatus(name, date, "absent", "no file (no process makes this product)")
         return DateStatus(name, date, "up_to_date", "ingested (no process makes this product)",
-                          file.filename, str(version_of(file)), file.shasum)
+                          file.filename, _version(file), file.shasum)
 
     @staticmethod
     def _known(maker: Process, file: FileRow | None, attempt: Attempt | None) -> dict:
         return dict(filename=file.filename if file else None,
-                    version=str(version_of(file)) if file else None,
+                    version=_version(file) if file else None,
                     shasum=file.shasum if file else None, process=maker.process_name,
                     last_attempt=attempt)
 
