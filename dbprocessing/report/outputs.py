@@ -19,12 +19,14 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from ..db.models import Code, File, FileCodeLink, FileFileLink, Process, ProductProcessLink
+from ..mission.timebase import Timebase
 from ..mission.tree import MissionTree
 from ..process.planner import InputFile, Planner, Wave, _ByDate
 from .settled import window_inputs
@@ -32,7 +34,8 @@ from .settled import window_inputs
 CHUNK = 500  # ids in one IN (...): well under SQLite's limit on bound values
 
 
-def chunks(ids: Collection[int]) -> Iterator[list[int]]:
+def chunks(ids: Collection[Any]) -> Iterator[list[Any]]:
+    """*ids* (ints or dates) sorted, in lists of at most CHUNK."""
     ordered = sorted(ids)
     for start in range(0, len(ordered), CHUNK):
         yield ordered[start:start + CHUNK]
@@ -48,6 +51,7 @@ class SpanPlanner(Planner):
         self._known: set[int] = set()  # output file ids whose links are in hand
         self._inputs: dict[int, InputFile] = {}
         self._given: dict[int, list[File]] = {}  # process id -> its candidate inputs
+        self._code_paths: dict[int, Path] = {}
 
     def give_inputs(self, process_id: int, file_ids: Collection[int] | None) -> None:
         """Plan *process_id* from these files (the newest of their (product, date)
@@ -78,7 +82,16 @@ class SpanPlanner(Planner):
             self.give_inputs(process.process_id, None)
 
     def _outputs_by_date(self, process: Process, dates: list[datetime.date]) -> _ByDate:
-        found = super()._outputs_by_date(process, dates)
+        # The dates status leaves to the planner are scattered over the whole span:
+        # read only theirs (the planner reads the range when it is dense enough).
+        if process.output_timebase == Timebase.RUN or process.output_product is None:
+            return {}
+        found: _ByDate = defaultdict(list)
+        for chunk in chunks(set(dates)):
+            for f in self.session.scalars(select(File).where(
+                    File.product_id == process.output_product,
+                    File.utc_file_date.in_(chunk))):
+                found[f.utc_file_date].append(f)  # type: ignore[index]  # dated: in chunk
         self._read_provenance([f.file_id for files in found.values() for f in files
                                if f.file_id not in self._known])
         return found
@@ -99,6 +112,13 @@ class SpanPlanner(Planner):
                     .where(FileFileLink.resulting_file.in_(ids))
                     .order_by(FileFileLink.resulting_file, FileFileLink.source_file)):
                 self._made_from[file_id].append(source)
+
+    def _code_path(self, code: Code) -> Path:
+        # The same code for most dates: name its path once.
+        path = self._code_paths.get(code.code_id)
+        if path is None:
+            path = self._code_paths[code.code_id] = super()._code_path(code)
+        return path
 
     def _input_file(self, f: File) -> InputFile:
         # A DAILY window makes each file an input of several dates: name it once.
