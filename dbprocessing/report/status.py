@@ -24,9 +24,12 @@ absent      a product no process makes (ingested data) with no file that date
 ``ProcessQueue -p``: nothing on the queue asks for them.  ``stale``,
 ``missing``, ``failed`` and ``queued`` are problems (exit 1 of printStatus);
 ``blocked`` and ``absent`` are gaps upstream, reported but not failures.
-The cost is a handful of indexed queries per product plus a few per date,
-plus planning the queue and the retry rows once (what ``-p -d`` does): it
-grows with what is asked and what is queued, not with the archive.
+The dates ``settled.settle`` proves up to date in a few queries over the
+span are not planned; the planner is asked about the others only (with the
+candidates of the whole span, so the answer is the same), and the queue and
+the retry rows are planned once (what ``-p -d`` does).  The cost is a
+handful of queries per product, rows read in proportion to the dates
+asked, and planning in proportion to the dates not up to date.
 """
 from __future__ import annotations
 
