@@ -44,8 +44,12 @@ def chunks(ids: Collection[Any]) -> Iterator[list[Any]]:
 class SpanPlanner(Planner):
     """A Planner that reads provenance per batch and can be given its candidate inputs."""
 
-    def __init__(self, session: Session, tree: MissionTree, **options: Any) -> None:
+    def __init__(self, session: Session, tree: MissionTree, *, narrow: bool = True,
+                 **options: Any) -> None:
         super().__init__(session, tree, **options)
+        # False: read candidates and outputs as the Planner does (the reference
+        # the tests compare with).
+        self.narrow = narrow
         self._made_with: dict[int, Code] = {}  # output file id -> its code
         self._made_from: dict[int, list[File]] = defaultdict(list)  # -> its input files
         self._known: set[int] = set()  # output file ids whose links are in hand
@@ -71,7 +75,7 @@ class SpanPlanner(Planner):
         # The queue's dates (next_run_plans) are few and scattered over the archive:
         # read the candidates of their span as plain rows and load as files only
         # those in their windows.
-        if process.process_id in self._given or not items:
+        if process.process_id in self._given or not items or not self.narrow:
             super()._plan_process(wave, process, items)
             return
         self.give_inputs(process.process_id, window_inputs(
@@ -86,12 +90,15 @@ class SpanPlanner(Planner):
         # read only theirs (the planner reads the range when it is dense enough).
         if process.output_timebase == Timebase.RUN or process.output_product is None:
             return {}
-        found: _ByDate = defaultdict(list)
-        for chunk in chunks(set(dates)):
-            for f in self.session.scalars(select(File).where(
-                    File.product_id == process.output_product,
-                    File.utc_file_date.in_(chunk))):
-                found[f.utc_file_date].append(f)  # type: ignore[index]  # dated: in chunk
+        if not self.narrow:
+            found = super()._outputs_by_date(process, dates)
+        else:
+            found = defaultdict(list)
+            for chunk in chunks(set(dates)):
+                for f in self.session.scalars(select(File).where(
+                        File.product_id == process.output_product,
+                        File.utc_file_date.in_(chunk))):
+                    found[f.utc_file_date].append(f)  # type: ignore[index]  # in chunk
         self._read_provenance([f.file_id for files in found.values() for f in files
                                if f.file_id not in self._known])
         return found

@@ -51,7 +51,8 @@ class Settled:
 
     newest: dict[datetime.date, FileRow] = field(default_factory=dict)  # newest file a date
     up_to_date: set[datetime.date] = field(default_factory=set)
-    inputs: set[int] = field(default_factory=set)  # candidate inputs of the other dates
+    # The ids of the candidate inputs of each other date.
+    inputs: dict[datetime.date, list[int]] = field(default_factory=dict)
 
 
 def newest_rows(rows: list[FileRow]) -> tuple[dict[Any, FileRow], set[Any]]:
@@ -196,7 +197,7 @@ def settle(planner: Planner, process: Process, product: Product,
         if proved:
             settled.up_to_date.add(date)
         else:
-            settled.inputs.update(r.file_id for rows in found for r in rows)
+            settled.inputs[date] = [r.file_id for rows in found for r in rows]
     return settled
 
 

@@ -134,12 +134,12 @@ class StatusReader:
     def __init__(self, session: Session, tree: MissionTree,
                  now: datetime.datetime | None = None, prove: bool = True) -> None:
         self.session = session
-        # False: plan every date, proving none up to date first (the reference the
-        # tests compare the proofs with).
+        # False: plan every date, proving none up to date first, from candidates
+        # read as the Planner reads them (the reference the tests compare with).
         self.prove = prove
         self.tree = tree
         self.now = now or utcnow()
-        self.planner = SpanPlanner(session, tree)
+        self.planner = SpanPlanner(session, tree, narrow=prove)
         # What the next ProcessQueue -p starts (its -d's plans), by output and date.
         self.scheduled: dict[tuple[int, datetime.date], RunPlan] = {}
         for plan in next_run_plans(self.planner, self.now):
@@ -197,7 +197,8 @@ class StatusReader:
             settled = settle(self.planner, maker, product, dates)
             rest = [d for d in dates if d not in settled.up_to_date
                     and (pid, d) not in self.scheduled]
-            self.planner.give_inputs(maker.process_id, settled.inputs)
+            self.planner.give_inputs(maker.process_id, {
+                i for d in rest for i in settled.inputs.get(d, ())})
         else:
             settled = Settled({d: r for d, r in self._newest_files(
                 product, dates[0], dates[-1]).items() if d is not None})
