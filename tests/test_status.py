@@ -2,23 +2,35 @@
 mission (a failing code, a new code version, a flushed queue), both backends."""
 from __future__ import annotations
 
+import datetime
 import json
+from collections import Counter
 
 import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from dbprocessing.cli import (
     add_from_config,
     explain_build,
+    flush_process_queue,
     print_history,
     print_status,
     process_queue,
     reprocess_by_product,
 )
+from dbprocessing.db.models import Product
+from dbprocessing.lock import utcnow
+from dbprocessing.mission.tree import load_mission
+from dbprocessing.report.settled import settle
+from dbprocessing.report.status import StatusReader
 
 from .missions import break_l2, load_and_ingest, process, states, status
 
 L2 = "hello_counter_L2"
 L1 = "hello_counter_L1"
+DAY = datetime.timedelta(days=1)
+
 def test_event_log_records_ingest_and_runs(hello, capsys):
     break_l2(hello)
     hello.add_incoming("nobody_claims_me.txt", "x\n")
@@ -218,3 +230,79 @@ def test_history_filters(hello, capsys):
     capsys.readouterr()
     assert print_history.main(["-m", hello.db_url, "--status", "exploded"]) == 2
     assert "--status for jobs is one of" in capsys.readouterr().err
+
+
+def _compare_with_planning_every_date(m) -> tuple[Counter, int]:
+    """Status of every product, over its span, a span cut at both ends and one
+    past the data (blocked dates), with the set-based proofs and by planning every
+    date: the same rows, the same plans.  Return the states seen and how many dates the proofs settled."""
+    seen: Counter = Counter()
+    proved = 0
+    engine = m.engine()
+    try:
+        with Session(engine) as session:
+            tree = load_mission(session)
+            now = utcnow()
+            fast = StatusReader(session, tree, now)
+            slow = StatusReader(session, tree, now, prove=False)
+            for product in session.scalars(select(Product).order_by(Product.product_name)):
+                span = fast.span(product)
+                if span is None:
+                    continue
+                first, last = span
+                for start, end in ((first, last), (first + DAY, last - DAY), (first, last + 2 * DAY)):
+                    if start > end:
+                        continue
+                    got = fast.product_status(product, start, end)
+                    want = slow.product_status(product, start, end)
+                    assert [r.as_dict() for r in got] == [r.as_dict() for r in want]
+                    assert [r.plan for r in got] == [r.plan for r in want]
+                    seen.update(r.state for r in got)
+                maker = fast.makers.get(product.product_id)
+                if maker is not None:
+                    dates = fast.dates_of(product, first, last)
+                    proved += len(settle(fast.planner, maker, product, dates).up_to_date)
+    finally:
+        engine.dispose()
+    return seen, proved
+
+
+def test_proofs_agree_with_planning_every_date(hello, capsys):
+    """Through a varied life (queued, failed with retries, made, a new input version
+    through the window queued then stale, a new date, a new code), the set-based
+    status equals the planner's for every date, on both backends."""
+    seen: Counter = Counter()
+
+    def compare() -> int:
+        states_now, proved = _compare_with_planning_every_date(hello)
+        seen.update(states_now)
+        return proved
+
+    good = break_l2(hello)
+    load_and_ingest(hello)
+    assert compare() == 0  # nothing made yet
+    assert process(hello, "-q") == 1  # L1 made, every L2 run fails: retry rows
+    assert compare() == 5  # the five L1 dates
+    (hello.root / "codes" / "hello_L1toL2.py").write_text(good)
+    assert reprocess_by_product.main(["-m", hello.db_url, L1]) == 0
+    compare()
+    assert process(hello, "-q") == 0
+    assert compare() == 10  # everything made: every date proved
+
+    data = hello.root / "data"
+    hello.add_incoming("hello_a_L0_20250103_v1.1.0.txt",
+                       (data / "hello_a_L0_20250103_v1.0.0.txt").read_text() + "1\n")
+    assert process_queue.main(["-i", "-m", hello.db_url, "-q"]) == 0
+    compare()  # the window's three L1 dates queued
+    assert flush_process_queue.main([hello.db_url]) == 0
+    assert compare() == 7  # ... and, with nothing queued, stale: 2 + 5 proved
+    hello.add_incoming("hello_a_L0_20250106_v1.0.0.txt", "6\n7\n")
+    assert process_queue.main(["-i", "-m", hello.db_url, "-q"]) == 0
+    assert flush_process_queue.main([hello.db_url]) == 0
+    compare()  # L1 of the 6th missing, of the 5th stale (its window); L2 6th blocked
+    hello.config.write_text(hello.config.read_text().replace(
+        "code_description = Describe the day's summary in words\ncode_version = 1.0.0",
+        "code_description = Describe the day's summary in words\ncode_version = 1.1.0"))
+    assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
+    compare()  # every L2 stale: its code changed
+    assert {"queued", "failed", "up_to_date", "stale", "missing", "blocked"} <= set(seen)

@@ -1,66 +1,131 @@
-"""The planner as the status report uses it: a span's provenance read at once.
+"""The planner as the status report uses it: provenance read per batch, inputs given.
 
 ``ProcessQueue -p`` plans a handful of dates at a time, and the planner asks
 the database, for each existing output it weighs, for the code and the
 inputs it was made from (``Planner._made_of``): two queries an output.
-``printStatus`` of every product over a whole archive weighs every output
-there is, so ``SpanPlanner.prefetch`` reads the files of a product's whole
-span and their provenance in three queries, and ``_made_of`` answers from
-them.  Other outputs (the queue's plans, which ``next_run_plans`` makes with
-the same planner) are asked as before.  The decision itself is the
-planner's, on the same values.
+``printStatus`` weighs many outputs at once, so ``SpanPlanner`` reads the
+provenance of every output the planner fetches for a batch of dates
+(``_outputs_by_date``) in two queries per few hundred outputs, and
+``_made_of`` answers from it (the queue's plans, which ``next_run_plans``
+makes with the same planner, included).  And status plans only the dates
+``settled.settle`` could not prove up to date, with the candidate inputs
+``settle`` read over the whole span (``give_inputs``), so each date is
+planned from exactly the candidates it would have had if the planner had
+planned the whole span.  The decision itself is the planner's, on the same
+values.
 """
 from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Iterator, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
-from ..db.models import Code, File, FileCodeLink, FileFileLink
+from ..db.models import Code, File, FileCodeLink, FileFileLink, Process, ProductProcessLink
+from ..mission.timebase import Timebase
 from ..mission.tree import MissionTree
-from ..process.planner import InputFile, Planner
+from ..process.planner import InputFile, Planner, Wave, _ByDate
+from .settled import window_inputs
+
+CHUNK = 500  # ids in one IN (...): well under SQLite's limit on bound values
+
+
+def chunks(ids: Collection[Any]) -> Iterator[list[Any]]:
+    """*ids* (ints or dates) sorted, in lists of at most CHUNK."""
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), CHUNK):
+        yield ordered[start:start + CHUNK]
 
 
 class SpanPlanner(Planner):
-    """A Planner that can be told which (product, span) it is about to plan."""
+    """A Planner that reads provenance per batch and can be given its candidate inputs."""
 
-    def __init__(self, session: Session, tree: MissionTree, **options: Any) -> None:
+    def __init__(self, session: Session, tree: MissionTree, *, narrow: bool = True,
+                 **options: Any) -> None:
         super().__init__(session, tree, **options)
+        # False: read candidates and outputs as the Planner does (the reference
+        # the tests compare with).
+        self.narrow = narrow
         self._made_with: dict[int, Code] = {}  # output file id -> its code
         self._made_from: dict[int, list[File]] = defaultdict(list)  # -> its input files
         self._known: set[int] = set()  # output file ids whose links are in hand
         self._inputs: dict[int, InputFile] = {}
+        self._given: dict[int, list[File]] = {}  # process id -> its candidate inputs
+        self._code_paths: dict[int, Path] = {}
 
-    def prefetch(self, product_id: int, first: datetime.date, last: datetime.date
-                 ) -> list[File]:
-        """Read every file of *product_id* dated in [first, last], with the code and
-        input files each was made from; return the files."""
-        made = (File.product_id == product_id, File.utc_file_date >= first,
-                File.utc_file_date <= last)
-        files = self.session.scalars(select(File).where(*made)).all()
-        for f in files:
-            self._known.add(f.file_id)
-            self._made_from.pop(f.file_id, None)  # read again below
-        output = aliased(File)
-        in_span = (output.product_id == product_id, output.utc_file_date >= first,
-                   output.utc_file_date <= last)
-        for file_id, code in self.session.execute(
-                select(FileCodeLink.resulting_file, Code)
-                .join(Code, Code.code_id == FileCodeLink.source_code)
-                .join(output, output.file_id == FileCodeLink.resulting_file).where(*in_span)
-                .order_by(FileCodeLink.resulting_file, FileCodeLink.source_code)):
-            self._made_with.setdefault(file_id, code)  # the planner takes the first too
-        for file_id, source in self.session.execute(
-                select(FileFileLink.resulting_file, File)
-                .join(File, File.file_id == FileFileLink.source_file)
-                .join(output, output.file_id == FileFileLink.resulting_file).where(*in_span)
-                .order_by(FileFileLink.resulting_file, FileFileLink.source_file)):
-            self._made_from[file_id].append(source)
-        return list(files)
+    def give_inputs(self, process_id: int, file_ids: Collection[int] | None) -> None:
+        """Plan *process_id* from these files (the newest of their (product, date)
+        over the span planned) instead of querying; None: query again."""
+        if file_ids is None:
+            self._given.pop(process_id, None)
+            return
+        self._given[process_id] = [f for ids in chunks(file_ids) for f in self.session.scalars(
+            select(File).where(File.file_id.in_(ids)))]
+
+    def _input_files(self, process: Process, links: list[ProductProcessLink],
+                     span: tuple[datetime.date, datetime.date]) -> list[File]:
+        given = self._given.get(process.process_id)
+        return super()._input_files(process, links, span) if given is None else given
+
+    def _plan_process(self, wave: Wave, process: Process, items: list) -> None:
+        # The queue's dates (next_run_plans) are few and scattered over the archive:
+        # read the candidates of their span as plain rows and load as files only
+        # those in their windows.
+        if process.process_id in self._given or not items or not self.narrow:
+            super()._plan_process(wave, process, items)
+            return
+        self.give_inputs(process.process_id, window_inputs(
+            self, process, sorted({date for date, _, _ in items})))
+        try:
+            super()._plan_process(wave, process, items)
+        finally:
+            self.give_inputs(process.process_id, None)
+
+    def _outputs_by_date(self, process: Process, dates: list[datetime.date]) -> _ByDate:
+        # The dates status leaves to the planner are scattered over the whole span:
+        # read only theirs (the planner reads the range when it is dense enough).
+        if process.output_timebase == Timebase.RUN or process.output_product is None:
+            return {}
+        if not self.narrow:
+            found = super()._outputs_by_date(process, dates)
+        else:
+            found = defaultdict(list)
+            for chunk in chunks(set(dates)):
+                for f in self.session.scalars(select(File).where(
+                        File.product_id == process.output_product,
+                        File.utc_file_date.in_(chunk))):
+                    found[f.utc_file_date].append(f)  # type: ignore[index]  # in chunk
+        self._read_provenance([f.file_id for files in found.values() for f in files
+                               if f.file_id not in self._known])
+        return found
+
+    def _read_provenance(self, file_ids: list[int]) -> None:
+        """The code and input files each of *file_ids* was made from."""
+        for ids in chunks(file_ids):
+            self._known.update(ids)
+            for file_id, code in self.session.execute(
+                    select(FileCodeLink.resulting_file, Code)
+                    .join(Code, Code.code_id == FileCodeLink.source_code)
+                    .where(FileCodeLink.resulting_file.in_(ids))
+                    .order_by(FileCodeLink.resulting_file, FileCodeLink.source_code)):
+                self._made_with.setdefault(file_id, code)  # the planner takes the first too
+            for file_id, source in self.session.execute(
+                    select(FileFileLink.resulting_file, File)
+                    .join(File, File.file_id == FileFileLink.source_file)
+                    .where(FileFileLink.resulting_file.in_(ids))
+                    .order_by(FileFileLink.resulting_file, FileFileLink.source_file)):
+                self._made_from[file_id].append(source)
+
+    def _code_path(self, code: Code) -> Path:
+        # The same code for most dates: name its path once.
+        path = self._code_paths.get(code.code_id)
+        if path is None:
+            path = self._code_paths[code.code_id] = super()._code_path(code)
+        return path
 
     def _input_file(self, f: File) -> InputFile:
         # A DAILY window makes each file an input of several dates: name it once.

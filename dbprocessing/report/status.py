@@ -24,9 +24,12 @@ absent      a product no process makes (ingested data) with no file that date
 ``ProcessQueue -p``: nothing on the queue asks for them.  ``stale``,
 ``missing``, ``failed`` and ``queued`` are problems (exit 1 of printStatus);
 ``blocked`` and ``absent`` are gaps upstream, reported but not failures.
-The cost is a handful of indexed queries per product plus a few per date,
-plus planning the queue and the retry rows once (what ``-p -d`` does): it
-grows with what is asked and what is queued, not with the archive.
+The dates ``settled.settle`` proves up to date in a few queries over the
+span are not planned; the planner is asked about the others only (with the
+candidates of the whole span, so the answer is the same), and the queue and
+the retry rows are planned once (what ``-p -d`` does).  The cost is a
+handful of queries per product, rows read in proportion to the dates
+asked, and planning in proportion to the dates not up to date.
 """
 from __future__ import annotations
 
@@ -36,7 +39,7 @@ import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
@@ -52,7 +55,7 @@ from ..db.models import (
     Product,
     Retry,
 )
-from ..db.queries import find_product, newest_files, version_of
+from ..db.queries import find_product
 from ..lock import utcnow
 from ..mission.timebase import PERIODS, Timebase, period_of
 from ..mission.tree import MissionTree
@@ -64,6 +67,10 @@ from ..process.planner import (
 from ..process.schedule import next_run_plans, retry_note, retry_rows
 from ..Version import Version
 from .outputs import SpanPlanner
+from .settled import COLUMNS, Settled, newest_rows, settle
+
+if TYPE_CHECKING:
+    from .settled import FileRow
 
 DAY = datetime.timedelta(days=1)
 STATES = ("up_to_date", "stale", "missing", "blocked", "failed", "queued", "absent")
@@ -71,6 +78,11 @@ PROBLEMS = frozenset({"stale", "missing", "failed", "queued"})
 TERMINAL = ("succeeded", "failed", "timed_out")
 # A date with several outputs shows the one that most needs attention.
 _SEVERITY = ("failed", "queued", "stale", "missing", "blocked", "up_to_date", "absent")
+
+
+def _version(file: FileRow) -> str:
+    """str(version_of(file)), without building a Version (status shows 100,000)."""
+    return f"{file.interface_version}.{file.quality_version}.{file.revision_version}"
 
 
 @dataclass(frozen=True)
@@ -120,11 +132,14 @@ class StatusReader:
     """Answers status questions for one mission; holds the planner for the call."""
 
     def __init__(self, session: Session, tree: MissionTree,
-                 now: datetime.datetime | None = None) -> None:
+                 now: datetime.datetime | None = None, prove: bool = True) -> None:
         self.session = session
+        # False: plan every date, proving none up to date first, from candidates
+        # read as the Planner reads them (the reference the tests compare with).
+        self.prove = prove
         self.tree = tree
         self.now = now or utcnow()
-        self.planner = SpanPlanner(session, tree)
+        self.planner = SpanPlanner(session, tree, narrow=prove)
         # What the next ProcessQueue -p starts (its -d's plans), by output and date.
         self.scheduled: dict[tuple[int, datetime.date], RunPlan] = {}
         for plan in next_run_plans(self.planner, self.now):
@@ -173,11 +188,26 @@ class StatusReader:
         maker = self.makers.get(product.product_id)
         name = product.product_name
         if maker is None:
-            newest = self._newest_files(product, dates[0], dates[-1])
-            return [self._ingested(name, d, newest.get(d)) for d in dates]
-        newest = {date: f for (_, date), f in newest_files(
-            self.planner.prefetch(product.product_id, dates[0], dates[-1])).items()}
-        wave = self.planner.plan_dates(maker, dates)
+            files = self._newest_files(product, dates[0], dates[-1])
+            return [self._ingested(name, d, files.get(d)) for d in dates]
+        # The dates provably up to date need no planning; the queue's dates are
+        # answered by its plans; the planner is asked about the rest.
+        pid = product.product_id
+        if self.prove:
+            settled = settle(self.planner, maker, product, dates)
+            rest = [d for d in dates if d not in settled.up_to_date
+                    and (pid, d) not in self.scheduled]
+            self.planner.give_inputs(maker.process_id, {
+                i for d in rest for i in settled.inputs.get(d, ())})
+        else:
+            settled = Settled({d: r for d, r in self._newest_files(
+                product, dates[0], dates[-1]).items() if d is not None})
+            rest = dates
+        newest = settled.newest
+        try:
+            wave = self.planner.plan_dates(maker, rest)
+        finally:
+            self.planner.give_inputs(maker.process_id, None)
         # A FILE process may make several outputs a date (one per keyword variant).
         outcomes: dict[datetime.date, list[RunPlan | Skip]] = {}
         planned: list[RunPlan | Skip] = [*wave.plans, *wave.skips]
@@ -186,12 +216,18 @@ class StatusReader:
         attempts = self._last_attempts(product, dates[0], dates[-1])
         result = []
         for date in dates:
-            retry = self.retries.get((maker.process_id, date))
-            scheduled = self.scheduled.get((product.product_id, date))
+            scheduled = self.scheduled.get((pid, date))
             if scheduled is not None:
                 result.append(self._scheduled(name, maker, date, scheduled, newest.get(date),
-                                              attempts.get(date), retry))
+                                              attempts.get(date),
+                                              self.retries.get((maker.process_id, date))))
                 continue
+            if date in settled.up_to_date:
+                result.append(DateStatus(name, date, "up_to_date", "up to date",
+                                         **self._known(maker, newest[date],
+                                                       attempts.get(date))))
+                continue
+            retry = self.retries.get((maker.process_id, date))
             found = outcomes.get(date) or [  # not planned at all (cannot happen)
                 Skip(maker.process_name, date, "not planned", maker.process_id)]
             states = [self._combine(name, maker, date, outcome, newest.get(date),
@@ -201,16 +237,16 @@ class StatusReader:
 
     # -- pieces ------------------------------------------------------------------
     @staticmethod
-    def _ingested(name: str, date: datetime.date, file: File | None) -> DateStatus:
+    def _ingested(name: str, date: datetime.date, file: FileRow | None) -> DateStatus:
         if file is None:
             return DateStatus(name, date, "absent", "no file (no process makes this product)")
         return DateStatus(name, date, "up_to_date", "ingested (no process makes this product)",
-                          file.filename, str(version_of(file)), file.shasum)
+                          file.filename, _version(file), file.shasum)
 
     @staticmethod
-    def _known(maker: Process, file: File | None, attempt: Attempt | None) -> dict:
+    def _known(maker: Process, file: FileRow | None, attempt: Attempt | None) -> dict:
         return dict(filename=file.filename if file else None,
-                    version=str(version_of(file)) if file else None,
+                    version=_version(file) if file else None,
                     shasum=file.shasum if file else None, process=maker.process_name,
                     last_attempt=attempt)
 
@@ -222,7 +258,7 @@ class StatusReader:
                 f"{attempt.message}")
 
     def _scheduled(self, name: str, maker: Process, date: datetime.date, plan: RunPlan,
-                   file: File | None, attempt: Attempt | None,
+                   file: FileRow | None, attempt: Attempt | None,
                    retry: Retry | None) -> DateStatus:
         """A date the next ProcessQueue -p (re)makes: queued, or a failure it retries."""
         known = self._known(maker, file, attempt)
@@ -238,7 +274,7 @@ class StatusReader:
 
     def _combine(self, name: str, maker: Process, date: datetime.date,
                  outcome: RunPlan | Skip,
-                 file: File | None, attempt: Attempt | None,
+                 file: FileRow | None, attempt: Attempt | None,
                  retry: Retry | None) -> DateStatus:
         """A date the next ProcessQueue -p does not touch."""
         known = self._known(maker, file, attempt)
@@ -260,11 +296,11 @@ class StatusReader:
         return DateStatus(name, date, state, reasons, plan=outcome, **known)
 
     def _newest_files(self, product: Product, first: datetime.date,
-                      last: datetime.date) -> dict[datetime.date | None, File]:
-        files = self.session.scalars(select(File).where(
+                      last: datetime.date) -> dict[datetime.date | None, FileRow]:
+        rows = self.session.execute(select(*COLUMNS).where(
             File.product_id == product.product_id, File.utc_file_date >= first,
             File.utc_file_date <= last)).all()
-        return {date: f for (_, date), f in newest_files(files).items()}
+        return {date: r for (_, date), r in newest_rows(list(rows))[0].items()}
 
     def _last_attempts(self, product: Product, first: datetime.date,
                        last: datetime.date) -> dict[datetime.date, Attempt]:
