@@ -138,8 +138,13 @@ class _Processing:
 
 @contextmanager
 def _sessions(engine: Engine) -> Iterator[tuple[Session, Session]]:
-    """A session that plans (reads) and one that records (writes)."""
-    with Session(engine) as reader, Session(for_writing(engine)) as writer:
+    """A session that plans (reads) and one that records (writes).
+
+    The writer keeps one connection for the whole run: it commits once per
+    output, and checking a connection out of the pool and back in for each
+    cost about as much as the commit."""
+    with Session(engine) as reader, for_writing(engine).connect() as conn, \
+            Session(conn) as writer:
         yield reader, writer
 
 
