@@ -1,13 +1,21 @@
 """ProcessQueue -p on the example mission: real codes, real files, both backends."""
 from __future__ import annotations
 
+import calendar
+import datetime
 import signal
 import time
 from pathlib import Path
 
 import pytest
+from sqlalchemy import event
+from sqlalchemy.orm import Session
 
 from dbprocessing.cli import add_from_config, process_queue
+from dbprocessing.mission.tree import load_mission
+from dbprocessing.process.pipeline import process_queue as process_the_queue
+from dbprocessing.process.runner import run_plans
+from dbprocessing.process.settings import RunSettings
 
 from .missions import (
     files,
@@ -299,3 +307,73 @@ def test_an_output_directory_outside_the_mission_root_is_refused(hello, capsys):
     assert "leaves the mission root" in out and "not possible" in out
     assert not (hello.root.parent / "outside").exists()
     assert files(hello, "hello_L1") == {}
+
+
+class _AllAtOnce:
+    """The local executor, handing a wave's results back only once every run has
+    finished, all of them ready together (a controller far behind its codes)."""
+
+    def run(self, plans, tree):
+        return _Ready(list(run_plans(plans, tree, 2)))
+
+
+class _Ready:
+    def __init__(self, results: list) -> None:
+        self.results = results
+
+    def __iter__(self):
+        return self
+
+    def __next__(self):
+        if not self.results:
+            raise StopIteration
+        return self.results.pop(0)
+
+    def ready(self) -> int:
+        return len(self.results)
+
+
+def test_runs_that_finish_together_are_recorded_in_one_transaction(hello, capsys):
+    load_and_ingest(hello)
+    engine = hello.engine()
+    file_inserts = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        if statement.startswith("INSERT INTO file "):
+            file_inserts.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        with Session(engine) as session:
+            tree = load_mission(session)
+        summary = process_the_queue(engine, tree, RunSettings(executor=_AllAtOnce()))
+    finally:
+        engine.dispose()
+    assert (summary.made, summary.ran, summary.failed) == (10, 5, [])
+    assert len(file_inserts) == 2  # the 5 L1 outputs, then the 5 L2 outputs
+    # The same rows as one transaction per output (test_example_chain_then_nothing_to_do).
+    l1, l2 = files(hello, "hello_L1_"), files(hello, "hello_L2_")
+    assert sorted(l1) == [f"hello_L1_{d}_v1.0.0.txt" for d in L1_DATES]
+    for name, row in {**l1, **l2}.items():
+        level = "L1" if name.startswith("hello_L1") else "L2"
+        assert sha1(hello.root / level / name.split("_")[2][:4] / name) == row.shasum
+        assert name.split("_")[2] in row.verbose_provenance  # its own command line
+    (jan2,) = [r for n, r in l1.items() if "20250102" in n]
+    sources = sorted(r[0] for r in hello.query(
+        "SELECT f.filename FROM filefilelink l JOIN file f ON f.file_id = l.source_file "
+        "WHERE l.resulting_file = :id", id=jan2.file_id))
+    assert sources == ["hello_a_L0_20250101_v1.0.0.txt", "hello_a_L0_20250102_v1.0.0.txt",
+                       "hello_a_L0_20250103_v1.0.0.txt", "hello_b_L0_20250102_v1.0.0.txt"]
+    for name, start, unix_start in hello.query(
+            "SELECT f.filename, f.utc_start_time, u.unix_start FROM file f "
+            "JOIN unixtime u ON u.file_id = f.file_id"):
+        if isinstance(start, str):  # SQLite hands the raw text back
+            start = datetime.datetime.fromisoformat(start)
+        assert calendar.timegm(start.timetuple()) == unix_start, name
+    assert hello.count("unixtime") == hello.count("file") == 20
+    assert hello.count("filecodelink") == 10
+    assert hello.count("processqueue") == 0 and hello.count("ingest_pending") == 0
+    assert not any((hello.root / ".work").iterdir())
+    capsys.readouterr()
+    assert process(hello) == 0
+    assert "made 0 file(s), 0 RUN-process run(s)" in capsys.readouterr().out

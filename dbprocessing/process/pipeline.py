@@ -33,7 +33,7 @@ from ..lock import utcnow
 from ..mission.tree import MissionTree
 from .executors.local import LocalExecutor
 from .planner import Planner, RunPlan, SkipKind, Wave
-from .provenance import OutputRecorder, discard_workdir, keep_output, record_failure
+from .provenance import Output, OutputRecorder, discard_workdir, keep_output, record_failure
 from .runner import RunResult, clear_work
 from .schedule import (
     RetryBook,
@@ -52,6 +52,7 @@ logger = logging.getLogger(__name__)
 # -- ProcessQueue -p ---------------------------------------------------------
 
 MAX_WAVES = 10000  # a process that feeds itself would otherwise never stop
+MAX_BATCH = 64     # finished runs recorded in one transaction at most
 
 
 def _note_skips(wave: Wave, summary: ProcessSummary, say: Callable[[str], None]) -> None:
@@ -96,50 +97,87 @@ class _Processing:
             events.plan_wave(self.writer, wave.plans, wave.skips, planner.processes)
             self.writer.commit()
 
-    def run(self, plans: list[RunPlan], finish: Callable[[RunResult], None]) -> bool:
-        """Run *plans*, finishing each result as it comes; False if the executor was lost."""
+    def run(self, plans: list[RunPlan], finish: Callable[[list[RunResult]], None]) -> bool:
+        """Run *plans*, finishing results as they come; False if the executor was lost.
+
+        Runs that finished together are finished together, so that their
+        outputs share one transaction: when the executor's results have a
+        ``ready()`` (how many finished runs wait to be taken; the local
+        executor's do), the waiting ones join the batch.
+        """
         summary, say = self.summary, self.settings.say
+        results = self.executor.run(plans, self.tree)
+        ready: Callable[[], int] | None = getattr(results, "ready", None)
+        batch: list[RunResult] = []
         try:
-            for result in self.executor.run(plans, self.tree):
-                finish(result)
-                discard_workdir(result)
+            for result in results:
+                batch.append(result)
+                if ready is not None and len(batch) < MAX_BATCH and ready():
+                    continue
+                _finish(batch, finish)
+                batch = []
         except ExecutorLost as exc:
+            _finish(batch, finish)
             summary.stopped = str(exc)
             logger.error("stopped: %s", exc)
             say(f"STOPPED: {exc}")
             return False
+        _finish(batch, finish)
         return True
 
-    def record(self, result: RunResult) -> None:
-        """Record a recorded run's outcome: its output, or its failure and retry row."""
-        plan, summary, say = result.plan, self.summary, self.settings.say
+    def record(self, results: list[RunResult]) -> None:
+        """Record finished runs: the outputs made in one transaction, with the
+        retry rows they settle; then each failure with its retry row."""
+        summary, say = self.summary, self.settings.say
         recorder, events = self.recorder, self.settings.events
-        if result.ok:
-            self.retries.succeeded(plan)  # committed with the output (or the wave)
-            if plan.output_product_id is None:
-                self.writer.commit()
+        outputs: list[Output] = []
+        failed: list[tuple[RunResult, str]] = []
+        for result in results:
+            plan = result.plan
+            if not result.ok:
+                failed.append((result, result.failure()))
+            elif plan.output_product_id is None:
+                self.retries.succeeded(plan)  # committed with the outputs (or alone)
                 summary.ran += 1
                 say(f"ran {plan.process_name} {plan.date} ({result.seconds:.1f} s)")
                 if events is not None:
                     events.finished(result, "succeeded", log_path=keep_output(result, self.tree))
-                return
-            problem = recorder.record(result, self.candidates[plan.output_product_id])
-            if problem is None:
+            else:
+                made = recorder.prepare(result, self.candidates[plan.output_product_id])
+                if isinstance(made, str):
+                    failed.append((result, made))
+                else:
+                    self.retries.succeeded(plan)
+                    outputs.append(made)
+        if outputs:
+            recorder.record(outputs)
+            for output in outputs:
                 summary.made += 1
-                say(f"made {plan.output_name} ({result.seconds:.1f} s)")
-                return
-            self.writer.rollback()
+                say(f"made {output.result.plan.output_name} ({output.result.seconds:.1f} s)")
         else:
-            problem = result.failure()
-        _failed(result, self.tree.errordir, problem, summary, say, events)
-        self.retries.failed(plan, utcnow(), self.settings.retry_after)
-        self.writer.commit()
+            self.writer.commit()
+        for result, problem in failed:
+            _failed(result, self.tree.errordir, problem, summary, say, events)
+            self.retries.failed(result.plan, utcnow(), self.settings.retry_after)
+            self.writer.commit()
+
+
+def _finish(batch: list[RunResult], finish: Callable[[list[RunResult]], None]) -> None:
+    if batch:
+        finish(batch)
+        for result in batch:
+            discard_workdir(result)
 
 
 @contextmanager
 def _sessions(engine: Engine) -> Iterator[tuple[Session, Session]]:
-    """A session that plans (reads) and one that records (writes)."""
-    with Session(engine) as reader, Session(for_writing(engine)) as writer:
+    """A session that plans (reads) and one that records (writes).
+
+    The writer keeps one connection for the whole run: it commits once per
+    output, and checking a connection out of the pool and back in for each
+    cost about a tenth of the controller's CPU."""
+    with Session(engine) as reader, for_writing(engine).connect() as conn, \
+            Session(conn) as writer:
         yield reader, writer
 
 
@@ -190,11 +228,11 @@ def process_queue(engine: Engine, tree: MissionTree, settings: RunSettings, *,
                 f"(level {wave.level:g})" if wave.level is not None else "(retries)"))
             progress.add(len(wave.plans))
 
-            def finish_one(result: RunResult) -> None:
-                run.record(result)
-                progress.advance()
+            def finish(results: list[RunResult]) -> None:
+                run.record(results)
+                progress.advance(len(results))
 
-            if not run.run(wave.plans, finish_one):
+            if not run.run(wave.plans, finish):
                 run.recorder.settle()
                 break
             _consume_queue(writer, wave.queue_bumps, wave.remakes)
@@ -268,10 +306,11 @@ def run_process(engine: Engine, tree: MissionTree, process_ref: str, dates: list
             return summary
         run.log_wave(wave, planner)
 
-        def finish(result: RunResult) -> None:
+        def finish(results: list[RunResult]) -> None:
             if record:
-                run.record(result)
-            else:
+                run.record(results)
+                return
+            for result in results:
                 _deliver(result, outdir or Path.cwd(), summary, say)
 
         run.run(wave.plans, finish)

@@ -195,6 +195,10 @@ class Planner:
                 continue
             self.links[link.process_id].append(link)
             self.consumers[link.input_product_id].append(link)
+        # Within one process's planning: a file is an input of several outputs
+        # (a window), a code makes them all.
+        self._input_of: dict[int, InputFile] = {}
+        self._code_paths: dict[int, Path] = {}
 
     def wanted(self, process: Process) -> bool:
         if self.skip_run and process.output_timebase == Timebase.RUN:
@@ -350,6 +354,8 @@ class Planner:
         codes = self.session.scalars(select(Code).where(
             Code.process_id == process.process_id, Code.active_code.is_(True))).all()
         outputs = self._outputs_by_date(process, dates)
+        self._input_of.clear()
+        self._code_paths.clear()
         for date, keywords, bump in items:
             outcome = self._plan_one(process, links, candidates, codes, outputs, date,
                                      keywords, bump)
@@ -506,16 +512,23 @@ class Planner:
             return {}
 
     def _input_file(self, f: File) -> InputFile:
+        made = self._input_of.get(f.file_id)
+        if made is not None:
+            return made
         product = self.products[f.product_id]
         values = self.paths.values(product, _date_of(f), version_of(f), f.process_keywords)
         directory = self.paths.directory(product.relative_path, values)
-        return InputFile(f.file_id, f.filename, directory / f.filename, f.product_id,
-                         product.product_name, _date_of(f), version_of(f),
-                         f.process_keywords)
+        made = self._input_of[f.file_id] = InputFile(
+            f.file_id, f.filename, directory / f.filename, f.product_id,
+            product.product_name, _date_of(f), version_of(f), f.process_keywords)
+        return made
 
     def _code_path(self, code: Code) -> Path:
-        relative = format_name(code.relative_path, {"CODEVERSION": str(version_of(code))})
-        return self.tree.codedir / relative / code.filename
+        path = self._code_paths.get(code.code_id)
+        if path is None:
+            relative = format_name(code.relative_path, {"CODEVERSION": str(version_of(code))})
+            path = self._code_paths[code.code_id] = self.tree.codedir / relative / code.filename
+        return path
 
     def _outputs_by_date(self, process: Process, dates: list[datetime.date]) -> _ByDate:
         """The files of *process*'s output product on *dates*, by date: one query

@@ -1,12 +1,17 @@
 """Record a finished run: its output with provenance, or its failure (spec section 8, step 6).
 
-``OutputRecorder.record`` has the product's inspector confirm the output, then
-in one transaction writes the file row, its unixtime row, a ``filefilelink`` row per
-input, the ``filecodelink`` row, ``verbose_provenance`` (the command line),
-the queue entry and the promise of the output's move; then moves the file
-into its product directory by an atomic rename; the promise is cleared with
-the next transaction (as for ingest, a crash at any point is completed by the
-next run).
+``OutputRecorder.prepare`` has the product's inspector confirm an output;
+``record`` then writes, in one transaction for the outputs of runs that
+finished together (usually one), each file row, its unixtime row, a
+``filefilelink`` row per input, the ``filecodelink`` row,
+``verbose_provenance`` (the command line), the queue entry and the promise
+of the output's move; then moves each file into its product directory by an
+atomic rename.  The promises are cleared by a later transaction (as for
+ingest, a crash at any point is completed by the next run; a crash before
+the commit leaves the runs to be planned again).  The rows are those ingest
+writes (``ingest.record``), inserted by Core statements built once, on the
+session's connection: through the ORM session they cost more than twice
+the CPU of the inserts themselves.
 
 ``record_failure`` writes a ``.prob`` file (the command line, then the
 captured output) and any partial output into an error directory; nothing is
@@ -17,18 +22,20 @@ from __future__ import annotations
 import logging
 import shlex
 import shutil
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
-from sqlalchemy import Table, insert
+from sqlalchemy import Connection, Table, bindparam, delete, insert
 from sqlalchemy.orm import Session
 
 from .. import faults
-from ..db.models import FileCodeLink, FileFileLink
+from ..db.models import File, FileCodeLink, FileFileLink, IngestPending, ProcessQueue, UnixTime
 from ..events import EventLog
 from ..ingest.archive import move_file, sha1_of, unique_path
 from ..ingest.identify import Candidate, PluginDatabase, inspect_file
-from ..ingest.record import PendingFile, clear_pending, file_row, record_files
+from ..ingest.record import epoch, file_row
 from ..mission.tree import MissionTree
 from .runner import RunResult
 
@@ -39,12 +46,53 @@ def command_line(result: RunResult) -> str:
     return " ".join(shlex.quote(part) for part in result.command)
 
 
-class OutputRecorder:
-    """Records outputs one transaction each.
+def _table(model: Any) -> Table:
+    return cast(Table, model.__table__)
 
-    The promise of an output's move is cleared in the *next* transaction (or
-    by ``settle``), so each output costs one commit, not two: a crash in
-    between leaves a promise whose move is done, which recovery just clears.
+
+class _Statements:
+    """The statements of recording an output, built once per recorder."""
+
+    def __init__(self) -> None:
+        file, pending = _table(File), _table(IngestPending)
+        # (file_id, filename): several rows' ids are matched by name, so the rows go
+        # in one statement (an ordered RETURNING would cost one per row on SQLite).
+        self.file = insert(file).returning(file.c.file_id, file.c.filename)
+        self.unixtime = insert(_table(UnixTime))
+        self.queue = insert(_table(ProcessQueue))
+        self.promise = insert(pending)
+        self.inputs = insert(_table(FileFileLink))
+        self.code = insert(_table(FileCodeLink))
+        self.settle = delete(pending).where(
+            pending.c.file_id.in_(bindparam("ids", expanding=True)))
+
+
+SETTLE_EVERY = 64  # promises of done moves cleared together, by a later output's transaction
+
+
+@dataclass(frozen=True)
+class Output:
+    """A successful run's output, confirmed by its inspector, about to be recorded."""
+
+    result: RunResult
+    row: dict[str, Any]  # its file row (ingest.record.file_row)
+    target: Path         # where it goes in the archive
+
+    @property
+    def source(self) -> Path:
+        assert self.result.output_path is not None  # an Output has a file
+        return self.result.output_path
+
+
+class OutputRecorder:
+    """Records outputs, those of runs that finished together in one transaction.
+
+    ``prepare`` checks one output (its inspector, its place in the archive);
+    ``record`` writes a list of them and commits.  The promises of outputs'
+    moves are cleared together by a later transaction, once ``SETTLE_EVERY``
+    moves are done, or by ``settle`` (the end of a wave), so an output costs
+    no commit and no ``DELETE`` of its own: a crash in between leaves
+    promises whose moves are done, which recovery just clears.
     """
 
     def __init__(self, writer: Session, dbu: PluginDatabase, events: EventLog | None = None,
@@ -54,9 +102,10 @@ class OutputRecorder:
         self.events = events  # EventLog or None
         self.tree = tree      # where captured output is kept (with events)
         self.settled: list[int] = []
+        self.sql = _Statements()
 
-    def record(self, result: RunResult, candidate: Candidate) -> str | None:
-        """Record and archive a successful run's output; return why not, if it cannot be."""
+    def prepare(self, result: RunResult, candidate: Candidate) -> Output | str:
+        """A successful run's output ready to record, or why it cannot be."""
         plan = result.plan
         path = result.output_path
         # Only a run that made an output is recorded: it has a path, a directory and a name.
@@ -75,35 +124,70 @@ class OutputRecorder:
             return f"{target} already exists (not in the database?); refusing to overwrite it"
         row = file_row(plan.output_name, params, candidate.product_id, candidate.level,
                        sha1_of(path), path.stat().st_mtime)
-        writer = self.writer
-        file_id = record_files(writer, [PendingFile(path, target, False, row)])[plan.output_name]
-        sources = sorted({i.file_id for i in plan.inputs})
-        if sources:
-            writer.execute(insert(cast(Table, FileFileLink.__table__)), [
-                {"source_file": s, "resulting_file": file_id} for s in sources])
-        writer.execute(insert(cast(Table, FileCodeLink.__table__)),
-                       [{"resulting_file": file_id, "source_code": plan.code_id}])
-        if self.events is not None:
-            self.events.finished(result, "succeeded", file_id=file_id,
-                                 output_path=str(target),
-                                 log_path=keep_output(result, self.tree))
-        self.settle(commit=False)
-        writer.commit()
-        faults.checkpoint("output_recorded")
-        move_file(path, target)
-        self.settled.append(file_id)
-        logger.info("made %s (version %s) by %s", plan.output_name, plan.output_version,
-                    plan.code_path.name)
-        return None
+        return Output(result, row, target)
 
-    def settle(self, commit: bool = True) -> None:
-        """Clear the promises of moves already done."""
-        clear_pending(self.writer, self.settled)
-        self.settled = []
+    def record(self, outputs: Sequence[Output]) -> None:
+        """Record *outputs* in one transaction (with whatever the caller added to it),
+        commit, then archive each."""
+        conn = self.writer.connection()
+        file_ids = self._insert(conn, outputs)
         if self.events is not None:
-            self.events.flush(self.writer)
-        if commit:
-            self.writer.commit()
+            for output, file_id in zip(outputs, file_ids, strict=True):
+                self.events.finished(output.result, "succeeded", file_id=file_id,
+                                     output_path=str(output.target),
+                                     log_path=keep_output(output.result, self.tree))
+            self.events.flush(conn)
+        if len(self.settled) >= SETTLE_EVERY:
+            self._clear_promises(conn)
+        self.writer.commit()
+        for output, file_id in zip(outputs, file_ids, strict=True):
+            faults.checkpoint("output_recorded")
+            move_file(output.source, output.target)
+            self.settled.append(file_id)
+            plan = output.result.plan
+            logger.info("made %s (version %s) by %s", plan.output_name, plan.output_version,
+                        plan.code_path.name)
+
+    def _insert(self, conn: Connection, outputs: Sequence[Output]) -> list[int]:
+        """The outputs' rows, as ``ingest.record.record_files`` writes a file's, and their
+        links; their file_ids."""
+        sql = self.sql
+        if len(outputs) == 1:
+            file_ids = [conn.execute(sql.file, outputs[0].row).one()[0]]
+        else:
+            by_name = dict((name, file_id) for file_id, name in
+                           conn.execute(sql.file, [o.row for o in outputs]))
+            file_ids = [by_name[o.row["filename"]] for o in outputs]
+        pairs = list(zip(outputs, file_ids, strict=True))
+        conn.execute(sql.unixtime, [
+            {"file_id": file_id, "unix_start": epoch(o.row["utc_start_time"]),
+             "unix_stop": epoch(o.row["utc_stop_time"])} for o, file_id in pairs])
+        conn.execute(sql.queue, [{"file_id": file_id, "version_bump": None}
+                                 for _, file_id in pairs])
+        conn.execute(sql.promise, [
+            {"file_id": file_id, "source_path": str(o.source), "target_path": str(o.target),
+             "is_link": False} for o, file_id in pairs])
+        links = [{"source_file": s, "resulting_file": file_id} for o, file_id in pairs
+                 for s in sorted({i.file_id for i in o.result.plan.inputs})]
+        if links:
+            conn.execute(sql.inputs, links)
+        conn.execute(sql.code, [{"resulting_file": file_id, "source_code": o.result.plan.code_id}
+                                for o, file_id in pairs])
+        return file_ids
+
+    def _clear_promises(self, conn: Connection) -> None:
+        if self.settled:
+            conn.execute(self.sql.settle, {"ids": self.settled})
+            self.settled = []
+
+    def settle(self) -> None:
+        """Clear the promises of moves already done, add the buffered events; commit."""
+        if self.settled or (self.events is not None and self.events.pending):
+            conn = self.writer.connection()
+            self._clear_promises(conn)
+            if self.events is not None:
+                self.events.flush(conn)
+        self.writer.commit()
 
 
 def record_failure(result: RunResult, errordir: Path, reason: str) -> Path:
@@ -139,4 +223,7 @@ def keep_output(result: RunResult, tree: MissionTree | None) -> str | None:
 
 
 def discard_workdir(result: RunResult) -> None:
-    shutil.rmtree(result.workdir, ignore_errors=True)
+    try:
+        result.workdir.rmdir()  # nearly always empty: the output was moved out
+    except OSError:
+        shutil.rmtree(result.workdir, ignore_errors=True)

@@ -11,7 +11,9 @@ code that is not executable runs under this Python.
 Up to ``slots`` runs at once, a run taking ``cpu`` slots (capped at
 ``slots``).  Output is captured; a run past its timeout is killed with its
 whole process group.  Finished runs are handed back as they complete; waiting
-on children costs no fixed sleep.
+on children costs no fixed sleep.  ``ready()`` of what ``run_plans`` returns
+says how many more have finished meanwhile, so that the pipeline records
+them together.
 
 This is the local executor; ``executors/`` chooses between it and Dask, whose
 workers run ``run_in_workdir`` too.
@@ -176,10 +178,32 @@ def _execute(plan: RunPlan, tree: MissionTree, slots: _Slots) -> RunResult:
     return result_of(plan, command, done, workdir, output_path)
 
 
-def run_plans(plans: Iterable[RunPlan], tree: MissionTree, slots: int) -> Iterator[RunResult]:
+class FinishedRuns(Iterator[RunResult]):
+    """The results of ``run_plans`` as runs finish; ``ready()`` is how many more
+    have finished and can be taken without waiting (the pipeline records
+    those together)."""
+
+    def __init__(self, results: Iterator[RunResult], finished: queue.SimpleQueue[Future]
+                 ) -> None:
+        self._results = results
+        self._finished = finished
+
+    def __next__(self) -> RunResult:
+        return next(self._results)
+
+    def ready(self) -> int:
+        return self._finished.qsize()
+
+
+def run_plans(plans: Iterable[RunPlan], tree: MissionTree, slots: int) -> FinishedRuns:
     """Run every plan, at most *slots* cpu at once; yield results as runs finish."""
-    pool_slots = _Slots(slots)
     finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+    return FinishedRuns(_run_plans(plans, tree, slots, finished), finished)
+
+
+def _run_plans(plans: Iterable[RunPlan], tree: MissionTree, slots: int,
+               finished: queue.SimpleQueue[Future]) -> Iterator[RunResult]:
+    pool_slots = _Slots(slots)
     with ThreadPoolExecutor(max_workers=slots) as pool:
         count = 0
         for plan in plans:
