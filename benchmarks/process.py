@@ -192,7 +192,11 @@ def dask_cluster(root: Path, slots: int):
     import psutil
     from distributed import Client
     address_file = root / "scheduler.json"
-    env = dict(os.environ, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1")
+    # The settings docs/scaling.md recommends, as environment variables.
+    from dbprocessing.process.executors.dask import CLUSTER_CONFIG
+    env = dict(os.environ, **{
+        "DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
+        for key, value in CLUSTER_CONFIG.items()})
     procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
                                "--port", "0", "--no-dashboard", "--scheduler-file",
                                str(address_file)], env=env, stderr=subprocess.DEVNULL)]
