@@ -179,10 +179,6 @@ def bare_runner(commands: list[list[str]], slots: int) -> float:
         return time.perf_counter() - began
 
 
-def _import_task() -> None:
-    import dbprocessing.process.executors.task  # noqa: F401
-
-
 @contextlib.contextmanager
 def dask_cluster(root: Path, slots: int):
     """A scheduler and *slots* single-threaded workers in processes of their own;
@@ -212,7 +208,7 @@ def dask_cluster(root: Path, slots: int):
             client.wait_for_workers(slots)
             # Warm, as the workers of a long-lived cluster are: the task's module
             # (its import of the runner brings SQLAlchemy) is loaded before the timing.
-            client.run(_import_task)
+            client.run(exec, "import dbprocessing.process.executors.task")
             address = client.scheduler.address
         cluster = [psutil.Process(p.pid) for p in procs]
         cluster += [c for p in list(cluster) for c in p.children(recursive=True)]
