@@ -63,6 +63,7 @@ CLUSTER_CONFIG = {**SCHEDULER_CONFIG, **QUIET_CONFIG}
 CONNECT_TIMEOUT = "30s"
 POLL = (0.002, 0.05)  # seconds between looks in the outbox: after a find, and at most
 CHECK_EVERY = 1.0     # seconds between asking the scheduler about the tasks still out
+CHECK_TIMEOUT = 30.0  # seconds that question may take (a scheduler's host gone silent)
 # A task the scheduler no longer knows, with no outcome file this long, failed.  The
 # grace covers a graph the scheduler has not registered yet and a shared filesystem
 # that shows a new file late.
@@ -105,6 +106,8 @@ class DaskExecutor:
     def run(self, plans: Sequence[RunPlan], tree: MissionTree) -> Iterator[RunResult]:
         if not plans:
             return
+        if self.client.status != "running":  # lost since the last wave
+            raise ExecutorLost(f"lost the Dask scheduler ({len(plans)} run(s) not started)")
         cap = self.cpu_cap()
         outbox = tree.rootdir / WORK / f"dask-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         outbox.mkdir(parents=True)
@@ -169,8 +172,9 @@ class DaskExecutor:
         that left an outcome (a late view of the outbox) or none for LOST_AFTER."""
         try:
             states = self.client.sync(self.client.scheduler.get_task_status,
-                                      keys=[r.key for r in pending.values()])
-        except OSError:
+                                      keys=[r.key for r in pending.values()],
+                                      callback_timeout=CHECK_TIMEOUT)
+        except OSError:  # TimeoutError included
             return  # the scheduler is gone: the client's status says so next
         for name, run in list(pending.items()):
             if states.get(run.key) is not None:
