@@ -182,9 +182,17 @@ def bare_runner(commands: list[list[str]], slots: int) -> float:
 @contextlib.contextmanager
 def dask_cluster(root: Path, slots: int):
     """A scheduler and *slots* single-threaded workers in processes of their own;
-    yield the scheduler's address."""
+    yield the scheduler's address and a function giving the CPU seconds the
+    scheduler, the nannies and the workers have used so far (the codes, their
+    children, excluded)."""
+    import psutil
+    from distributed import Client
     address_file = root / "scheduler.json"
-    env = dict(os.environ, DASK_DISTRIBUTED__SCHEDULER__ALLOWED_FAILURES="1")
+    # The settings docs/scaling.md recommends, as environment variables.
+    from dbprocessing.process.executors.dask import CLUSTER_CONFIG
+    env = dict(os.environ, **{
+        "DASK_" + key.upper().replace(".", "__").replace("-", "_"): str(value)
+        for key, value in CLUSTER_CONFIG.items()})
     procs = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler",
                                "--port", "0", "--no-dashboard", "--scheduler-file",
                                str(address_file)], env=env, stderr=subprocess.DEVNULL)]
@@ -193,12 +201,26 @@ def dask_cluster(root: Path, slots: int):
             [sys.executable, "-m", "distributed.cli.dask_worker", "--scheduler-file",
              str(address_file), "--nworkers", str(slots), "--nthreads", "1",
              "--resources", "cpu=1", "--no-dashboard"], env=env, stderr=subprocess.DEVNULL))
-        from distributed import Client
         while not address_file.exists():
             time.sleep(0.1)
+        # Closed before the measurement: only the controller's client is in this process.
         with Client(scheduler_file=str(address_file)) as client:
             client.wait_for_workers(slots)
-            yield client.scheduler.address
+            # Warm, as the workers of a long-lived cluster are: the task's module
+            # (its import of the runner brings SQLAlchemy) is loaded before the timing.
+            client.run(exec, "import dbprocessing.process.executors.task")
+            address = client.scheduler.address
+        cluster = [psutil.Process(p.pid) for p in procs]
+        cluster += [c for p in list(cluster) for c in p.children(recursive=True)]
+
+        def cluster_cpu() -> float:
+            total = 0.0
+            for proc in cluster:
+                with contextlib.suppress(psutil.Error):
+                    times = proc.cpu_times()
+                    total += times.user + times.system
+            return total
+        yield address, cluster_cpu
     finally:
         for proc in reversed(procs):
             proc.terminate()
@@ -209,15 +231,15 @@ def measure(url: str, root: Path, days: int, slots: int, executor: str = "local"
     build(root, url, days)
     with contextlib.ExitStack() as stack:
         if executor == "dask-address":
-            address = stack.enter_context(dask_cluster(root, slots))
+            address, cluster_cpu = stack.enter_context(dask_cluster(root, slots))
             argv = ["--executor", "dask", "--scheduler", address]
-        else:
-            argv = ["--executor", executor]
+            return _measure(url, root, days, slots, executor, argv, cluster_cpu)
+        argv = ["--executor", executor]
         return _measure(url, root, days, slots, executor, argv)
 
 
 def _measure(url: str, root: Path, days: int, slots: int, executor: str,
-             argv: list[str]) -> dict:
+             argv: list[str], cluster_cpu=None) -> dict:
     count = {"n": 0}
 
     def counter(*_args) -> None:
@@ -225,6 +247,7 @@ def _measure(url: str, root: Path, days: int, slots: int, executor: str,
 
     event.listen(sa.Engine, "before_cursor_execute", counter)
     os.environ["DBPROCESSING_LOG_DIR"] = str(root / "logs")
+    cluster_before = cluster_cpu() if cluster_cpu else 0.0
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     try:
@@ -233,6 +256,7 @@ def _measure(url: str, root: Path, days: int, slots: int, executor: str,
         wall = time.perf_counter() - began
         event.remove(sa.Engine, "before_cursor_execute", counter)
     self_after = resource.getrusage(resource.RUSAGE_SELF)
+    cluster = cluster_cpu() - cluster_before if cluster_cpu else None
     if code != 0:
         raise SystemExit(f"ProcessQueue -p exited {code}")
     commands = command_lines(url, root)
@@ -240,10 +264,13 @@ def _measure(url: str, root: Path, days: int, slots: int, executor: str,
     bare = bare_runner(commands, slots)
     cpu = (self_after.ru_utime - self_before.ru_utime
            + self_after.ru_stime - self_before.ru_stime)
-    return {"executor": executor, "days": days, "runs": runs, "wall": wall, "bare": bare,
-            "rate": runs / wall, "cpu_per_run_ms": 1000 * cpu / runs,
-            "overhead_per_run_ms": 1000 * (wall - bare) * slots / runs,
-            "statements": count["n"] / runs}
+    r = {"executor": executor, "days": days, "runs": runs, "wall": wall, "bare": bare,
+         "rate": runs / wall, "cpu_per_run_ms": 1000 * cpu / runs,
+         "overhead_per_run_ms": 1000 * (wall - bare) * slots / runs,
+         "statements": count["n"] / runs}
+    if cluster is not None:
+        r["cluster_cpu_per_run_ms"] = 1000 * cluster / runs
+    return r
 
 
 def sqlite_url(root: Path) -> str:
@@ -338,7 +365,9 @@ def main() -> int:
 def _progress(round_: int, backend: str, r: dict) -> None:
     print(f"round {round_ + 1}: {backend} {r['executor']} D={r['days']}: wall {r['wall']:.2f} s, "
           f"bare {r['bare']:.2f} s, {r['cpu_per_run_ms']:.2f} ms cpu/run, "
-          f"{r['statements']:.1f} stmt/run", flush=True)
+          f"{r['statements']:.1f} stmt/run"
+          + (f", Dask scheduler and workers {r['cluster_cpu_per_run_ms']:.2f} ms cpu/run"
+             if "cluster_cpu_per_run_ms" in r else ""), flush=True)
 
 
 def _paired(results: dict, executors: list[str], postgres: bool) -> None:

@@ -2,31 +2,42 @@
 
 The controller builds each plan's command line (its output under a work
 directory in ``rootdir/.work``, which must be the same path on every worker:
-a shared filesystem) and submits ``task.run_attempt`` with it; the worker
-runs it without a shell, enforces the timeout and leaves exit code,
-timings and captured output in ``workdir.json`` beside the work directory,
-which the controller reads when the task is done (no result crosses Dask).
-The controller records the output exactly as for a local run.  A code's
-``code_cpu`` is a request for the workers' ``cpu`` resource (capped at the
-largest worker's), so heavy codes do not pile onto one worker.
+a shared filesystem) and submits ``task.run_attempt`` with it, one
+``client.map`` per cpu request; the worker runs it without a shell,
+enforces the timeout and leaves exit code, timings and captured output in a
+JSON file in the wave's outbox directory (``.work/dask-*``).  The tasks are
+fire-and-forget: the client holds no future, so the scheduler sends it
+nothing per task (a message per task cost the controller's event loop about
+0.3 ms).  The controller learns that a run finished by finding its file in
+the outbox, looked at every few milliseconds, and records the output
+exactly as for a local run.  A code's ``code_cpu`` is a request for the
+workers' ``cpu`` resource (capped at the largest worker's), so heavy codes
+do not pile onto one worker.
 
-Faults: a task whose worker dies is run once more elsewhere, then reported
-failed (the scheduler's ``allowed-failures`` = 1; ``retries=1`` covers an
-error of the task itself).  A lost scheduler cancels the client's tasks:
-``run`` yields what finished and raises ``ExecutorLost``.
+Faults: a task whose worker dies is run once more elsewhere, then given up
+by the scheduler (its ``allowed-failures`` = 1; ``retries=1`` covers an
+error of the task itself).  Once a second the controller asks the scheduler
+which of the runs still out it knows; a task it has forgotten (finished or
+given up) that left no file within ``LOST_AFTER`` is reported failed.  A
+lost scheduler (the client no longer running): ``run`` yields what finished,
+asks nothing more, and raises ``ExecutorLost``; the tasks still out are
+cancelled whenever ``run`` ends early.
 """
 from __future__ import annotations
 
 import logging
 import os
+import shutil
+import time
 import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dask
-from distributed import Client, LocalCluster, as_completed
+from distributed import Client, Future, LocalCluster, fire_and_forget
 
 from ...errors import ExecutorLost, UsageError
 from ...lock import utcnow
@@ -34,13 +45,40 @@ from ...mission.tree import MissionTree
 from ..planner import RunPlan
 from ..runner import WORK, RunResult, build_command, result_of
 from . import JOBQUEUES
-from .task import outcome_path, read_outcome, run_attempt
+from .task import read_outcome, run_attempt
 
 logger = logging.getLogger(__name__)
 
 # A task is retried once when its worker dies under it, then reported failed.
 SCHEDULER_CONFIG = {"distributed.scheduler.allowed-failures": 1}
+# For the clusters dbprocessing starts: their tasks only wait on codes, so the
+# event loops' health tick, the memory and system monitors can be slower and the
+# statistical profiler is off (an idle LocalCluster of two workers: about 13 ms of
+# cpu a second instead of 60-80).  Recommended for a cluster started by hand too.
+QUIET_CONFIG = {"distributed.admin.tick.interval": "1s",
+                "distributed.worker.memory.monitor-interval": "1s",
+                "distributed.admin.system-monitor.interval": "2s",
+                "distributed.worker.profile.enabled": False}
+CLUSTER_CONFIG = {**SCHEDULER_CONFIG, **QUIET_CONFIG}
 CONNECT_TIMEOUT = "30s"
+POLL = (0.002, 0.05)  # seconds between looks in the outbox: after a find, and at most
+CHECK_EVERY = 1.0     # seconds between asking the scheduler about the tasks still out
+CHECK_TIMEOUT = 30.0  # seconds that question may take (a scheduler's host gone silent)
+# A task the scheduler no longer knows, with no outcome file this long, failed.  The
+# grace covers a graph the scheduler has not registered yet and a shared filesystem
+# that shows a new file late.
+LOST_AFTER = 10.0
+LOST_WORKER = ("its Dask worker died while running it, and again on the retry "
+               "(or the task could not run there: see the workers' logs)")
+
+
+@dataclass
+class _Run:
+    plan: RunPlan
+    command: list[str]
+    workdir: Path
+    key: str
+    gone_since: float | None = None  # when the scheduler was first seen not knowing it
 
 
 class DaskExecutor:
@@ -68,62 +106,112 @@ class DaskExecutor:
     def run(self, plans: Sequence[RunPlan], tree: MissionTree) -> Iterator[RunResult]:
         if not plans:
             return
+        if self.client.status != "running":  # lost since the last wave
+            raise ExecutorLost(f"lost the Dask scheduler ({len(plans)} run(s) not started)")
         cap = self.cpu_cap()
-        pending = {}
-        batches: dict[int | None, list] = {}  # one client.map per cpu request
+        outbox = tree.rootdir / WORK / f"dask-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        outbox.mkdir(parents=True)
+        pending: dict[str, _Run] = {}  # by the name of its outcome file in the outbox
+        batches: dict[int | None, list[_Run]] = {}  # one client.map per cpu request
         for plan in plans:
             workdir = tree.rootdir / WORK / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
             output = workdir / plan.output_name if plan.output_name else None
-            command = build_command(plan, tree, output)
+            run = _Run(plan, build_command(plan, tree, output), workdir,
+                       f"run-{plan.process_name}-{plan.date:%Y%m%d}-{workdir.name}")
+            pending[f"{workdir.name}.json"] = run
             cpu = max(1, min(plan.cpu, cap)) if cap else None
-            batches.setdefault(cpu, []).append((plan, command, workdir))
-        for cpu, batch in batches.items():
-            futures = self.client.map(
-                run_attempt, [c for _, c, _ in batch], [str(w) for _, _, w in batch],
-                [p.timeout for p, _, _ in batch], pure=False, retries=1,
-                key=[f"run-{p.process_name}-{p.date:%Y%m%d}-{w.name}" for p, _, w in batch],
-                resources={"cpu": cpu} if cpu else None)
-            for future, (plan, command, workdir) in zip(futures, batch, strict=True):
-                pending[future.key] = (future, plan, command, workdir)
-        done = []  # released together at the end: one message, not one per run
+            batches.setdefault(cpu, []).append(run)
         try:
-            # Only the news that a task finished comes through Dask; what the run
-            # gave is read from the shared filesystem (task.py): no result fetched.
-            for future in as_completed([f for f, *_ in pending.values()],
-                                       loop=self.client.loop):
-                _, plan, command, workdir = pending.pop(future.key)
-                done.append(future)
-                if future.status == "finished":
-                    yield _finished_run(plan, command, workdir)
-                elif future.status == "cancelled":
-                    raise ExecutorLost(f"lost the Dask scheduler "
-                                       f"({len(pending) + 1} run(s) not finished)")
-                else:
-                    yield _lost_run(plan, command, workdir, future.exception())
+            for cpu, batch in batches.items():
+                futures = self.client.map(
+                    run_attempt, [r.command for r in batch], [str(r.workdir) for r in batch],
+                    [r.plan.timeout for r in batch],
+                    [str(outbox / f"{r.workdir.name}.json") for r in batch],
+                    key=[r.key for r in batch], pure=False, retries=1,
+                    resources={"cpu": cpu} if cpu else None)
+                fire_and_forget(futures)  # the client lets go of them: no news per task
+                del futures
+            yield from self._collect(pending, outbox)
         finally:
-            left = [f for f, *_ in pending.values()] + done
-            if left and self.client.status == "running":
-                self.client.cancel(left)
+            if pending and self.client.status == "running":
+                self._cancel([r.key for r in pending.values()])
+            shutil.rmtree(outbox, ignore_errors=True)
+
+    def _collect(self, pending: dict[str, _Run], outbox: Path) -> Iterator[RunResult]:
+        """Yield each run as its outcome file appears; the runs the scheduler gave
+        up as failed; raise ExecutorLost once the scheduler is gone."""
+        wait, next_check = POLL[0], time.monotonic() + CHECK_EVERY
+        while pending:
+            if self.client.status != "running":
+                yield from self._found(pending, outbox)  # what finished is recorded
+                raise ExecutorLost(f"lost the Dask scheduler ({len(pending)} run(s) "
+                                   f"not finished)")
+            found = False
+            for result in self._found(pending, outbox):
+                found = True
+                yield result
+            if found:
+                wait = POLL[0]
+                continue
+            time.sleep(wait)
+            wait = min(2 * wait, POLL[1])
+            now = time.monotonic()
+            if now >= next_check:
+                next_check = now + CHECK_EVERY
+                yield from self._check(pending, outbox, now)
+
+    def _found(self, pending: dict[str, _Run], outbox: Path) -> Iterator[RunResult]:
+        with os.scandir(outbox) as entries:
+            names = [e.name for e in entries if e.name in pending]
+        for name in names:
+            yield _finished_run(pending.pop(name), outbox / name)
+
+    def _check(self, pending: dict[str, _Run], outbox: Path,
+               now: float) -> Iterator[RunResult]:
+        """Ask the scheduler which runs still out it knows; yield those it forgot
+        that left an outcome (a late view of the outbox) or none for LOST_AFTER."""
+        try:
+            states = self.client.sync(self.client.scheduler.get_task_status,
+                                      keys=[r.key for r in pending.values()],
+                                      callback_timeout=CHECK_TIMEOUT)
+        except OSError:  # TimeoutError included
+            return  # the scheduler is gone: the client's status says so next
+        for name, run in list(pending.items()):
+            if states.get(run.key) is not None:
+                run.gone_since = None
+                continue
+            path = outbox / name
+            if path.exists():
+                yield _finished_run(pending.pop(name), path)
+                continue
+            if run.gone_since is None:
+                run.gone_since = now
+            elif now - run.gone_since >= LOST_AFTER:
+                yield _lost_run(pending.pop(name))
+
+    def _cancel(self, keys: list[str]) -> None:
+        """Cancel tasks nobody holds: a future made for each key only to name it,
+        and force, which lets go of the fire-and-forget hold too."""
+        self.client.cancel([Future(key, self.client) for key in keys], force=True,
+                           reason="the controller stopped",
+                           msg="dbprocessing stopped before these runs finished")
 
 
-def _finished_run(plan: RunPlan, command: list[str], workdir: Path) -> RunResult:
-    outcome = read_outcome(workdir)
+def _finished_run(run: _Run, path: Path) -> RunResult:
+    plan = run.plan
+    outcome = read_outcome(path)
     if outcome is None:
-        return RunResult(plan, tuple(command), None, "", 0.0, False, workdir, None, utcnow(),
-                         problem=f"the Dask task finished but left no {outcome_path(workdir)}")
+        return RunResult(plan, tuple(run.command), None, "", 0.0, False, run.workdir, None,
+                         utcnow(), problem=f"the Dask task left no {path}")
     ran, attempt, done = outcome
     output = attempt / plan.output_name if plan.output_name else None
     return result_of(plan, ran, done, attempt, output)
 
 
-def _lost_run(plan: RunPlan, command: list[str], workdir: Path, exc: BaseException) -> RunResult:
-    """The result of a task that did not come back: its worker died (twice), or it raised."""
-    if type(exc).__name__ == "KilledWorker":
-        problem = "its Dask worker died while running it, and again on the retry"
-    else:
-        problem = f"the Dask task failed: {type(exc).__name__}: {exc}"
-    return RunResult(plan, tuple(command), None, f"{exc}\n", 0.0, False, workdir, None,
-                     utcnow(), problem=problem)
+def _lost_run(run: _Run) -> RunResult:
+    """The result of a task that ended without an outcome: its worker died twice."""
+    return RunResult(run.plan, tuple(run.command), None, f"{LOST_WORKER}\n", 0.0, False,
+                     run.workdir, None, utcnow(), problem=LOST_WORKER)
 
 
 def jobqueue_cluster(kind: str, **options: Any) -> Any:
@@ -144,7 +232,7 @@ def jobqueue_cluster(kind: str, **options: Any) -> Any:
                  or dask.config.get(f"jobqueue.{kind}.worker-extra-args", None) or [])
     if "--resources" not in extra:
         extra += ["--resources", f"cpu={per_worker}"]
-    with dask.config.set(SCHEDULER_CONFIG):
+    with dask.config.set(CLUSTER_CONFIG):
         return cls(worker_extra_args=extra, **options)
 
 
@@ -152,7 +240,7 @@ def jobqueue_cluster(kind: str, **options: Any) -> Any:
 def open_dask(*, slots: int, scheduler: str | None) -> Iterator[DaskExecutor]:
     """Start (or reach) the cluster, yield its executor, shut down what was started."""
     cluster = None
-    with dask.config.set(SCHEDULER_CONFIG):
+    with dask.config.set(CLUSTER_CONFIG):
         if scheduler in JOBQUEUES:
             cluster = jobqueue_cluster(scheduler)
             cluster.scale(jobs=slots)

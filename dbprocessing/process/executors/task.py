@@ -7,10 +7,10 @@ runs in a fresh ``workdir-<attempt>`` beside it, so a code orphaned by a
 killed worker never writes where the retry writes.
 
 What the run gave goes back through the shared filesystem, not through
-Dask: ``workdir.json``, written atomically by the attempt that finished
-(``read_outcome``).  The controller reads it when the scheduler says the
-task is done, so no result is fetched from a worker (a round trip per run
-on the controller's event loop).
+Dask: a JSON file in the run's outbox directory, written atomically by the
+attempt that finished (``read_outcome``).  The task returns nothing and
+nobody holds its future, so the controller gets no message per task: it
+looks in the outbox (executors/dask.py).
 """
 from __future__ import annotations
 
@@ -20,33 +20,34 @@ import os
 import uuid
 from pathlib import Path
 
+from ...lock import utcnow
 from ..runner import Completed, run_in_workdir
 
 
-def outcome_path(workdir: str | Path) -> Path:
-    return Path(f"{workdir}.json")
-
-
-def run_attempt(command: list[str], workdir: str, timeout: float | None) -> None:
+def run_attempt(command: list[str], workdir: str, timeout: float | None,
+                outcome: str) -> None:
     """Run *command* in a fresh attempt directory; write the command as run, the
-    directory and what the run gave to ``outcome_path(workdir)``."""
+    directory and what the run gave to the file *outcome*."""
     attempt = f"{workdir}-{uuid.uuid4().hex[:8]}"
     command = [part.replace(workdir, attempt) for part in command]
-    Path(attempt).mkdir(parents=True)
-    done = run_in_workdir(command, Path(attempt), timeout)
+    try:
+        Path(attempt).mkdir(parents=True)
+    except OSError as exc:
+        done = Completed(127, f"cannot make the work directory: {exc}\n", 0.0, False,
+                         utcnow())
+    else:
+        done = run_in_workdir(command, Path(attempt), timeout)
     text = json.dumps({"command": command, "attempt": attempt, "returncode": done.returncode,
                        "output": done.output, "seconds": done.seconds,
                        "timed_out": done.timed_out, "started_at": done.started_at.isoformat()})
-    path = outcome_path(workdir)
-    partial = path.with_name(f"{path.name}.{uuid.uuid4().hex[:8]}")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
+    partial = f"{outcome}.{uuid.uuid4().hex[:8]}"  # not a name the controller looks for
+    Path(partial).write_text(text, encoding="utf-8")
+    os.replace(partial, outcome)
 
 
-def read_outcome(workdir: Path) -> tuple[list[str], Path, Completed] | None:
+def read_outcome(path: Path) -> tuple[list[str], Path, Completed] | None:
     """The command as run, the attempt's directory and what the run gave (None if
-    no attempt finished); the file is removed."""
-    path = outcome_path(workdir)
+    the file is not there); the file is removed."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
