@@ -29,6 +29,18 @@ from .missions import (
 # neighbours' files as extra inputs, not extra days.
 L1_DATES = ["20250101", "20250102", "20250103", "20250104", "20250105"]
 
+# L1 of Jan 2 is made from A on Jan 1-3 and B on Jan 2 (the +-1 day window on A).
+JAN2_SOURCES = ["hello_a_L0_20250101_v1.0.0.txt", "hello_a_L0_20250102_v1.0.0.txt",
+                "hello_a_L0_20250103_v1.0.0.txt", "hello_b_L0_20250102_v1.0.0.txt"]
+
+
+def _sources_of_jan2(hello, l1: dict) -> list[str]:
+    """The filefilelink sources of the L1 file of 2025-01-02, sorted."""
+    (jan2,) = [r for n, r in l1.items() if "20250102" in n]
+    return sorted(r[0] for r in hello.query(
+        "SELECT f.filename FROM filefilelink l JOIN file f ON f.file_id = l.source_file "
+        "WHERE l.resulting_file = :id", id=jan2.file_id))
+
 
 def test_example_chain_then_nothing_to_do(hello, capsys):
     load_and_ingest(hello)
@@ -44,13 +56,7 @@ def test_example_chain_then_nothing_to_do(hello, capsys):
         path = hello.root / level / name.split("_")[2][:4] / name
         assert sha1(path) == row.shasum
         assert "hello_" in row.verbose_provenance
-    # Provenance: Jan 2 is made from A on Jan 1-3 and B on Jan 2; its code is linked.
-    (jan2,) = [r for n, r in l1.items() if "20250102" in n]
-    sources = sorted(r[0] for r in hello.query(
-        "SELECT f.filename FROM filefilelink l JOIN file f ON f.file_id = l.source_file "
-        "WHERE l.resulting_file = :id", id=jan2.file_id))
-    assert sources == ["hello_a_L0_20250101_v1.0.0.txt", "hello_a_L0_20250102_v1.0.0.txt",
-                       "hello_a_L0_20250103_v1.0.0.txt", "hello_b_L0_20250102_v1.0.0.txt"]
+    assert _sources_of_jan2(hello, l1) == JAN2_SOURCES
     assert (hello.root / "L1/2025/hello_L1_20250102_v1.0.0.txt").read_text() == \
         "20250102 4 55\n"
     assert hello.count("filecodelink") == 10
@@ -358,12 +364,7 @@ def test_runs_that_finish_together_are_recorded_in_one_transaction(hello, capsys
         level = "L1" if name.startswith("hello_L1") else "L2"
         assert sha1(hello.root / level / name.split("_")[2][:4] / name) == row.shasum
         assert name.split("_")[2] in row.verbose_provenance  # its own command line
-    (jan2,) = [r for n, r in l1.items() if "20250102" in n]
-    sources = sorted(r[0] for r in hello.query(
-        "SELECT f.filename FROM filefilelink l JOIN file f ON f.file_id = l.source_file "
-        "WHERE l.resulting_file = :id", id=jan2.file_id))
-    assert sources == ["hello_a_L0_20250101_v1.0.0.txt", "hello_a_L0_20250102_v1.0.0.txt",
-                       "hello_a_L0_20250103_v1.0.0.txt", "hello_b_L0_20250102_v1.0.0.txt"]
+    assert _sources_of_jan2(hello, l1) == JAN2_SOURCES
     for name, start, unix_start in hello.query(
             "SELECT f.filename, f.utc_start_time, u.unix_start FROM file f "
             "JOIN unixtime u ON u.file_id = f.file_id"):
