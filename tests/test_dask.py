@@ -53,7 +53,8 @@ EXAMPLE = REPO / "examples" / "hello"
 def start_cluster():
     with dask.config.set(SCHEDULER_CONFIG):
         return distributed.LocalCluster(n_workers=2, threads_per_worker=2, processes=True,
-                                        resources={"cpu": 2}, dashboard_address=None)
+                                        resources={"cpu": 2}, dashboard_address=None,
+                                        scheduler_kwargs={"dashboard_address": ":0"})
 
 
 @pytest.fixture(scope="module")
@@ -475,7 +476,8 @@ def slurm_script(settings: dict) -> str:
     """The job script of a SLURMCluster made with these settings over the defaults,
     as a jobqueue.yaml file would give them."""
     with dask.config.set({f"jobqueue.slurm.{k}": v for k, v in settings.items()}):
-        cluster = jobqueue_cluster("slurm", scheduler_options={"dashboard_address": None})
+        cluster = jobqueue_cluster("slurm", scheduler_options={"dashboard": False,
+                                                               "dashboard_address": ":0"})
         try:
             return cluster.job_script()
         finally:

@@ -245,8 +245,13 @@ def open_dask(*, slots: int, scheduler: str | None) -> Iterator[DaskExecutor]:
             cluster = jobqueue_cluster(scheduler)
             cluster.scale(jobs=slots)
         elif not scheduler:
+            # No dashboard; the scheduler's HTTP server (health, metrics) still
+            # listens, on a free port rather than 8787: two runs at once (or any
+            # other Dask on the host) must not collide, and a failed bind of 8787
+            # leaves its socket open in distributed.
             cluster = LocalCluster(n_workers=slots, threads_per_worker=1, processes=True,
                                    resources={"cpu": 1}, dashboard_address=None,
+                                   scheduler_kwargs={"dashboard_address": ":0"},
                                    silence_logs=logging.ERROR)
         try:
             client = Client(cluster if cluster is not None else scheduler,
