@@ -286,15 +286,16 @@ TIMED = ("#!/usr/bin/env python3\nimport sys, time\n"
          "log.write('%f %f\\n' % (start, time.time()))\n")
 
 
-@pytest.mark.parametrize("cpu, overlap", [(1, True), (2, False)])
-def test_cpu_counts_against_n(hello, cpu, overlap):
+@pytest.mark.parametrize("cpu, slots, overlap", [(1, 2, True), (2, 2, False), (1, 1, False)])
+def test_cpu_counts_against_n(hello, cpu, slots, overlap):
+    """The slots limit what runs at once (the runner has more threads than slots)."""
     log = hello.root / "runs.log"
     (hello.root / "codes" / "hello_L0toL1.py").write_text(TIMED)
     conf = hello.config.read_text().replace("code_arguments = --label {DATE}",
                                             f"code_arguments = {log}", 1)
     hello.config.write_text(conf.replace("code_cpu = 1", f"code_cpu = {cpu}", 1))
     load_and_ingest(hello)
-    assert process(hello, "-o", "hello_L0toL1", "-n", "2", "-q") == 0
+    assert process(hello, "-o", "hello_L0toL1", "-n", str(slots), "-q") == 0
     spans = sorted(tuple(map(float, line.split())) for line in log.read_text().splitlines())
     assert len(spans) == 5
     overlaps = any(b[0] < a[1] for a, b in zip(spans, spans[1:], strict=False))
