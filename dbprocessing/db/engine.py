@@ -223,18 +223,22 @@ def insert_rows_ids(db: Connection | Session, table: Table, rows: Sequence[Mappi
     is a unique column every row gives.  PostgreSQL: the keys are taken from
     the column's sequence first (one ``nextval`` per row, in one statement),
     and the rows go in with them: the same keys a COPY without them would get.
-    SQLite: the rows go in, and their keys are read back by *key*.
+    SQLite (or a column whose default is not a sequence it owns): the rows go
+    in, and their keys are read back by *key*.
     """
     if not rows:
         return []
     conn = db if isinstance(db, Connection) else db.connection()
     (pk,) = table.primary_key.columns
     if conn.dialect.name == "postgresql":
-        ids = sorted(conn.execute(_NEXTVALS, {
+        ids = list(conn.execute(_NEXTVALS, {
             "table": conn.dialect.identifier_preparer.format_table(table),
             "column": pk.name, "n": len(rows)}).scalars())
-        insert_rows(conn, table, [{pk.name: i, **row} for i, row in zip(ids, rows, strict=True)])
-        return ids
+        if None not in ids:  # else no sequence is owned by the column: as SQLite
+            ids.sort()
+            insert_rows(conn, table, [{pk.name: i, **row}
+                                      for i, row in zip(ids, rows, strict=True)])
+            return ids
     insert_rows(conn, table, rows)
     found = {value: id_ for value, id_ in conn.execute(select(table.c[key], pk).where(
         one_of(conn, table.c[key], [row[key] for row in rows])))}
