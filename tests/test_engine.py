@@ -89,3 +89,54 @@ def test_insert_rows_round_trip(hello, engine_for):
              0.5, r["revision_version"], r["file_create_date"], r["exists_on_disk"],
              None, "100%") for r in rows]
         assert got[0].process_keywords is None  # a column left out: its default
+
+
+def test_insert_rows_ids_and_one_of(hello, engine_for):
+    # The new keys come back in the rows' order, the same keys the column's default
+    # gives (PostgreSQL: taken from the sequence first); one_of is an IN (SQLite) or
+    # an = ANY(array) (PostgreSQL) with the same answer.
+    import datetime
+
+    from sqlalchemy import select, text
+    from sqlalchemy.orm import Session
+
+    from dbprocessing.db.engine import insert_rows_ids, one_of
+    from dbprocessing.db.models import File, Product
+
+    assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
+    engine = engine_for(hello.db_url)
+    day = datetime.date(1999, 12, 31)
+    stamp = datetime.datetime(1999, 12, 31)
+    base = {"utc_file_date": day, "utc_start_time": stamp, "utc_stop_time": stamp,
+            "data_level": 0, "interface_version": 1, "quality_version": 0,
+            "file_create_date": stamp, "exists_on_disk": True, "shasum": "0" * 40}
+    with Session(engine) as session:
+        product_id = session.scalars(select(Product.product_id)).first()
+
+        def rows(prefix, n):  # distinct identities: the prefix's own revisions
+            return [{**base, "filename": f"{prefix}{i}.dat", "product_id": product_id,
+                     "revision_version": 10 * "abc".index(prefix) + i} for i in range(n)]
+
+        first = insert_rows_ids(session, File.__table__, rows("a", 3), "filename")
+        later = insert_rows_ids(session, File.__table__, rows("b", 2), "filename")
+        assert first == sorted(first) and later == sorted(later) and later[0] > first[-1]
+        session.commit()
+        assert {n: i for n, i in session.execute(select(File.filename, File.file_id))} == {
+            "a0.dat": first[0], "a1.dat": first[1], "a2.dat": first[2],
+            "b0.dat": later[0], "b1.dat": later[1]}
+        assert insert_rows_ids(session, File.__table__, [], "filename") == []
+        assert set(session.scalars(select(File.filename).where(one_of(
+            session, File.filename, ["a1.dat", "b1.dat", "c.dat"])))) == {"a1.dat", "b1.dat"}
+        assert set(session.scalars(select(File.file_id).where(one_of(
+            session, File.utc_file_date, {day})))) == set(first + later)
+        assert not session.scalars(select(File.file_id).where(
+            one_of(session, File.file_id, []))).all()
+        if engine.dialect.name == "postgresql":
+            # A default from a sequence the column does not own: read back by name.
+            session.execute(text("CREATE SEQUENCE loose_ids START 1000"))
+            session.execute(text("ALTER TABLE file ALTER COLUMN file_id "
+                                 "SET DEFAULT nextval('loose_ids')"))
+            session.execute(text("ALTER SEQUENCE file_file_id_seq OWNED BY NONE"))
+            assert insert_rows_ids(session, File.__table__, rows("c", 2),
+                                   "filename") == [1000, 1001]
+            session.rollback()

@@ -4,8 +4,10 @@
 ``known_names`` and ``identity_clashes`` look a whole batch up in one query
 each.  ``record_files`` inserts a batch of file rows with their ``unixtime``,
 ``processqueue`` and ``ingest_pending`` rows in five statements (``COPY``
-on PostgreSQL, see ``db.engine.insert_rows``).  The caller
-owns the transaction.
+on PostgreSQL, the file ids taken from the sequence first; see
+``db.engine.insert_rows`` and ``insert_rows_ids``).  The look-ups by a
+batch's names, dates and ids are ``= ANY(array)`` on PostgreSQL
+(``db.engine.one_of``).  The caller owns the transaction.
 """
 from __future__ import annotations
 
@@ -19,7 +21,7 @@ from typing import Any, cast
 from sqlalchemy import Table, delete, select
 from sqlalchemy.orm import Session
 
-from ..db.engine import insert_rows
+from ..db.engine import insert_rows, insert_rows_ids, one_of
 from ..db.models import File, IngestPending, ProcessQueue, UnixTime
 
 _OPTIONAL = ("verbose_provenance", "check_date", "quality_comment", "caveats",
@@ -66,7 +68,7 @@ def epoch(value: datetime.datetime | None) -> int | None:
 def known_names(session: Session, names: Sequence[str]) -> set[str]:
     if not names:
         return set()
-    return set(session.scalars(select(File.filename).where(File.filename.in_(names))))
+    return set(session.scalars(select(File.filename).where(one_of(session, File.filename, names))))
 
 
 def identity_clashes(session: Session, pending: Iterable[PendingFile]) -> dict[tuple, str]:
@@ -79,8 +81,8 @@ def identity_clashes(session: Session, pending: Iterable[PendingFile]) -> dict[t
     rows = session.execute(
         select(File.product_id, File.utc_file_date, File.interface_version,
                File.quality_version, File.revision_version, File.filename)
-        .where(File.product_id.in_({k[0] for k in keys}),
-               File.utc_file_date.in_({k[1] for k in keys})))
+        .where(one_of(session, File.product_id, {k[0] for k in keys}),
+               one_of(session, File.utc_file_date, {k[1] for k in keys})))
     return {tuple(r[:5]): r[5] for r in rows if tuple(r[:5]) in keys}
 
 
@@ -88,12 +90,11 @@ def record_files(session: Session, pending: Sequence[PendingFile]) -> dict[str, 
     """Insert the batch's rows (file, unixtime, queue, promised move); name -> file_id."""
     if not pending:
         return {}
-    # The ids are read back by filename (unique): a plain bulk insert (COPY on
-    # PostgreSQL) and one SELECT cost less than a multi-row INSERT ... RETURNING.
-    insert_rows(session, cast(Table, File.__table__), [p.row for p in pending])
-    ids = {name: file_id for name, file_id in session.execute(
-        select(File.filename, File.file_id)
-        .where(File.filename.in_([p.row["filename"] for p in pending])))}
+    # A plain bulk insert (COPY on PostgreSQL, with ids from the sequence) costs
+    # less than a multi-row INSERT ... RETURNING.
+    ids = dict(zip([p.row["filename"] for p in pending], insert_rows_ids(
+        session, cast(Table, File.__table__), [p.row for p in pending], "filename"),
+        strict=True))
     insert_rows(session, cast(Table, UnixTime.__table__), [
         {"file_id": ids[p.row["filename"]], "unix_start": epoch(p.row["utc_start_time"]),
          "unix_stop": epoch(p.row["utc_stop_time"])} for p in pending])
@@ -109,4 +110,4 @@ def clear_pending(session: Session, file_ids: Iterable[int]) -> None:
     ids = list(file_ids)
     if ids:
         pending = cast(Table, IngestPending.__table__)  # Core: no ORM bookkeeping
-        session.execute(delete(pending).where(pending.c.file_id.in_(ids)))
+        session.execute(delete(pending).where(one_of(session, pending.c.file_id, ids)))
