@@ -9,10 +9,13 @@ provenance of every output the planner fetches for a batch of dates
 ``_made_of`` answers from it (the queue's plans, which ``next_run_plans``
 makes with the same planner, included).  And status plans only the dates
 ``settled.settle`` could not prove up to date, with the candidate inputs
-``settle`` read over the whole span (``give_inputs``), so each date is
-planned from exactly the candidates it would have had if the planner had
-planned the whole span.  The decision itself is the planner's, on the same
-values.
+``settle`` read over the whole span, so each date is planned from exactly
+the candidates it would have had if the planner had planned the whole span;
+``give_settled`` hands the planner what ``settle`` read (those candidates,
+already indexed by day, the outputs of the dates left and the ids of their
+code and inputs), so that planning them reads nothing again but the few
+inputs that are not candidates (an older version an output was made from).
+The decision itself is the planner's, on the same values.
 
 What the planner reads of a file (ids, name, dates and times, version,
 keywords) a plain row of ``settled.COLUMNS`` has under the same names: the
@@ -34,11 +37,11 @@ from sqlalchemy.orm import Session
 from ..db.models import Code, File, FileCodeLink, FileFileLink, Process, ProductProcessLink
 from ..mission.timebase import Timebase
 from ..mission.tree import MissionTree
-from ..process.planner import InputFile, Planner, Wave, _ByDate
-from .settled import COLUMNS, window_inputs
+from ..process.planner import InputFile, Planner, Wave, _ByDate, _ByDay
+from .settled import COLUMNS, ID, window_inputs
 
 if TYPE_CHECKING:
-    from .settled import FileRow
+    from .settled import FileRow, Settled
 
 CHUNK = 500  # ids in one IN (...): well under SQLite's limit on bound values
 
@@ -64,6 +67,7 @@ class SpanPlanner(Planner):
         self._known: set[int] = set()  # output file ids whose links are in hand
         self._inputs: dict[int, InputFile] = {}
         self._given: dict[int, list[FileRow]] = {}  # process id -> its candidate inputs
+        self._settled: dict[int, Settled] = {}  # process id -> what settle read for it
         self._code_paths: dict[int, Path] = {}
 
     def give_inputs(self, process_id: int, rows: list[FileRow] | None) -> None:
@@ -74,6 +78,26 @@ class SpanPlanner(Planner):
             self._given.pop(process_id, None)
             return
         self._given[process_id] = sorted(rows, key=lambda r: r.file_id)
+
+    def give_settled(self, process_id: int, settled: Settled | None,
+                     rows: list[FileRow] | None = None) -> None:
+        """Plan *process_id* for dates of the span *settled* was read over, from what
+        it read: the candidates *rows* (``give_inputs``) as its index holds them,
+        the output product's files and their provenance; None: query again."""
+        if settled is None:
+            self._settled.pop(process_id, None)
+            self.give_inputs(process_id, None)
+            return
+        self._settled[process_id] = settled
+        self.give_inputs(process_id, rows or [])
+
+    def _by_day(self, process: Process, files: list[File]) -> _ByDay:  # type: ignore[override]
+        # The span's index holds each given candidate under the same days (the
+        # days of a date's window hold the same rows whichever dates are given).
+        settled = self._settled.get(process.process_id)
+        if settled is None:
+            return super()._by_day(process, files)
+        return cast(_ByDay, settled.index)
 
     def _input_files(self, process: Process, links: list[ProductProcessLink],
                      span: tuple[datetime.date, datetime.date]) -> list[File]:
@@ -101,6 +125,14 @@ class SpanPlanner(Planner):
         # read only theirs (the planner reads the range when it is dense enough).
         if process.output_timebase == Timebase.RUN or process.output_product is None:
             return {}
+        settled = self._settled.get(process.process_id)
+        if settled is not None:
+            found = {d: cast(list[File], settled.files[d]) for d in dates
+                     if d in settled.files}
+            self._take_provenance(settled, dates, [
+                f.file_id for files in found.values() for f in files
+                if f.file_id not in self._known])
+            return found
         if not self.narrow:
             found = super()._outputs_by_date(process, dates)
         else:
@@ -113,6 +145,31 @@ class SpanPlanner(Planner):
         self._read_provenance([f.file_id for files in found.values() for f in files
                                if f.file_id not in self._known])
         return found
+
+    def _take_provenance(self, settled: Settled, dates: list[datetime.date],
+                         file_ids: list[int]) -> None:
+        """The code and input files of *file_ids* (outputs of *dates*) from the links
+        *settled* read (the inputs as rows: the dates' candidates, others by id)."""
+        rows = {r[ID]: r for d in dates for r in settled.inputs.get(d, ())}
+        sources = {i for f in file_ids for i in settled.made_from.get(f, ())}
+        for ids in chunks(sources - rows.keys()):
+            rows.update((r[ID], r) for r in self.session.execute(
+                select(*COLUMNS).where(File.file_id.in_(ids))))
+        codes: dict[int, Code | None] = {}
+        unknown = []  # a code id with no code row: the planner's query skips it
+        for f in file_ids:
+            code_id = settled.made_with.get(f)
+            if code_id is not None:
+                if code_id not in codes:
+                    codes[code_id] = self.session.get(Code, code_id)
+                if codes[code_id] is None:
+                    unknown.append(f)
+                    continue
+                self._made_with[f] = cast(Code, codes[code_id])
+            self._known.add(f)
+            self._made_from[f] = [rows[i] for i in sorted(settled.made_from.get(f, ()))
+                                  if i in rows]
+        self._read_provenance(unknown)
 
     def _read_provenance(self, file_ids: list[int]) -> None:
         """The code and input files (rows) each of *file_ids* was made from."""

@@ -57,6 +57,13 @@ class Settled:
     up_to_date: set[datetime.date] = field(default_factory=set)
     # The candidate inputs of each other date.
     inputs: dict[datetime.date, list[FileRow]] = field(default_factory=dict)
+    # What the planner reads again for the other dates (``SpanPlanner.give_settled``):
+    # the candidates by (product, day) as ``Planner._by_day`` indexes them, every
+    # file of the product on the other dates, and each output's code and inputs (ids).
+    index: dict[tuple[int, datetime.date], list[FileRow]] = field(default_factory=dict)
+    files: dict[datetime.date, list[FileRow]] = field(default_factory=dict)
+    made_with: dict[int, int] = field(default_factory=dict)
+    made_from: dict[int, set[int]] = field(default_factory=dict)
 
 
 def newest_rows(rows: list[FileRow]) -> tuple[dict[Any, FileRow], set[Any]]:
@@ -169,11 +176,13 @@ def settle(planner: Planner, process: Process, product: Product,
     first, last = dates[0], dates[-1]
     in_span = (File.product_id == product.product_id, File.utc_file_date >= first,
                File.utc_file_date <= last)
-    outputs, tied = newest_rows(list(session.execute(select(*COLUMNS).where(*in_span))))
+    files: list[FileRow] = list(session.execute(select(*COLUMNS).where(*in_span)))
+    outputs, tied = newest_rows(files)
     wanted = set(dates)
     settled.newest = {d: r for (_, d), r in outputs.items() if d in wanted}
     timebase = process.output_timebase
     index, keyworded = candidate_index(planner, process, dates)
+    settled.index = index
     needed = [f for f in (*fields_of(product.format), *fields_of(product.relative_path))
               if f not in _OWN_FIELDS]
     output = aliased(File)
@@ -184,6 +193,7 @@ def settle(planner: Planner, process: Process, product: Product,
                output.utc_file_date <= last)
         .group_by(FileCodeLink.resulting_file)).all())
     made_from: dict[int, set[int]] = defaultdict(set)
+    settled.made_with, settled.made_from = made_with, made_from
     for result, source in session.execute(
             select(FileFileLink.resulting_file, FileFileLink.source_file)
             .join(output, output.file_id == FileFileLink.resulting_file)
@@ -209,6 +219,9 @@ def settle(planner: Planner, process: Process, product: Product,
             settled.up_to_date.add(date)
         else:
             settled.inputs[date] = [r for rows in found for r in rows]
+    for r in files:  # the other dates' outputs, for the planner
+        if r[DATE] in settled.inputs:
+            settled.files.setdefault(r[DATE], []).append(r)
     return settled
 
 

@@ -198,7 +198,7 @@ class StatusReader:
             settled = settle(self.planner, maker, product, dates)
             rest = [d for d in dates if d not in settled.up_to_date
                     and (pid, d) not in self.scheduled]
-            self.planner.give_inputs(maker.process_id, list({
+            self.planner.give_settled(maker.process_id, settled, list({
                 r.file_id: r for d in rest for r in settled.inputs.get(d, ())}.values()))
         else:
             settled = Settled({d: r for d, r in self._newest_files(
@@ -208,7 +208,7 @@ class StatusReader:
         try:
             wave = self.planner.plan_dates(maker, rest)
         finally:
-            self.planner.give_inputs(maker.process_id, None)
+            self.planner.give_settled(maker.process_id, None)
         # A FILE process may make several outputs a date (one per keyword variant).
         outcomes: dict[datetime.date, list[RunPlan | Skip]] = {}
         planned: list[RunPlan | Skip] = [*wave.plans, *wave.skips]
