@@ -112,7 +112,7 @@ def _candidates(session: Session, process: Process, product_ids: list[int],
         query = select(*COLUMNS).where(File.product_id.in_(product_ids),
                                        File.utc_file_date >= span[0],
                                        File.utc_file_date < span[1])
-    return list(session.execute(query).all())
+    return list(session.connection().execute(query).all())  # Core: no ORM pass per row
 
 
 def candidate_index(planner: Planner, process: Process, dates: list[datetime.date]
@@ -173,10 +173,11 @@ def settle(planner: Planner, process: Process, product: Product,
            dates: list[datetime.date]) -> Settled:
     """Which of *dates* (sorted) of *product*, made by *process*, are up to date."""
     session, settled = planner.session, Settled()
+    conn = session.connection()  # plain rows, read through Core: no ORM pass per row
     first, last = dates[0], dates[-1]
     in_span = (File.product_id == product.product_id, File.utc_file_date >= first,
                File.utc_file_date <= last)
-    files: list[FileRow] = list(session.execute(select(*COLUMNS).where(*in_span)))
+    files: list[FileRow] = list(conn.execute(select(*COLUMNS).where(*in_span)))
     outputs, tied = newest_rows(files)
     wanted = set(dates)
     settled.newest = {d: r for (_, d), r in outputs.items() if d in wanted}
@@ -186,7 +187,7 @@ def settle(planner: Planner, process: Process, product: Product,
     needed = [f for f in (*fields_of(product.format), *fields_of(product.relative_path))
               if f not in _OWN_FIELDS]
     output = aliased(File)
-    made_with: dict[int, int] = dict(session.execute(  # the planner takes the first code
+    made_with: dict[int, int] = dict(conn.execute(  # the planner takes the first code
         select(FileCodeLink.resulting_file, func.min(FileCodeLink.source_code))
         .join(output, output.file_id == FileCodeLink.resulting_file)
         .where(output.product_id == product.product_id, output.utc_file_date >= first,
@@ -194,7 +195,7 @@ def settle(planner: Planner, process: Process, product: Product,
         .group_by(FileCodeLink.resulting_file)).all())
     made_from: dict[int, set[int]] = defaultdict(set)
     settled.made_with, settled.made_from = made_with, made_from
-    for result, source in session.execute(
+    for result, source in conn.execute(
             select(FileFileLink.resulting_file, FileFileLink.source_file)
             .join(output, output.file_id == FileFileLink.resulting_file)
             .where(output.product_id == product.product_id, output.utc_file_date >= first,

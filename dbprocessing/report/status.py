@@ -298,7 +298,7 @@ class StatusReader:
 
     def _newest_files(self, product: Product, first: datetime.date,
                       last: datetime.date) -> dict[datetime.date | None, FileRow]:
-        rows = self.session.execute(select(*COLUMNS).where(
+        rows = self.session.connection().execute(select(*COLUMNS).where(
             File.product_id == product.product_id, File.utc_file_date >= first,
             File.utc_file_date <= last)).all()
         return {date: r for (_, date), r in newest_rows(list(rows))[0].items()}
