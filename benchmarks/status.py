@@ -25,7 +25,11 @@ range of --whole-repeat:
 Target (issue 13): under 1 s.
 
     python benchmarks/status.py [--files 100000] [--repeat 5] [--whole-repeat 3]
-                                [--postgres URL]
+                                [--postgres URL] [--keep DIR]
+
+``--keep DIR`` builds the SQLite archive in DIR and keeps it; a later run with
+the same DIR (and --files) times the archive already there instead of building
+it again (PostgreSQL is always built afresh).
 """
 from __future__ import annotations
 
@@ -206,9 +210,15 @@ def measure_whole(url: str, repeat: int) -> dict:
 
 
 def run(label: str, url: str, root: Path, files: int, repeat: int,
-        whole_repeat: int) -> dict:
-    build_config(root, url)
-    count = fill(url, files)
+        whole_repeat: int, built: bool = False) -> dict:
+    if built:
+        engine = open_database(url)
+        with Session(engine) as session:
+            count = len(session.scalars(select(File.file_id)).all())
+        engine.dispose()
+    else:
+        build_config(root, url)
+        count = fill(url, files)
     first = START + DAY * (files // 8)  # a month in the middle of the archive
     result = measure(url, repeat, first)
     result.update(backend=label, files=count)
@@ -224,15 +234,19 @@ def main() -> int:
     parser.add_argument("--whole-repeat", type=int, default=3,
                         help="runs of every product over the whole range (0: skip)")
     parser.add_argument("--postgres", default=os.environ.get("DBPROCESSING_TEST_POSTGRES_URL"))
+    parser.add_argument("--keep", type=Path, metavar="DIR",
+                        help="build the SQLite archive in DIR and keep it; reuse it if there")
     args = parser.parse_args()
     results = []
     with tempfile.TemporaryDirectory(prefix="dbp_sbench_") as tmp:
-        root = Path(tmp) / "sqlite"
-        root.mkdir()
+        root = (args.keep or Path(tmp)) / "sqlite"
         db = root / "bench.sqlite"
-        quiet(create_db.main, [str(db)])
+        built = args.keep is not None and db.exists()
+        if not built:
+            root.mkdir(parents=True)
+            quiet(create_db.main, [str(db)])
         results.append(run("sqlite", f"sqlite:///{db}", root, args.files, args.repeat,
-                           args.whole_repeat))
+                           args.whole_repeat, built))
     if args.postgres:
         url, drop = postgres_url(args.postgres.replace("postgresql://",
                                                        "postgresql+psycopg://", 1))

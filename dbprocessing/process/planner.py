@@ -199,6 +199,7 @@ class Planner:
         # (a window), a code makes them all.
         self._input_of: dict[int, InputFile] = {}
         self._code_paths: dict[int, Path] = {}
+        self._code_versions: dict[int, Version] = {}  # every date weighs every code
 
     def wanted(self, process: Process) -> bool:
         if self.skip_run and process.output_timebase == Timebase.RUN:
@@ -356,6 +357,7 @@ class Planner:
         outputs = self._outputs_by_date(process, dates)
         self._input_of.clear()
         self._code_paths.clear()
+        self._code_versions.clear()
         for date, keywords, bump in items:
             outcome = self._plan_one(process, links, candidates, codes, outputs, date,
                                      keywords, bump)
@@ -435,12 +437,12 @@ class Planner:
         valid = [c for c in codes if c.code_start_date <= date <= c.code_stop_date]
         if not valid:
             return Skip(name, date, "no active code valid for that date", pid)
-        code = max(valid, key=lambda c: (version_of(c).as_tuple(), c.code_id))
+        code = max(valid, key=lambda c: (self._code_version(c).as_tuple(), c.code_id))
         input_files = tuple(self._input_file(f) for f in inputs)
         code_path = self._code_path(code)
         common: dict[str, Any] = dict(process_id=process.process_id, process_name=name,
                       timebase=process.output_timebase, date=date, code_id=code.code_id,
-                      code_path=code_path, code_version=version_of(code),
+                      code_path=code_path, code_version=self._code_version(code),
                       code_arguments=code.arguments or "",
                       extra_params=process.extra_params or "", cpu=max(1, code.cpu or 1),
                       timeout=code.code_timeout or self.default_timeout,
@@ -515,13 +517,21 @@ class Planner:
         made = self._input_of.get(f.file_id)
         if made is not None:
             return made
-        product = self.products[f.product_id]
-        values = self.paths.values(product, _date_of(f), version_of(f), f.process_keywords)
+        product, date, version = self.products[f.product_id], _date_of(f), version_of(f)
+        values = self.paths.values(product, date, version, f.process_keywords)
         directory = self.paths.directory(product.relative_path, values)
         made = self._input_of[f.file_id] = InputFile(
             f.file_id, f.filename, directory / f.filename, f.product_id,
-            product.product_name, _date_of(f), version_of(f), f.process_keywords)
+            product.product_name, date, version, f.process_keywords)
         return made
+
+    def _code_version(self, code: Code) -> Version:
+        """version_of(code), made once per code while planning a process (nothing
+        changes a Version it is given)."""
+        version = self._code_versions.get(code.code_id)
+        if version is None:
+            version = self._code_versions[code.code_id] = version_of(code)
+        return version
 
     def _code_path(self, code: Code) -> Path:
         path = self._code_paths.get(code.code_id)
@@ -567,15 +577,16 @@ class Planner:
         if existing is None:
             return decide_version(output_interface=code.output_interface_version,
                                   existing=None, old_code=None,
-                                  new_code=(code.code_id, version_of(code)), old_inputs=None,
+                                  new_code=(code.code_id, self._code_version(code)),
+                                  old_inputs=None,
                                   new_inputs=new_inputs, forced=bump)
         old_code, sources = self._made_of(existing)
         old_inputs = {f"{self.products[f.product_id].product_name} {f.utc_file_date}":
                       version_of(f) for f in sources}
         return decide_version(
             output_interface=code.output_interface_version, existing=version_of(existing),
-            old_code=(old_code.code_id, version_of(old_code)) if old_code else None,
-            new_code=(code.code_id, version_of(code)), old_inputs=old_inputs,
+            old_code=(old_code.code_id, self._code_version(old_code)) if old_code else None,
+            new_code=(code.code_id, self._code_version(code)), old_inputs=old_inputs,
             new_inputs=new_inputs, forced=bump)
 
     def _made_of(self, existing: File) -> tuple[Code | None, Sequence[File]]:

@@ -9,10 +9,19 @@ provenance of every output the planner fetches for a batch of dates
 ``_made_of`` answers from it (the queue's plans, which ``next_run_plans``
 makes with the same planner, included).  And status plans only the dates
 ``settled.settle`` could not prove up to date, with the candidate inputs
-``settle`` read over the whole span (``give_inputs``), so each date is
-planned from exactly the candidates it would have had if the planner had
-planned the whole span.  The decision itself is the planner's, on the same
-values.
+``settle`` read over the whole span, so each date is planned from exactly
+the candidates it would have had if the planner had planned the whole span;
+``give_settled`` hands the planner what ``settle`` read (those candidates,
+already indexed by day, the outputs of the dates left and the ids of their
+code and inputs), so that planning them reads nothing again but the few
+inputs that are not candidates (an older version an output was made from).
+The decision itself is the planner's, on the same values.
+
+What the planner reads of a file (ids, name, dates and times, version,
+keywords) a plain row of ``settled.COLUMNS`` has under the same names: the
+given candidates, the outputs and their recorded inputs are such rows, read
+without building ORM objects (status weighs some 100,000 of them on a large
+archive); codes, few, stay ORM objects.
 """
 from __future__ import annotations
 
@@ -20,7 +29,7 @@ import datetime
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -28,8 +37,11 @@ from sqlalchemy.orm import Session
 from ..db.models import Code, File, FileCodeLink, FileFileLink, Process, ProductProcessLink
 from ..mission.timebase import Timebase
 from ..mission.tree import MissionTree
-from ..process.planner import InputFile, Planner, Wave, _ByDate
-from .settled import window_inputs
+from ..process.planner import InputFile, Planner, Wave, _ByDate, _ByDay
+from .settled import COLUMNS, ID, window_inputs
+
+if TYPE_CHECKING:
+    from .settled import FileRow, Settled
 
 CHUNK = 500  # ids in one IN (...): well under SQLite's limit on bound values
 
@@ -51,25 +63,48 @@ class SpanPlanner(Planner):
         # the tests compare with).
         self.narrow = narrow
         self._made_with: dict[int, Code] = {}  # output file id -> its code
-        self._made_from: dict[int, list[File]] = defaultdict(list)  # -> its input files
+        self._made_from: dict[int, list[FileRow]] = defaultdict(list)  # -> its input files
         self._known: set[int] = set()  # output file ids whose links are in hand
         self._inputs: dict[int, InputFile] = {}
-        self._given: dict[int, list[File]] = {}  # process id -> its candidate inputs
+        self._given: dict[int, list[FileRow]] = {}  # process id -> its candidate inputs
+        self._settled: dict[int, Settled] = {}  # process id -> what settle read for it
         self._code_paths: dict[int, Path] = {}
 
-    def give_inputs(self, process_id: int, file_ids: Collection[int] | None) -> None:
-        """Plan *process_id* from these files (the newest of their (product, date)
-        over the span planned) instead of querying; None: query again."""
-        if file_ids is None:
+    def give_inputs(self, process_id: int, rows: list[FileRow] | None) -> None:
+        """Plan *process_id* from these files (rows of ``COLUMNS``, the newest of
+        their (product, date) over the span planned) instead of querying; None:
+        query again."""
+        if rows is None:
             self._given.pop(process_id, None)
             return
-        self._given[process_id] = [f for ids in chunks(file_ids) for f in self.session.scalars(
-            select(File).where(File.file_id.in_(ids)))]
+        self._given[process_id] = sorted(rows, key=lambda r: r.file_id)
+
+    def give_settled(self, process_id: int, settled: Settled | None,
+                     rows: list[FileRow] | None = None) -> None:
+        """Plan *process_id* for dates of the span *settled* was read over, from what
+        it read: the candidates *rows* (``give_inputs``) as its index holds them,
+        the output product's files and their provenance; None: query again."""
+        if settled is None:
+            self._settled.pop(process_id, None)
+            self.give_inputs(process_id, None)
+            return
+        self._settled[process_id] = settled
+        self.give_inputs(process_id, rows or [])
+
+    def _by_day(self, process: Process, files: list[File]) -> _ByDay:  # type: ignore[override]
+        # The span's index holds each given candidate under the same days (the
+        # days of a date's window hold the same rows whichever dates are given).
+        settled = self._settled.get(process.process_id)
+        if settled is None:
+            return super()._by_day(process, files)
+        return cast(_ByDay, settled.index)
 
     def _input_files(self, process: Process, links: list[ProductProcessLink],
                      span: tuple[datetime.date, datetime.date]) -> list[File]:
         given = self._given.get(process.process_id)
-        return super()._input_files(process, links, span) if given is None else given
+        if given is None:
+            return super()._input_files(process, links, span)
+        return cast(list[File], given)  # rows: what the planner reads of a File
 
     def _plan_process(self, wave: Wave, process: Process, items: list) -> None:
         # The queue's dates (next_run_plans) are few and scattered over the archive:
@@ -90,35 +125,73 @@ class SpanPlanner(Planner):
         # read only theirs (the planner reads the range when it is dense enough).
         if process.output_timebase == Timebase.RUN or process.output_product is None:
             return {}
+        settled = self._settled.get(process.process_id)
+        if settled is not None:
+            found = {d: cast(list[File], settled.files[d]) for d in dates
+                     if d in settled.files}
+            self._take_provenance(settled, dates, [
+                f.file_id for files in found.values() for f in files
+                if f.file_id not in self._known])
+            return found
         if not self.narrow:
             found = super()._outputs_by_date(process, dates)
         else:
             found = defaultdict(list)
             for chunk in chunks(set(dates)):
-                for f in self.session.scalars(select(File).where(
+                for r in self.session.execute(select(*COLUMNS).where(
                         File.product_id == process.output_product,
                         File.utc_file_date.in_(chunk))):
-                    found[f.utc_file_date].append(f)  # type: ignore[index]  # in chunk
+                    found[r.utc_file_date].append(cast(File, r))
         self._read_provenance([f.file_id for files in found.values() for f in files
                                if f.file_id not in self._known])
         return found
 
+    def _take_provenance(self, settled: Settled, dates: list[datetime.date],
+                         file_ids: list[int]) -> None:
+        """The code and input files of *file_ids* (outputs of *dates*) from the links
+        *settled* read (the inputs as rows: the dates' candidates, others by id)."""
+        rows = {r[ID]: r for d in dates for r in settled.inputs.get(d, ())}
+        sources = {i for f in file_ids for i in settled.made_from.get(f, ())}
+        for ids in chunks(sources - rows.keys()):
+            rows.update((r[ID], r) for r in self.session.execute(
+                select(*COLUMNS).where(File.file_id.in_(ids))))
+        codes: dict[int, Code | None] = {}
+        unknown = []  # a code id with no code row: the planner's query skips it
+        for f in file_ids:
+            code_id = settled.made_with.get(f)
+            if code_id is not None:
+                if code_id not in codes:
+                    codes[code_id] = self.session.get(Code, code_id)
+                if codes[code_id] is None:
+                    unknown.append(f)
+                    continue
+                self._made_with[f] = cast(Code, codes[code_id])
+            self._known.add(f)
+            self._made_from[f] = [rows[i] for i in sorted(settled.made_from.get(f, ()))
+                                  if i in rows]
+        self._read_provenance(unknown)
+
     def _read_provenance(self, file_ids: list[int]) -> None:
-        """The code and input files each of *file_ids* was made from."""
+        """The code and input files (rows) each of *file_ids* was made from."""
+        codes: dict[int, Code] = {}
         for ids in chunks(file_ids):
             self._known.update(ids)
-            for file_id, code in self.session.execute(
-                    select(FileCodeLink.resulting_file, Code)
+            for file_id, code_id in self.session.execute(
+                    select(FileCodeLink.resulting_file, FileCodeLink.source_code)
                     .join(Code, Code.code_id == FileCodeLink.source_code)
                     .where(FileCodeLink.resulting_file.in_(ids))
                     .order_by(FileCodeLink.resulting_file, FileCodeLink.source_code)):
-                self._made_with.setdefault(file_id, code)  # the planner takes the first too
-            for file_id, source in self.session.execute(
-                    select(FileFileLink.resulting_file, File)
+                if file_id not in self._made_with:  # the planner takes the first too
+                    code = codes.get(code_id)
+                    if code is None:
+                        code = codes[code_id] = self.session.get_one(Code, code_id)
+                    self._made_with[file_id] = code
+            for row in self.session.execute(
+                    select(FileFileLink.resulting_file.label("result"), *COLUMNS)
                     .join(File, File.file_id == FileFileLink.source_file)
                     .where(FileFileLink.resulting_file.in_(ids))
                     .order_by(FileFileLink.resulting_file, FileFileLink.source_file)):
-                self._made_from[file_id].append(source)
+                self._made_from[row.result].append(row)
 
     def _code_path(self, code: Code) -> Path:
         # The same code for most dates: name its path once.
@@ -137,4 +210,5 @@ class SpanPlanner(Planner):
     def _made_of(self, existing: File) -> tuple[Code | None, Sequence[File]]:
         if existing.file_id not in self._known:
             return super()._made_of(existing)
-        return self._made_with.get(existing.file_id), self._made_from.get(existing.file_id, [])
+        return (self._made_with.get(existing.file_id),
+                cast(list[File], self._made_from.get(existing.file_id, [])))

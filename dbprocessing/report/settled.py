@@ -39,6 +39,10 @@ DAY = datetime.timedelta(days=1)
 COLUMNS = (File.file_id, File.product_id, File.utc_file_date, File.utc_start_time,
            File.utc_stop_time, File.interface_version, File.quality_version,
            File.revision_version, File.process_keywords, File.filename, File.shasum)
+# Their positions: the loops over every file of an archive index the row (an
+# attribute of a Row costs several times as much).
+ID, PRODUCT, DATE, START, STOP, KEYWORDS, FILENAME, SHASUM = 0, 1, 2, 3, 4, 8, 9, 10
+VERSION = slice(5, 8)
 if TYPE_CHECKING:
     from typing_extensions import Unpack
 
@@ -51,8 +55,15 @@ class Settled:
 
     newest: dict[datetime.date, FileRow] = field(default_factory=dict)  # newest file a date
     up_to_date: set[datetime.date] = field(default_factory=set)
-    # The ids of the candidate inputs of each other date.
-    inputs: dict[datetime.date, list[int]] = field(default_factory=dict)
+    # The candidate inputs of each other date.
+    inputs: dict[datetime.date, list[FileRow]] = field(default_factory=dict)
+    # What the planner reads again for the other dates (``SpanPlanner.give_settled``):
+    # the candidates by (product, day) as ``Planner._by_day`` indexes them, every
+    # file of the product on the other dates, and each output's code and inputs (ids).
+    index: dict[tuple[int, datetime.date], list[FileRow]] = field(default_factory=dict)
+    files: dict[datetime.date, list[FileRow]] = field(default_factory=dict)
+    made_with: dict[int, int] = field(default_factory=dict)
+    made_from: dict[int, set[int]] = field(default_factory=dict)
 
 
 def newest_rows(rows: list[FileRow]) -> tuple[dict[Any, FileRow], set[Any]]:
@@ -61,13 +72,12 @@ def newest_rows(rows: list[FileRow]) -> tuple[dict[Any, FileRow], set[Any]]:
     best: dict[Any, FileRow] = {}
     tied: set[Any] = set()
     for r in rows:
-        key = (r.product_id, r.utc_file_date)
+        key = (r[PRODUCT], r[DATE])
         old = best.get(key)
         if old is None:
             best[key] = r
             continue
-        mine = (r.interface_version, r.quality_version, r.revision_version)
-        theirs = (old.interface_version, old.quality_version, old.revision_version)
+        mine, theirs = r[VERSION], old[VERSION]
         if mine > theirs:
             best[key] = r
             tied.discard(key)
@@ -78,10 +88,10 @@ def newest_rows(rows: list[FileRow]) -> tuple[dict[Any, FileRow], set[Any]]:
 
 def _days_of(r: FileRow, daily: bool) -> list[datetime.date]:
     """The days a candidate is indexed under, as ``Planner._by_day`` does."""
-    date = r.utc_file_date
+    date = r[DATE]
     if not daily:
         return [date]
-    start, stop = r.utc_start_time, r.utc_stop_time
+    start, stop = r[START], r[STOP]
     if start is not None and stop is not None and start.date() == date \
             and start.time() == datetime.time() and start < stop <= start + DAY:
         return [date]  # the usual file: one whole day, or part of it
@@ -102,7 +112,7 @@ def _candidates(session: Session, process: Process, product_ids: list[int],
         query = select(*COLUMNS).where(File.product_id.in_(product_ids),
                                        File.utc_file_date >= span[0],
                                        File.utc_file_date < span[1])
-    return list(session.execute(query).all())
+    return list(session.connection().execute(query).all())  # Core: no ORM pass per row
 
 
 def candidate_index(planner: Planner, process: Process, dates: list[datetime.date]
@@ -126,20 +136,28 @@ def candidate_index(planner: Planner, process: Process, dates: list[datetime.dat
     daily = timebase == Timebase.DAILY
     index: dict[tuple[int, datetime.date], list[FileRow]] = defaultdict(list)
     keyworded: set[datetime.date] = set()
+    midnight = datetime.time()
     for r in newest_in.values():
-        for day in _days_of(r, daily):
-            index[(r.product_id, day)].append(r)
-        if r.process_keywords:
-            keyworded.add(r.utc_file_date)
+        date, start, stop = r[DATE], r[START], r[STOP]
+        if not daily or (start is not None and stop is not None and start.date() == date
+                         and start.time() == midnight and start < stop <= start + DAY):
+            index[(r[PRODUCT], date)].append(r)  # _days_of's usual file, inlined
+        else:
+            for day in _days_of(r, daily):
+                index[(r[PRODUCT], day)].append(r)
+        if r[KEYWORDS]:
+            keyworded.add(date)
     return index, keyworded
 
 
-def window_inputs(planner: Planner, process: Process, dates: list[datetime.date]) -> set[int]:
-    """The ids of the candidate inputs planning *process* for *dates* (sorted) reads."""
+def window_inputs(planner: Planner, process: Process,
+                  dates: list[datetime.date]) -> list[FileRow]:
+    """The candidate inputs planning *process* for *dates* (sorted) reads."""
     index, _ = candidate_index(planner, process, dates)
     windows = _windows(planner, process)
-    return {r.file_id for date in dates
-            for rows in _window(index, windows, process.output_timebase, date) for r in rows}
+    return list({r[ID]: r for date in dates
+                 for rows in _window(index, windows, process.output_timebase, date)
+                 for r in rows}.values())
 
 
 def _windows(planner: Planner, process: Process) -> list[tuple[int, int, int, bool, bool]]:
@@ -155,25 +173,29 @@ def settle(planner: Planner, process: Process, product: Product,
            dates: list[datetime.date]) -> Settled:
     """Which of *dates* (sorted) of *product*, made by *process*, are up to date."""
     session, settled = planner.session, Settled()
+    conn = session.connection()  # plain rows, read through Core: no ORM pass per row
     first, last = dates[0], dates[-1]
     in_span = (File.product_id == product.product_id, File.utc_file_date >= first,
                File.utc_file_date <= last)
-    outputs, tied = newest_rows(list(session.execute(select(*COLUMNS).where(*in_span))))
+    files: list[FileRow] = list(conn.execute(select(*COLUMNS).where(*in_span)))
+    outputs, tied = newest_rows(files)
     wanted = set(dates)
     settled.newest = {d: r for (_, d), r in outputs.items() if d in wanted}
     timebase = process.output_timebase
     index, keyworded = candidate_index(planner, process, dates)
+    settled.index = index
     needed = [f for f in (*fields_of(product.format), *fields_of(product.relative_path))
               if f not in _OWN_FIELDS]
     output = aliased(File)
-    made_with: dict[int, int] = dict(session.execute(  # the planner takes the first code
+    made_with: dict[int, int] = dict(conn.execute(  # the planner takes the first code
         select(FileCodeLink.resulting_file, func.min(FileCodeLink.source_code))
         .join(output, output.file_id == FileCodeLink.resulting_file)
         .where(output.product_id == product.product_id, output.utc_file_date >= first,
                output.utc_file_date <= last)
         .group_by(FileCodeLink.resulting_file)).all())
     made_from: dict[int, set[int]] = defaultdict(set)
-    for result, source in session.execute(
+    settled.made_with, settled.made_from = made_with, made_from
+    for result, source in conn.execute(
             select(FileFileLink.resulting_file, FileFileLink.source_file)
             .join(output, output.file_id == FileFileLink.resulting_file)
             .where(output.product_id == product.product_id, output.utc_file_date >= first,
@@ -192,12 +214,15 @@ def settle(planner: Planner, process: Process, product: Product,
             proved = False
         else:
             proved = _proves(found, windows, timebase, date, codes,
-                             made_with.get(existing.file_id),
-                             made_from.get(existing.file_id, set()))
+                             made_with.get(existing[ID]), made_from.get(existing[ID], set()),
+                             index)
         if proved:
             settled.up_to_date.add(date)
         else:
-            settled.inputs[date] = [r.file_id for rows in found for r in rows]
+            settled.inputs[date] = [r for rows in found for r in rows]
+    for r in files:  # the other dates' outputs, for the planner
+        if r[DATE] in settled.inputs:
+            settled.files.setdefault(r[DATE], []).append(r)
     return settled
 
 
@@ -214,14 +239,15 @@ def _window(index: dict[tuple[int, datetime.date], list[FileRow]], windows: list
         day = lo
         while day < hi:
             for r in index.get((product_id, day), ()):
-                rows[r.file_id] = r
+                rows[r[ID]] = r
             day += DAY
         found.append(list(rows.values()))
     return found
 
 
 def _proves(found: list[list[FileRow]], windows: list, timebase: str, date: datetime.date,
-            codes: list, made_with: int | None, made_from: set[int]) -> bool:
+            codes: list, made_with: int | None, made_from: set[int],
+            index: dict[tuple[int, datetime.date], list[FileRow]]) -> bool:
     """Whether the planner would find the newest output of *date* up to date: its
     inputs (no keyword variant here) are the files it was made from, its code the
     one the planner would choose, and neither a required input nor the date's own
@@ -229,14 +255,16 @@ def _proves(found: list[list[FileRow]], windows: list, timebase: str, date: date
     daily = timebase == Timebase.DAILY
     own_day = not daily or not windows
     chosen: set[int] = set()
-    for rows, (_, _, _, optional, counts) in zip(found, windows, strict=True):
+    for rows, (product_id, _, _, optional, counts) in zip(found, windows, strict=True):
         if timebase == Timebase.FILE:  # the variant without keywords
-            rows = [r for r in rows if not r.process_keywords]
+            rows = [r for r in rows if not r[KEYWORDS]]
         if not rows and not optional:
             return False
         if not own_day and counts:
-            own_day = any(date in _days_of(r, True) for r in rows)
-        chosen.update(r.file_id for r in rows)
+            # date in _days_of(r, True): the DAILY index holds r under those days.
+            own = {r[ID] for r in index.get((product_id, date), ())}
+            own_day = any(r[ID] in own for r in rows)
+        chosen.update(r[ID] for r in rows)
     if not own_day or chosen != made_from:
         return False
     valid = [(version, code_id) for start, stop, version, code_id in codes

@@ -67,7 +67,7 @@ from ..process.planner import (
 from ..process.schedule import next_run_plans, retry_note, retry_rows
 from ..Version import Version
 from .outputs import SpanPlanner
-from .settled import COLUMNS, Settled, newest_rows, settle
+from .settled import COLUMNS, FILENAME, SHASUM, VERSION, Settled, newest_rows, settle
 
 if TYPE_CHECKING:
     from .settled import FileRow
@@ -82,7 +82,8 @@ _SEVERITY = ("failed", "queued", "stale", "missing", "blocked", "up_to_date", "a
 
 def _version(file: FileRow) -> str:
     """str(version_of(file)), without building a Version (status shows 100,000)."""
-    return f"{file.interface_version}.{file.quality_version}.{file.revision_version}"
+    interface, quality, revision = file[VERSION]
+    return f"{interface}.{quality}.{revision}"
 
 
 @dataclass(frozen=True)
@@ -107,7 +108,7 @@ class _Known(TypedDict):
     last_attempt: Attempt | None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)  # slots: a whole archive makes 100,000 of them
 class DateStatus:
     product: str
     date: datetime.date
@@ -197,8 +198,8 @@ class StatusReader:
             settled = settle(self.planner, maker, product, dates)
             rest = [d for d in dates if d not in settled.up_to_date
                     and (pid, d) not in self.scheduled]
-            self.planner.give_inputs(maker.process_id, {
-                i for d in rest for i in settled.inputs.get(d, ())})
+            self.planner.give_settled(maker.process_id, settled, list({
+                r.file_id: r for d in rest for r in settled.inputs.get(d, ())}.values()))
         else:
             settled = Settled({d: r for d, r in self._newest_files(
                 product, dates[0], dates[-1]).items() if d is not None})
@@ -207,7 +208,7 @@ class StatusReader:
         try:
             wave = self.planner.plan_dates(maker, rest)
         finally:
-            self.planner.give_inputs(maker.process_id, None)
+            self.planner.give_settled(maker.process_id, None)
         # A FILE process may make several outputs a date (one per keyword variant).
         outcomes: dict[datetime.date, list[RunPlan | Skip]] = {}
         planned: list[RunPlan | Skip] = [*wave.plans, *wave.skips]
@@ -241,13 +242,13 @@ class StatusReader:
         if file is None:
             return DateStatus(name, date, "absent", "no file (no process makes this product)")
         return DateStatus(name, date, "up_to_date", "ingested (no process makes this product)",
-                          file.filename, _version(file), file.shasum)
+                          file[FILENAME], _version(file), file[SHASUM])
 
     @staticmethod
     def _known(maker: Process, file: FileRow | None, attempt: Attempt | None) -> dict:
-        return dict(filename=file.filename if file else None,
+        return dict(filename=file[FILENAME] if file else None,
                     version=_version(file) if file else None,
-                    shasum=file.shasum if file else None, process=maker.process_name,
+                    shasum=file[SHASUM] if file else None, process=maker.process_name,
                     last_attempt=attempt)
 
     @staticmethod
@@ -297,7 +298,7 @@ class StatusReader:
 
     def _newest_files(self, product: Product, first: datetime.date,
                       last: datetime.date) -> dict[datetime.date | None, FileRow]:
-        rows = self.session.execute(select(*COLUMNS).where(
+        rows = self.session.connection().execute(select(*COLUMNS).where(
             File.product_id == product.product_id, File.utc_file_date >= first,
             File.utc_file_date <= last)).all()
         return {date: r for (_, date), r in newest_rows(list(rows))[0].items()}
