@@ -31,13 +31,13 @@ import shutil
 import time
 import uuid
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dask
-from distributed import Client, Future, LocalCluster, fire_and_forget
+from distributed import Client, Future, fire_and_forget
 
 from ...errors import ExecutorLost, UsageError
 from ...lock import utcnow
@@ -45,21 +45,12 @@ from ...mission.tree import MissionTree
 from ..planner import RunPlan
 from ..runner import WORK, RunResult, build_command, result_of
 from . import JOBQUEUES
+from .dask_cluster import CLUSTER_CONFIG, local_cluster
+from .dask_cluster import SCHEDULER_CONFIG as SCHEDULER_CONFIG  # its home before
 from .task import read_outcome, run_attempt
 
 logger = logging.getLogger(__name__)
 
-# A task is retried once when its worker dies under it, then reported failed.
-SCHEDULER_CONFIG = {"distributed.scheduler.allowed-failures": 1}
-# For the clusters dbprocessing starts: their tasks only wait on codes, so the
-# event loops' health tick, the memory and system monitors can be slower and the
-# statistical profiler is off (an idle LocalCluster of two workers: about 13 ms of
-# cpu a second instead of 60-80).  Recommended for a cluster started by hand too.
-QUIET_CONFIG = {"distributed.admin.tick.interval": "1s",
-                "distributed.worker.memory.monitor-interval": "1s",
-                "distributed.admin.system-monitor.interval": "2s",
-                "distributed.worker.profile.enabled": False}
-CLUSTER_CONFIG = {**SCHEDULER_CONFIG, **QUIET_CONFIG}
 CONNECT_TIMEOUT = "30s"
 POLL = (0.002, 0.05)  # seconds between looks in the outbox: after a find, and at most
 CHECK_EVERY = 1.0     # seconds between asking the scheduler about the tasks still out
@@ -239,31 +230,21 @@ def jobqueue_cluster(kind: str, **options: Any) -> Any:
 @contextmanager
 def open_dask(*, slots: int, scheduler: str | None) -> Iterator[DaskExecutor]:
     """Start (or reach) the cluster, yield its executor, shut down what was started."""
-    cluster = None
-    with dask.config.set(CLUSTER_CONFIG):
-        if scheduler in JOBQUEUES:
-            cluster = jobqueue_cluster(scheduler)
-            cluster.scale(jobs=slots)
-        elif not scheduler:
-            # No dashboard; the scheduler's HTTP server (health, metrics) still
-            # listens, on a free port rather than 8787: two runs at once (or any
-            # other Dask on the host) must not collide, and a failed bind of 8787
-            # leaves its socket open in distributed.
-            cluster = LocalCluster(n_workers=slots, threads_per_worker=1, processes=True,
-                                   resources={"cpu": 1}, dashboard_address=None,
-                                   scheduler_kwargs={"dashboard_address": ":0"},
-                                   silence_logs=logging.ERROR)
-        try:
-            client = Client(cluster if cluster is not None else scheduler,
-                            timeout=CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, ValueError, TypeError) as exc:
-            if cluster is not None:
-                cluster.close()
-            raise UsageError(f"--scheduler {scheduler}: cannot reach it: {exc}") from None
-    logger.info("Dask executor on %s", client.scheduler.address)
-    try:
+    with ExitStack() as stack:
+        cluster, given = None, scheduler
+        if not scheduler:  # a cluster in a child process, reached by its address
+            scheduler = stack.enter_context(local_cluster(slots))
+        with dask.config.set(CLUSTER_CONFIG):
+            if scheduler in JOBQUEUES:
+                cluster = jobqueue_cluster(scheduler)
+                stack.callback(cluster.close)
+                cluster.scale(jobs=slots)
+            try:
+                client = Client(cluster if cluster is not None else scheduler,
+                                timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, ValueError, TypeError) as exc:
+                what = f"--scheduler {given}" if given else "the Dask cluster started"
+                raise UsageError(f"{what}: cannot reach it: {exc}") from None
+        stack.callback(client.close)  # before the cluster's shut-down
+        logger.info("Dask executor on %s", client.scheduler.address)
         yield DaskExecutor(client)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
