@@ -12,6 +12,7 @@ targets that are due (``schedule.py``).
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
@@ -53,6 +54,7 @@ logger = logging.getLogger(__name__)
 
 MAX_WAVES = 10000  # a process that feeds itself would otherwise never stop
 MAX_BATCH = 64     # finished runs recorded in one transaction at most
+HOLD = 0.05        # s: runs finishing this soon after a batch's first join its transaction
 
 
 def _note_skips(wave: Wave, summary: ProcessSummary, say: Callable[[str], None]) -> None:
@@ -100,19 +102,25 @@ class _Processing:
     def run(self, plans: list[RunPlan], finish: Callable[[list[RunResult]], None]) -> bool:
         """Run *plans*, finishing results as they come; False if the executor was lost.
 
-        Runs that finished together are finished together, so that their
-        outputs share one transaction: when the executor's results have a
-        ``ready()`` (how many finished runs wait to be taken; the local
-        executor's do), the waiting ones join the batch.
+        Runs that finish close together are finished together, so that their
+        outputs share one transaction: when the executor's results can
+        ``wait(timeout)`` for the next finished run (the local executor's
+        can), the runs finishing within ``HOLD`` of a batch's first join it.
+        A batch is never held for runs not yet finished once none is left
+        running (the end of a wave), nor beyond ``HOLD``.
         """
         summary, say = self.summary, self.settings.say
         results = self.executor.run(plans, self.tree)
-        ready: Callable[[], int] | None = getattr(results, "ready", None)
+        wait: Callable[[float], bool] | None = getattr(results, "wait", None)
         batch: list[RunResult] = []
+        held_until = 0.0
         try:
             for result in results:
+                if not batch:
+                    held_until = time.monotonic() + HOLD
                 batch.append(result)
-                if ready is not None and len(batch) < MAX_BATCH and ready():
+                if (wait is not None and len(batch) < MAX_BATCH
+                        and wait(held_until - time.monotonic())):
                     continue
                 _finish(batch, finish)
                 batch = []

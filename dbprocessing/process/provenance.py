@@ -2,7 +2,7 @@
 
 ``OutputRecorder.prepare`` has the product's inspector confirm an output;
 ``record`` then writes, in one transaction for the outputs of runs that
-finished together (usually one), each file row, its unixtime row, a
+finished close together (within 50 ms), each file row, its unixtime row, a
 ``filefilelink`` row per input, the ``filecodelink`` row,
 ``verbose_provenance`` (the command line), the queue entry and the promise
 of the output's move; then moves each file into its product directory by an
@@ -85,7 +85,7 @@ class Output:
 
 
 class OutputRecorder:
-    """Records outputs, those of runs that finished together in one transaction.
+    """Records outputs, those of runs that finished close together in one transaction.
 
     ``prepare`` checks one output (its inspector, its place in the archive);
     ``record`` writes a list of them and commits.  The promises of outputs'

@@ -11,9 +11,10 @@ code that is not executable runs under this Python.
 Up to ``slots`` runs at once, a run taking ``cpu`` slots (capped at
 ``slots``).  Output is captured; a run past its timeout is killed with its
 whole process group.  Finished runs are handed back as they complete; waiting
-on children costs no fixed sleep.  ``ready()`` of what ``run_plans`` returns
-says how many more have finished meanwhile, so that the pipeline records
-them together.
+on children costs no fixed sleep.  ``wait(timeout)`` of what ``run_plans``
+returns says whether another run has finished, waiting at most *timeout*
+seconds for one (not at all once none is left running), so that the
+pipeline records runs finishing close together in one transaction.
 
 This is the local executor; ``executors/`` chooses between it and Dask, whose
 workers run ``run_in_workdir`` too.
@@ -179,37 +180,54 @@ def _execute(plan: RunPlan, tree: MissionTree, slots: _Slots) -> RunResult:
 
 
 class FinishedRuns(Iterator[RunResult]):
-    """The results of ``run_plans`` as runs finish; ``ready()`` is how many more
-    have finished and can be taken without waiting (the pipeline records
-    those together)."""
+    """The results of ``run_plans`` as runs finish; ``wait(timeout)`` says
+    whether another can be taken, waiting for one at most *timeout* seconds
+    (the pipeline records those together)."""
 
-    def __init__(self, results: Iterator[RunResult], finished: queue.SimpleQueue[Future]
-                 ) -> None:
-        self._results = results
-        self._finished = finished
+    def __init__(self, plans: Iterable[RunPlan], tree: MissionTree, slots: int) -> None:
+        self._finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
+        self._held: Future | None = None  # taken off the queue by wait(), not yet yielded
+        self._left: int | None = None     # runs submitted and not yet yielded
+        self._results = self._run(plans, tree, slots)
 
     def __next__(self) -> RunResult:
         return next(self._results)
 
-    def ready(self) -> int:
-        return self._finished.qsize()
+    def wait(self, timeout: float) -> bool:
+        if self._held is not None or not self._finished.empty():
+            return True
+        if not self._left or timeout <= 0:
+            return False
+        try:
+            self._held = self._finished.get(timeout=timeout)
+        except queue.Empty:
+            return False
+        return True
+
+    def _take(self) -> RunResult:
+        done, self._held = self._held, None
+        if done is None:
+            done = self._finished.get()
+        assert self._left
+        self._left -= 1
+        return done.result()
+
+    def _run(self, plans: Iterable[RunPlan], tree: MissionTree, slots: int
+             ) -> Iterator[RunResult]:
+        pool_slots = _Slots(slots)
+        with ThreadPoolExecutor(max_workers=slots) as pool:
+            count = 0
+            for plan in plans:
+                pool.submit(_execute, plan, tree, pool_slots).add_done_callback(
+                    self._finished.put)
+                count += 1
+            self._left = count
+            # One blocking get per run: no polling, and no rescan of the pending runs
+            # (concurrent.futures.wait would cost O(pending) per finished run).
+            while self._left:
+                yield self._take()
 
 
 def run_plans(plans: Iterable[RunPlan], tree: MissionTree, slots: int) -> FinishedRuns:
     """Run every plan, at most *slots* cpu at once; yield results as runs finish."""
-    finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
-    return FinishedRuns(_run_plans(plans, tree, slots, finished), finished)
-
-
-def _run_plans(plans: Iterable[RunPlan], tree: MissionTree, slots: int,
-               finished: queue.SimpleQueue[Future]) -> Iterator[RunResult]:
-    pool_slots = _Slots(slots)
-    with ThreadPoolExecutor(max_workers=slots) as pool:
-        count = 0
-        for plan in plans:
-            pool.submit(_execute, plan, tree, pool_slots).add_done_callback(finished.put)
-            count += 1
-        # One blocking get per run: no polling, and no rescan of the pending runs
-        # (concurrent.futures.wait would cost O(pending) per finished run).
-        for _ in range(count):
-            yield finished.get().result()
+    return FinishedRuns(plans, tree, slots)
