@@ -18,12 +18,14 @@ wall/bare ratio (paired run by run), the controller's CPU per run (its own
 process: ``RUSAGE_SELF``, the codes excluded) and statements per run, and,
 paired by round, the ratios of each other case to local SQLite.
 
-``--executor dask`` runs the same processing on a LocalCluster of ``-n``
-worker processes started by the command (its start-up is in the wall time;
-its scheduler runs in the controller's process, so its CPU counts as the
-controller's); ``--executor dask-address`` on a scheduler and ``-n`` workers
-started beforehand in processes of their own, reached by address, as on a
-cluster (the controller is then only the Dask client).
+``--executor dask`` runs the same processing on a cluster of ``-n`` worker
+processes started by the command (its start-up is in the wall time; its
+scheduler and nannies run in a child process of the controller, the workers
+under it: their CPU is sampled apart, see ``ClusterSampler``);
+``--executor dask-address`` on a scheduler and ``-n`` workers started
+beforehand in processes of their own, reached by address, as on a cluster.
+In both the controller is only the Dask client, and the scheduler's and
+workers' CPU (the codes excluded) is printed beside the controller's.
 
 Targets (issue 4) at D = 200 on SQLite: controller overhead <= 2 ms per run
 (wall time within 1.25x of the bare runner), <= 10 SQL statements per run;
@@ -44,6 +46,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
@@ -227,6 +230,51 @@ def dask_cluster(root: Path, slots: int):
             proc.wait()
 
 
+class ClusterSampler:
+    """The CPU of the Dask cluster the command starts in a child process: that
+    child (scheduler and nannies) and its own children (the workers; the codes
+    are theirs, one level further down, and are not counted), read every
+    ``every`` seconds on a thread of its own while the command runs.  The
+    last reading of each process is kept, so the final moments of each (at
+    most ``every`` seconds) are missed: a lower bound.  The thread's own CPU,
+    which is the benchmark's and not the controller's, is reported so that
+    it can be taken out of the controller's."""
+
+    def __init__(self, every: float = 0.1) -> None:
+        import psutil
+        self.psutil, self.every = psutil, every
+        self.seen: dict[int, float] = {}
+        self.thread_cpu = 0.0
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> ClusterSampler:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def cpu(self) -> float:
+        return sum(self.seen.values())
+
+    def _run(self) -> None:
+        psutil, me = self.psutil, self.psutil.Process()
+        while True:
+            for host in me.children():
+                with contextlib.suppress(psutil.Error):
+                    if "dask_cluster" not in " ".join(host.cmdline()):
+                        continue
+                    for proc in [host, *host.children()]:
+                        with contextlib.suppress(psutil.Error):
+                            times = proc.cpu_times()
+                            self.seen[proc.pid] = times.user + times.system
+            self.thread_cpu = time.thread_time()
+            if self._stop.wait(self.every):
+                return
+
+
 def measure(url: str, root: Path, days: int, slots: int, executor: str = "local") -> dict:
     build(root, url, days)
     with contextlib.ExitStack() as stack:
@@ -248,22 +296,27 @@ def _measure(url: str, root: Path, days: int, slots: int, executor: str,
     event.listen(sa.Engine, "before_cursor_execute", counter)
     os.environ["DBPROCESSING_LOG_DIR"] = str(root / "logs")
     cluster_before = cluster_cpu() if cluster_cpu else 0.0
+    sampler = ClusterSampler() if executor == "dask" else contextlib.nullcontext()
     self_before = resource.getrusage(resource.RUSAGE_SELF)
     began = time.perf_counter()
     try:
-        code = quiet(process_queue.main, ["-p", "-m", url, "-n", str(slots), "-q", *argv])
+        with sampler:
+            code = quiet(process_queue.main, ["-p", "-m", url, "-n", str(slots), "-q", *argv])
     finally:
         wall = time.perf_counter() - began
         event.remove(sa.Engine, "before_cursor_execute", counter)
     self_after = resource.getrusage(resource.RUSAGE_SELF)
     cluster = cluster_cpu() - cluster_before if cluster_cpu else None
+    sampling = 0.0
+    if isinstance(sampler, ClusterSampler):
+        cluster, sampling = sampler.cpu(), sampler.thread_cpu
     if code != 0:
         raise SystemExit(f"ProcessQueue -p exited {code}")
     commands = command_lines(url, root)
     runs = len(commands)
     bare = bare_runner(commands, slots)
     cpu = (self_after.ru_utime - self_before.ru_utime
-           + self_after.ru_stime - self_before.ru_stime)
+           + self_after.ru_stime - self_before.ru_stime) - sampling
     r = {"executor": executor, "days": days, "runs": runs, "wall": wall, "bare": bare,
          "rate": runs / wall, "cpu_per_run_ms": 1000 * cpu / runs,
          "overhead_per_run_ms": 1000 * (wall - bare) * slots / runs,
@@ -351,13 +404,15 @@ def main() -> int:
     print(f"\nmedian (range) of {args.repeat} round(s); wall/bare is paired: each run "
           f"against the bare runner right after it")
     print(f"{'backend':<11} {'executor':<12} {'days':>5} {'runs':>5} {'wall s':>20} "
-          f"{'bare s':>20} {'wall/bare':>17} {'cpu ms/run':>17} {'stmt/run':>8}")
+          f"{'bare s':>20} {'wall/bare':>17} {'cpu ms/run':>17} {'stmt/run':>8} "
+          f"{'Dask cluster cpu ms/run':>23}")
     for (backend, executor, days), rs in results.items():
         print(f"{backend:<11} {executor:<12} {days:>5} {rs[0]['runs']:>5} "
               f"{_spread([r['wall'] for r in rs]):>20} {_spread([r['bare'] for r in rs]):>20} "
               f"{_spread([r['wall'] / r['bare'] for r in rs]):>17} "
               f"{_spread([r['cpu_per_run_ms'] for r in rs]):>17} "
-              f"{_median([r['statements'] for r in rs]):>8.1f}")
+              f"{_median([r['statements'] for r in rs]):>8.1f} "
+              f"{_spread([r.get('cluster_cpu_per_run_ms', 0.0) for r in rs]):>23}")
     _paired(results, executors, args.postgres is not None)
     return 0
 
@@ -379,9 +434,14 @@ def _paired(results: dict, executors: list[str], postgres: bool) -> None:
         if base is None or (backend, executor) == ("sqlite", "local"):
             continue
         pairs = list(zip(rs, base, strict=False))
-        lines.append(f"{backend} {executor} / sqlite local, D={days}: wall "
-                     f"{_spread([a['wall'] / b['wall'] for a, b in pairs])}, cpu/run "
-                     f"{_spread([a['cpu_per_run_ms'] / b['cpu_per_run_ms'] for a, b in pairs])}")
+        line = (f"{backend} {executor} / sqlite local, D={days}: wall "
+                f"{_spread([a['wall'] / b['wall'] for a, b in pairs])}, controller cpu/run "
+                f"{_spread([a['cpu_per_run_ms'] / b['cpu_per_run_ms'] for a, b in pairs])}")
+        if "cluster_cpu_per_run_ms" in rs[0]:  # what the cluster adds, the codes excluded
+            line += ", controller + Dask cluster cpu/run " + _spread(
+                [(a['cpu_per_run_ms'] + a['cluster_cpu_per_run_ms']) / b['cpu_per_run_ms']
+                 for a, b in pairs])
+        lines.append(line)
     if lines:
         print("\npaired ratios, median (range) over rounds:")
         print("\n".join(lines))

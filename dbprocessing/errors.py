@@ -11,6 +11,7 @@
     │   └── DatabaseNotEmpty          CreateDB on a database with tables
     ├── LockHeld                      another run holds the processing lock (exit 3)
     ├── ExecutorLost                  the cluster running codes went away  (exit 1)
+    │                                 or did not start
     ├── VersionError                  malformed version string or value    (exit 2)
     └── FormatError                   bad filename pattern or substitution (exit 2)
 
@@ -62,7 +63,7 @@ class LockHeld(DBProcessingError):
 
 
 class ExecutorLost(DBProcessingError):
-    """The cluster running the codes went away; what finished is recorded."""
+    """The cluster running the codes went away (what finished is recorded) or did not start."""
 
     exit_code = EXIT_SOME_FAILED
 

@@ -103,7 +103,7 @@ def add_executor_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"with --executor dask: the scheduler's address "
                              f"(tcp://host:8786), or slurm / pbs for a dask-jobqueue "
                              f"cluster of -n jobs (default ${SCHEDULER_ENV}; unset: a "
-                             f"LocalCluster of -n worker processes)")
+                             f"cluster of -n worker processes, started in child processes)")
 
 
 def scheduler_of(args: argparse.Namespace) -> str | None:

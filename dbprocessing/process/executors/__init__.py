@@ -7,8 +7,9 @@ touches the database and the lock.
 
 - ``local`` (local.py): child processes of the controller, ``-n`` cpu slots
   (process/runner.py).
-- ``dask`` (dask.py): tasks on a Dask ``distributed`` cluster: a LocalCluster
-  of ``-n`` worker processes, a scheduler at an address, or a Slurm/PBS
+- ``dask`` (dask.py): tasks on a Dask ``distributed`` cluster: one of ``-n``
+  worker processes started in a child process (dask_cluster.py), a scheduler
+  at an address, or a Slurm/PBS
   cluster from dask-jobqueue's configuration.  Needs ``dbprocessing[dask]``.
 
 An executor that loses its cluster raises ``ExecutorLost`` after yielding
@@ -63,7 +64,7 @@ def open_executor(kind: str = "local", *, slots: int = 2,
 
     dask: *scheduler* is a scheduler address (``tcp://host:8786``), ``slurm`` or
     ``pbs`` (a dask-jobqueue cluster of *slots* jobs), or None for a
-    LocalCluster of *slots* worker processes.
+    cluster of *slots* worker processes started in a child process.
     """
     check_executor(kind, scheduler)
     if kind == "local":

@@ -10,7 +10,8 @@ fire-and-forget: the client holds no future, so the scheduler sends it
 nothing per task (a message per task cost the controller's event loop about
 0.3 ms).  The controller learns that a run finished by finding its file in
 the outbox, looked at every few milliseconds, and records the output
-exactly as for a local run.  A code's ``code_cpu`` is a request for the
+exactly as for a local run (the runs finishing close together in one
+transaction: the results' ``wait``, as the local runner's).  A code's ``code_cpu`` is a request for the
 workers' ``cpu`` resource (capped at the largest worker's), so heavy codes
 do not pile onto one worker.
 
@@ -30,14 +31,14 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Generator, Iterator, Sequence
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import dask
-from distributed import Client, Future, LocalCluster, fire_and_forget
+from distributed import Client, Future, fire_and_forget
 
 from ...errors import ExecutorLost, UsageError
 from ...lock import utcnow
@@ -45,21 +46,12 @@ from ...mission.tree import MissionTree
 from ..planner import RunPlan
 from ..runner import WORK, RunResult, build_command, result_of
 from . import JOBQUEUES
+from .dask_cluster import CLUSTER_CONFIG, local_cluster
+from .dask_cluster import SCHEDULER_CONFIG as SCHEDULER_CONFIG  # its home before
 from .task import read_outcome, run_attempt
 
 logger = logging.getLogger(__name__)
 
-# A task is retried once when its worker dies under it, then reported failed.
-SCHEDULER_CONFIG = {"distributed.scheduler.allowed-failures": 1}
-# For the clusters dbprocessing starts: their tasks only wait on codes, so the
-# event loops' health tick, the memory and system monitors can be slower and the
-# statistical profiler is off (an idle LocalCluster of two workers: about 13 ms of
-# cpu a second instead of 60-80).  Recommended for a cluster started by hand too.
-QUIET_CONFIG = {"distributed.admin.tick.interval": "1s",
-                "distributed.worker.memory.monitor-interval": "1s",
-                "distributed.admin.system-monitor.interval": "2s",
-                "distributed.worker.profile.enabled": False}
-CLUSTER_CONFIG = {**SCHEDULER_CONFIG, **QUIET_CONFIG}
 CONNECT_TIMEOUT = "30s"
 POLL = (0.002, 0.05)  # seconds between looks in the outbox: after a find, and at most
 CHECK_EVERY = 1.0     # seconds between asking the scheduler about the tasks still out
@@ -79,6 +71,59 @@ class _Run:
     workdir: Path
     key: str
     gone_since: float | None = None  # when the scheduler was first seen not knowing it
+
+
+class _Wave:
+    """A wave's runs still out, by the name of their outcome file in the outbox,
+    and the names found there and not yet taken."""
+
+    def __init__(self) -> None:
+        self.pending: dict[str, _Run] = {}
+        self.outbox = Path()
+        self.ready: list[str] = []
+
+    def scan(self) -> bool:
+        """Whether a finished run can be taken (the outbox looked at when none is known)."""
+        if not self.ready and self.pending:
+            with os.scandir(self.outbox) as entries:
+                self.ready = [e.name for e in entries if e.name in self.pending]
+        return bool(self.ready)
+
+    def take(self) -> RunResult:
+        name = self.ready.pop()
+        return _finished_run(self.pending.pop(name), self.outbox / name)
+
+
+class WaveResults(Iterator[RunResult]):
+    """What ``DaskExecutor.run`` gives: the wave's results as runs finish, and
+    ``wait(timeout)``, whether another has finished, looking in the outbox for
+    at most *timeout* seconds (not at all once none is left running), so that
+    the pipeline records runs finishing close together in one transaction."""
+
+    def __init__(self, wave: _Wave, results: Generator[RunResult, None, None]) -> None:
+        self._wave, self._results = wave, results
+
+    def __next__(self) -> RunResult:
+        return next(self._results)
+
+    def close(self) -> None:
+        """Stop early: the tasks still out are cancelled."""
+        self._results.close()
+
+    def wait(self, timeout: float) -> bool:
+        wave = self._wave
+        if wave.scan():
+            return True
+        if timeout <= 0 or not wave.pending:
+            return False
+        # A look every POLL[1] (once, for the pipeline's 50 ms): whatever finished by
+        # then joins the batch, held that long anyway; few looks, little controller CPU.
+        deadline = time.monotonic() + timeout
+        while (left := deadline - time.monotonic()) > 0:
+            time.sleep(min(left, POLL[1]))
+            if wave.scan():
+                return True
+        return False
 
 
 class DaskExecutor:
@@ -103,15 +148,20 @@ class DaskExecutor:
             return None
         return max(cpus)
 
-    def run(self, plans: Sequence[RunPlan], tree: MissionTree) -> Iterator[RunResult]:
+    def run(self, plans: Sequence[RunPlan], tree: MissionTree) -> WaveResults:
+        wave = _Wave()
+        return WaveResults(wave, self._run(plans, tree, wave))
+
+    def _run(self, plans: Sequence[RunPlan], tree: MissionTree,
+             wave: _Wave) -> Generator[RunResult, None, None]:
         if not plans:
             return
         if self.client.status != "running":  # lost since the last wave
             raise ExecutorLost(f"lost the Dask scheduler ({len(plans)} run(s) not started)")
         cap = self.cpu_cap()
-        outbox = tree.rootdir / WORK / f"dask-{os.getpid()}-{uuid.uuid4().hex[:12]}"
+        outbox = wave.outbox = tree.rootdir / WORK / f"dask-{os.getpid()}-{uuid.uuid4().hex[:12]}"
         outbox.mkdir(parents=True)
-        pending: dict[str, _Run] = {}  # by the name of its outcome file in the outbox
+        pending = wave.pending  # by the name of its outcome file in the outbox
         batches: dict[int | None, list[_Run]] = {}  # one client.map per cpu request
         for plan in plans:
             workdir = tree.rootdir / WORK / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
@@ -131,26 +181,24 @@ class DaskExecutor:
                     resources={"cpu": cpu} if cpu else None)
                 fire_and_forget(futures)  # the client lets go of them: no news per task
                 del futures
-            yield from self._collect(pending, outbox)
+            yield from self._collect(wave)
         finally:
             if pending and self.client.status == "running":
                 self._cancel([r.key for r in pending.values()])
             shutil.rmtree(outbox, ignore_errors=True)
 
-    def _collect(self, pending: dict[str, _Run], outbox: Path) -> Iterator[RunResult]:
+    def _collect(self, wave: _Wave) -> Iterator[RunResult]:
         """Yield each run as its outcome file appears; the runs the scheduler gave
         up as failed; raise ExecutorLost once the scheduler is gone."""
         wait, next_check = POLL[0], time.monotonic() + CHECK_EVERY
-        while pending:
+        while wave.pending:
             if self.client.status != "running":
-                yield from self._found(pending, outbox)  # what finished is recorded
-                raise ExecutorLost(f"lost the Dask scheduler ({len(pending)} run(s) "
+                while wave.scan():  # what finished is recorded
+                    yield wave.take()
+                raise ExecutorLost(f"lost the Dask scheduler ({len(wave.pending)} run(s) "
                                    f"not finished)")
-            found = False
-            for result in self._found(pending, outbox):
-                found = True
-                yield result
-            if found:
+            if wave.scan():
+                yield wave.take()
                 wait = POLL[0]
                 continue
             time.sleep(wait)
@@ -158,18 +206,12 @@ class DaskExecutor:
             now = time.monotonic()
             if now >= next_check:
                 next_check = now + CHECK_EVERY
-                yield from self._check(pending, outbox, now)
+                yield from self._check(wave, now)
 
-    def _found(self, pending: dict[str, _Run], outbox: Path) -> Iterator[RunResult]:
-        with os.scandir(outbox) as entries:
-            names = [e.name for e in entries if e.name in pending]
-        for name in names:
-            yield _finished_run(pending.pop(name), outbox / name)
-
-    def _check(self, pending: dict[str, _Run], outbox: Path,
-               now: float) -> Iterator[RunResult]:
+    def _check(self, wave: _Wave, now: float) -> Iterator[RunResult]:
         """Ask the scheduler which runs still out it knows; yield those it forgot
         that left an outcome (a late view of the outbox) or none for LOST_AFTER."""
+        pending, outbox = wave.pending, wave.outbox
         try:
             states = self.client.sync(self.client.scheduler.get_task_status,
                                       keys=[r.key for r in pending.values()],
@@ -177,6 +219,8 @@ class DaskExecutor:
         except OSError:  # TimeoutError included
             return  # the scheduler is gone: the client's status says so next
         for name, run in list(pending.items()):
+            if name not in pending or name in wave.ready:  # taken, or found by wait()
+                continue
             if states.get(run.key) is not None:
                 run.gone_since = None
                 continue
@@ -239,31 +283,21 @@ def jobqueue_cluster(kind: str, **options: Any) -> Any:
 @contextmanager
 def open_dask(*, slots: int, scheduler: str | None) -> Iterator[DaskExecutor]:
     """Start (or reach) the cluster, yield its executor, shut down what was started."""
-    cluster = None
-    with dask.config.set(CLUSTER_CONFIG):
-        if scheduler in JOBQUEUES:
-            cluster = jobqueue_cluster(scheduler)
-            cluster.scale(jobs=slots)
-        elif not scheduler:
-            # No dashboard; the scheduler's HTTP server (health, metrics) still
-            # listens, on a free port rather than 8787: two runs at once (or any
-            # other Dask on the host) must not collide, and a failed bind of 8787
-            # leaves its socket open in distributed.
-            cluster = LocalCluster(n_workers=slots, threads_per_worker=1, processes=True,
-                                   resources={"cpu": 1}, dashboard_address=None,
-                                   scheduler_kwargs={"dashboard_address": ":0"},
-                                   silence_logs=logging.ERROR)
-        try:
-            client = Client(cluster if cluster is not None else scheduler,
-                            timeout=CONNECT_TIMEOUT, set_as_default=False)
-        except (OSError, ValueError, TypeError) as exc:
-            if cluster is not None:
-                cluster.close()
-            raise UsageError(f"--scheduler {scheduler}: cannot reach it: {exc}") from None
-    logger.info("Dask executor on %s", client.scheduler.address)
-    try:
+    with ExitStack() as stack:
+        cluster, given = None, scheduler
+        if not scheduler:  # a cluster in a child process, reached by its address
+            scheduler = stack.enter_context(local_cluster(slots))
+        with dask.config.set(CLUSTER_CONFIG):
+            if scheduler in JOBQUEUES:
+                cluster = jobqueue_cluster(scheduler)
+                stack.callback(cluster.close)
+                cluster.scale(jobs=slots)
+            try:
+                client = Client(cluster if cluster is not None else scheduler,
+                                timeout=CONNECT_TIMEOUT, set_as_default=False)
+            except (OSError, ValueError, TypeError) as exc:
+                what = f"--scheduler {given}" if given else "the Dask cluster started"
+                raise UsageError(f"{what}: cannot reach it: {exc}") from None
+        stack.callback(client.close)  # before the cluster's shut-down
+        logger.info("Dask executor on %s", client.scheduler.address)
         yield DaskExecutor(client)
-    finally:
-        client.close()
-        if cluster is not None:
-            cluster.close()
