@@ -11,6 +11,7 @@ import json
 import subprocess
 import sys
 import textwrap
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -174,6 +175,37 @@ def load_and_ingest(m: MissionUnderTest) -> None:
     for path in sorted((m.root / "data").iterdir()):
         m.add_incoming(path.name, path.read_bytes())
     assert process_queue.main(["-i", "-m", m.db_url, "-q"]) == 0
+
+
+def first_wave(m: MissionUnderTest) -> tuple:
+    """Load and ingest *m*; its tree and the run plans of its first wave."""
+    from sqlalchemy.orm import Session
+
+    from dbprocessing.mission.tree import load_mission
+    from dbprocessing.process.planner import Planner
+
+    load_and_ingest(m)
+    engine = m.engine()
+    try:
+        with Session(engine) as session:
+            tree = load_mission(session)
+            return tree, Planner(session, tree).next_wave().plans
+    finally:
+        engine.dispose()
+
+
+def take_waiting(results, plans: list) -> None:
+    """Take every result of *plans* (at least two) from an executor's *results*,
+    checking ``wait``: it says another run has finished (waiting for it), never
+    waits once every run has been taken, and loses no run it waited for."""
+    taken = [next(results)]
+    assert results.wait(60)      # more will finish, well within a minute
+    taken += list(results)
+    began = time.monotonic()
+    assert not results.wait(60)  # none left: at once, not after a minute
+    assert time.monotonic() - began < 10
+    assert sorted(r.plan.date for r in taken) == sorted(p.date for p in plans)
+    assert all(r.ok for r in taken)
 
 
 def process(m: MissionUnderTest, *extra: str) -> int:

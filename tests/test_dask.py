@@ -31,9 +31,11 @@ from .missions import (
     BROKEN,
     MissionUnderTest,
     files,
+    first_wave,
     hello_header,
     load_and_ingest,
     process,
+    take_waiting,
 )
 
 dask = pytest.importorskip("dask")
@@ -595,31 +597,12 @@ def test_dask_without_the_extra_is_a_usage_error(hello):
 def test_dask_results_wait_for_the_next_only_while_runs_are_left(hello, scheduler):
     """As the local runner's: ``wait`` says another run has finished (looking in
     the outbox for it), and never waits once every run has been taken."""
-    from sqlalchemy.orm import Session
-
-    from dbprocessing.mission.tree import load_mission
     from dbprocessing.process.executors.dask import DaskExecutor
-    from dbprocessing.process.planner import Planner
 
-    load_and_ingest(hello)
-    engine = hello.engine()
-    try:
-        with Session(engine) as session:
-            tree = load_mission(session)
-            plans = Planner(session, tree).next_wave().plans
-    finally:
-        engine.dispose()
+    tree, plans = first_wave(hello)
     assert len(plans) == 5  # the five L1 dates
     with distributed.Client(scheduler, set_as_default=False) as client:
-        results = DaskExecutor(client).run(plans, tree)
-        taken = [next(results)]
-        assert results.wait(60)      # four more will finish, well within a minute
-        taken += list(results)
-        began = time.monotonic()
-        assert not results.wait(60)  # none left: at once, not after a minute
-        assert time.monotonic() - began < 10
-    assert sorted(r.plan.date for r in taken) == sorted(p.date for p in plans)
-    assert all(r.ok for r in taken)
+        take_waiting(DaskExecutor(client).run(plans, tree), plans)
 
 
 STARTED = ("#!/usr/bin/env python3\nimport sys, time\n"

@@ -14,16 +14,17 @@ from sqlalchemy.orm import Session
 from dbprocessing.cli import add_from_config, process_queue
 from dbprocessing.mission.tree import load_mission
 from dbprocessing.process.pipeline import process_queue as process_the_queue
-from dbprocessing.process.planner import Planner
 from dbprocessing.process.runner import run_plans
 from dbprocessing.process.settings import RunSettings
 
 from .missions import (
     files,
+    first_wave,
     hello_header,
     load_and_ingest,
     process,
     sha1,
+    take_waiting,
 )
 
 # One L1 file per day of channel A's data: the window gives each day its
@@ -343,26 +344,10 @@ class _Ready:
 
 def test_finished_runs_wait_for_the_next_only_while_runs_are_left(hello):
     """What lets the pipeline record runs finishing close together in one
-    transaction: ``wait`` says another run has finished (waiting for it), and
-    never waits once every run has been taken; a run it waited for is not lost."""
-    load_and_ingest(hello)
-    engine = hello.engine()
-    try:
-        with Session(engine) as session:
-            tree = load_mission(session)
-            plans = Planner(session, tree).next_wave().plans
-        assert len(plans) == 5  # the five L1 dates
-        results = run_plans(plans, tree, 2)
-        taken = [next(results)]
-        assert results.wait(60)      # four more will finish, well within a minute
-        taken += list(results)
-        began = time.monotonic()
-        assert not results.wait(60)  # none left: at once, not after a minute
-        assert time.monotonic() - began < 10
-    finally:
-        engine.dispose()
-    assert sorted(r.plan.date for r in taken) == sorted(p.date for p in plans)
-    assert all(r.ok for r in taken)
+    transaction: the local runner's results ``wait`` for the next."""
+    tree, plans = first_wave(hello)
+    assert len(plans) == 5  # the five L1 dates
+    take_waiting(run_plans(plans, tree, 2), plans)
 
 
 def test_runs_that_finish_together_are_recorded_in_one_transaction(hello, capsys):
