@@ -395,7 +395,7 @@ def test_controller_killed_during_a_dask_run_then_local_converges(hello):
                        env={"DBPROCESSING_KILL_AT": "output_recorded:3"})
     assert result.returncode == -signal.SIGKILL, result.stderr
     # Killed after the third output's commit: its transaction may hold more (the
-    # runs finishing within 50 ms of each other are recorded together).
+    # runs finishing within pipeline.HOLD of each other are recorded together).
     assert 3 <= len(files(hello, "hello_L1_")) <= 5
     result = hello.run("-p")
     assert result.returncode == 0, result.stderr

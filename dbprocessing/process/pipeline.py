@@ -54,7 +54,7 @@ logger = logging.getLogger(__name__)
 
 MAX_WAVES = 10000  # a process that feeds itself would otherwise never stop
 MAX_BATCH = 64     # finished runs recorded in one transaction at most
-HOLD = 0.05        # s: runs finishing this soon after a batch's first join its transaction
+HOLD = 0.2         # s: runs finishing this soon after a batch's first join its transaction
 
 
 def _note_skips(wave: Wave, summary: ProcessSummary, say: Callable[[str], None]) -> None:

@@ -2,7 +2,7 @@
 
 ``OutputRecorder.prepare`` has the product's inspector confirm an output;
 ``record`` then writes, in one transaction for the outputs of runs that
-finished close together (within 50 ms), each file row, its unixtime row, a
+finished close together (within ``pipeline.HOLD``, 0.2 s), each file row, its unixtime row, a
 ``filefilelink`` row per input, the ``filecodelink`` row,
 ``verbose_provenance`` (the command line), the queue entry and the promise
 of the output's move; then moves each file into its product directory by an

@@ -116,7 +116,7 @@ class WaveResults(Iterator[RunResult]):
             return True
         if timeout <= 0 or not wave.pending:
             return False
-        # A look every POLL[1] (once, for the pipeline's 50 ms): whatever finished by
+        # A look every POLL[1] (a few times in the pipeline's HOLD): whatever finished by
         # then joins the batch, held that long anyway; few looks, little controller CPU.
         deadline = time.monotonic() + timeout
         while (left := deadline - time.monotonic()) > 0:
