@@ -303,6 +303,35 @@ def test_cpu_counts_against_n(hello, cpu, slots, overlap):
     assert overlaps is overlap
 
 
+# Logs its working directory and what was in it, may leave a file behind.
+IN_WORKDIR = ("#!/usr/bin/env python3\nimport os, sys, time\n"
+              "open(sys.argv[1], 'a').write('%s %s\\n' % (os.getcwd(), sorted(os.listdir('.'))))\n"
+              "time.sleep(0.5)\nLEAVE\nopen(sys.argv[-1], 'w').write('x\\n')\n")
+
+
+@pytest.mark.parametrize("leave", [False, True])
+def test_each_run_starts_in_an_empty_work_directory(hello, leave):
+    """The local runner hands a recorded run's empty work directory to a later
+    run; one a code left a file in is removed instead."""
+    log = hello.root / "cwd.log"
+    (hello.root / "codes" / "hello_L0toL1.py").write_text(IN_WORKDIR.replace(
+        "LEAVE", "open('scratch.tmp', 'w').write('x')" if leave else "pass"))
+    hello.config.write_text(hello.config.read_text().replace(
+        "code_arguments = --label {DATE}", f"code_arguments = {log}", 1))
+    load_and_ingest(hello)
+    assert process(hello, "-o", "hello_L0toL1", "-n", "1", "-q") == 0
+    runs = [line.split(" ", 1) for line in log.read_text().splitlines()]
+    assert len(runs) == 5 and len(files(hello, "hello_L1_")) == 5
+    assert all(listing == "[]" for _, listing in runs)  # nothing of an earlier run
+    directories = {cwd for cwd, _ in runs}
+    if leave:
+        assert len(directories) == 5
+    else:  # 0.5 s runs, one at a time: the first directories come back
+        assert len(directories) < 5
+    assert all(Path(cwd).parent == hello.root / ".work" for cwd in directories)
+    assert not any((hello.root / ".work").iterdir())
+
+
 def test_an_output_directory_outside_the_mission_root_is_refused(hello, capsys):
     """The planner places outputs through the archive's one checked path: a
     relative_path that climbs out of rootdir names no output and writes nothing."""

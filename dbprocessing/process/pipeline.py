@@ -112,6 +112,8 @@ class _Processing:
         summary, say = self.summary, self.settings.say
         results = self.executor.run(plans, self.tree)
         wait: Callable[[float], bool] | None = getattr(results, "wait", None)
+        # The local runner reuses a recorded run's work directory for a later run.
+        release: Callable[[RunResult], None] = getattr(results, "release", discard_workdir)
         batch: list[RunResult] = []
         held_until = 0.0
         try:
@@ -122,15 +124,15 @@ class _Processing:
                 if (wait is not None and len(batch) < MAX_BATCH
                         and wait(held_until - time.monotonic())):
                     continue
-                _finish(batch, finish)
+                _finish(batch, finish, release)
                 batch = []
         except ExecutorLost as exc:
-            _finish(batch, finish)
+            _finish(batch, finish, release)
             summary.stopped = str(exc)
             logger.error("stopped: %s", exc)
             say(f"STOPPED: {exc}")
             return False
-        _finish(batch, finish)
+        _finish(batch, finish, release)
         return True
 
     def record(self, results: list[RunResult]) -> None:
@@ -170,11 +172,12 @@ class _Processing:
             self.writer.commit()
 
 
-def _finish(batch: list[RunResult], finish: Callable[[list[RunResult]], None]) -> None:
+def _finish(batch: list[RunResult], finish: Callable[[list[RunResult]], None],
+            release: Callable[[RunResult], None]) -> None:
     if batch:
         finish(batch)
         for result in batch:
-            discard_workdir(result)
+            release(result)
 
 
 @contextmanager

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import logging
 import shlex
-import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,7 +36,7 @@ from ..ingest.archive import move_file, sha1_of, unique_path
 from ..ingest.identify import Candidate, PluginDatabase, inspect_file
 from ..ingest.record import epoch, file_row
 from ..mission.tree import MissionTree
-from .runner import RunResult
+from .runner import RunResult, discard
 
 logger = logging.getLogger(__name__)
 
@@ -223,7 +222,4 @@ def keep_output(result: RunResult, tree: MissionTree | None) -> str | None:
 
 
 def discard_workdir(result: RunResult) -> None:
-    try:
-        result.workdir.rmdir()  # nearly always empty: the output was moved out
-    except OSError:
-        shutil.rmtree(result.workdir, ignore_errors=True)
+    discard(result.workdir)

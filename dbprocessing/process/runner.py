@@ -1,7 +1,9 @@
 """Run: execute run plans as child processes (spec section 8, step 5).
 
-Each run gets a fresh directory under ``rootdir/.work`` (the same filesystem
-as the archive, so its output can be renamed into place atomically).  The
+Each run starts in an empty directory under ``rootdir/.work`` (the same
+filesystem as the archive, so its output can be renamed into place
+atomically); a recorded run's directory, emptied by the move, serves a later
+run of the same ``run_plans``.  The
 command line is the code, then ``extra_params`` (split on ``|``), then the
 code's arguments (split on whitespace), then every input's full path, then
 the output path (left out for RUN processes); ``{DATE}``, ``{ROOTDIR}``,
@@ -166,9 +168,61 @@ def new_workdir(tree: MissionTree) -> Path:
     return tree.rootdir / WORK / f"{os.getpid()}-{uuid.uuid4().hex[:12]}"
 
 
-def _execute(plan: RunPlan, tree: MissionTree, slots: _Slots) -> RunResult:
-    workdir = new_workdir(tree)
-    workdir.mkdir(parents=True)
+class _WorkDirs:
+    """The work directories of one ``run_plans``, reused: a finished run's
+    directory, empty once the pipeline has moved its output into the archive,
+    is handed to a later run instead of being removed and another made (a
+    directory freed and another allocated per run cost the controller as much
+    kernel time as starting the code, on ext4 under the churn of a run)."""
+
+    def __init__(self, tree: MissionTree) -> None:
+        self.tree = tree
+        self.free: queue.SimpleQueue[Path] = queue.SimpleQueue()
+        self.closed = False
+
+    def take(self) -> Path:
+        try:
+            return self.free.get_nowait()
+        except queue.Empty:
+            workdir = new_workdir(self.tree)
+            workdir.mkdir(parents=True)
+            return workdir
+
+    def give_back(self, workdir: Path) -> None:
+        """Keep *workdir* for another run if it is empty and runs are still to
+        start; remove it otherwise."""
+        if not self.closed:
+            try:
+                with os.scandir(workdir) as entries:
+                    empty = next(entries, None) is None
+            except OSError:
+                empty = False
+            if empty:
+                self.free.put(workdir)
+                return
+        discard(workdir)
+
+    def close(self) -> None:
+        """No run left to start: remove the directories kept."""
+        self.closed = True
+        while True:
+            try:
+                discard(self.free.get_nowait())
+            except queue.Empty:
+                return
+
+
+def discard(workdir: Path) -> None:
+    """Remove a run's work directory (nearly always empty: the output was moved out)."""
+    try:
+        workdir.rmdir()
+    except OSError:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _execute(plan: RunPlan, workdirs: _WorkDirs, slots: _Slots) -> RunResult:
+    tree = workdirs.tree
+    workdir = workdirs.take()
     output_path = workdir / plan.output_name if plan.output_name else None
     command = build_command(plan, tree, output_path)
     taken = slots.take(plan.cpu)
@@ -182,13 +236,19 @@ def _execute(plan: RunPlan, tree: MissionTree, slots: _Slots) -> RunResult:
 class FinishedRuns(Iterator[RunResult]):
     """The results of ``run_plans`` as runs finish; ``wait(timeout)`` says
     whether another can be taken, waiting for one at most *timeout* seconds
-    (the pipeline records those together)."""
+    (the pipeline records those together); ``release(result)``, once a
+    result is recorded, removes its work directory or keeps it for a run yet
+    to start."""
 
     def __init__(self, plans: Iterable[RunPlan], tree: MissionTree, slots: int) -> None:
         self._finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
         self._held: Future | None = None  # taken off the queue by wait(), not yet yielded
         self._left: int | None = None     # runs submitted and not yet yielded
-        self._results = self._run(plans, tree, slots)
+        self._workdirs = _WorkDirs(tree)
+        self._results = self._run(plans, slots)
+
+    def release(self, result: RunResult) -> None:
+        self._workdirs.give_back(result.workdir)
 
     def __next__(self) -> RunResult:
         return next(self._results)
@@ -212,8 +272,7 @@ class FinishedRuns(Iterator[RunResult]):
         self._left -= 1
         return done.result()
 
-    def _run(self, plans: Iterable[RunPlan], tree: MissionTree, slots: int
-             ) -> Iterator[RunResult]:
+    def _run(self, plans: Iterable[RunPlan], slots: int) -> Iterator[RunResult]:
         pool_slots = _Slots(slots)
         # Twice as many threads as slots: the next runs' work directories and
         # command lines are ready, waiting for a slot, when a run ends, so a slot
@@ -221,14 +280,17 @@ class FinishedRuns(Iterator[RunResult]):
         with ThreadPoolExecutor(max_workers=2 * slots) as pool:
             count = 0
             for plan in plans:
-                pool.submit(_execute, plan, tree, pool_slots).add_done_callback(
+                pool.submit(_execute, plan, self._workdirs, pool_slots).add_done_callback(
                     self._finished.put)
                 count += 1
             self._left = count
             # One blocking get per run: no polling, and no rescan of the pending runs
             # (concurrent.futures.wait would cost O(pending) per finished run).
-            while self._left:
-                yield self._take()
+            try:
+                while self._left:
+                    yield self._take()
+            finally:
+                self._workdirs.close()
 
 
 def run_plans(plans: Iterable[RunPlan], tree: MissionTree, slots: int) -> FinishedRuns:
