@@ -14,6 +14,12 @@ show that the cost per file does not grow with the archive.
         # paired: each run also made by the dbprocessing tree in /tmp/old (e.g.
         # ``git archive main dbprocessing | tar -x -C /tmp/old``), order alternating
 
+With ``--postgres`` each attempt runs both backends (the order alternating) and
+the PostgreSQL/SQLite ratios are printed attempt by attempt: wall time, this
+process's CPU, and this process's CPU plus the server backends' (read from
+``/proc`` when the server runs on this machine), which the machine's load moves
+least.
+
 Targets (issue 3): >= 2000 files/s on SQLite at N=10000, <= 3 statements per
 file, and the same rate within 20% when the archive already holds 100000 files.
 """
@@ -33,6 +39,7 @@ from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
+from sqlalchemy.pool import Pool
 
 from dbprocessing.cli import add_from_config, create_db, process_queue
 
@@ -99,6 +106,44 @@ class StatementCounter:
 
     def __call__(self, *args) -> None:
         self.count += 1
+
+
+class ServerCPU:
+    """CPU seconds of the PostgreSQL backends of the connections opened while
+    listening: each backend's ``/proc/PID/stat`` read when its connection opens
+    and just before it closes (a server on this machine only; else 0)."""
+
+    def __init__(self) -> None:
+        self.seconds = 0.0
+        self._start: dict[int, float] = {}
+
+    @staticmethod
+    def _cpu(pid: int) -> float | None:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            return None
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def connected(self, dbapi_connection, _record) -> None:
+        pid = getattr(getattr(dbapi_connection, "info", None), "backend_pid", None)
+        if isinstance(pid, int) and (cpu := self._cpu(pid)) is not None:
+            self._start[id(dbapi_connection)] = cpu
+            dbapi_connection.bench_pid = pid
+
+    def closing(self, dbapi_connection, _record) -> None:
+        began = self._start.pop(id(dbapi_connection), None)
+        if began is not None and (cpu := self._cpu(dbapi_connection.bench_pid)) is not None:
+            self.seconds += cpu - began
+
+    def __enter__(self) -> ServerCPU:
+        event.listen(Pool, "connect", self.connected)
+        event.listen(Pool, "close", self.closing)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        event.remove(Pool, "connect", self.connected)
+        event.remove(Pool, "close", self.closing)
 
 
 def build(root: Path, url: str, n: int) -> None:
@@ -174,9 +219,10 @@ def run_one(label: str, url: str, root: Path, n: int, prefill_count: int) -> dic
     event.listen(sa.Engine, "before_cursor_execute", counter)
     gc.collect()
     try:
-        began = time.perf_counter()
-        code = quiet(process_queue.main, ["-i", "-m", url, "-q"])
-        elapsed = time.perf_counter() - began
+        with ServerCPU() as server:
+            began, cpu_began = time.perf_counter(), time.process_time()
+            code = quiet(process_queue.main, ["-i", "-m", url, "-q"])
+            elapsed, cpu = time.perf_counter() - began, time.process_time() - cpu_began
     finally:
         event.remove(sa.Engine, "before_cursor_execute", counter)
     if code != 0:
@@ -186,7 +232,7 @@ def run_one(label: str, url: str, root: Path, n: int, prefill_count: int) -> dic
         raise SystemExit(f"{label}: {left} files left in incoming")
     return {"label": label, "n": n, "prefill": prefill_count, "seconds": elapsed,
             "rate": n / elapsed, "statements": counter.count,
-            "per_file": counter.count / n}
+            "per_file": counter.count / n, "cpu": cpu, "server_cpu": server.seconds}
 
 
 def run_whole(label: str, url: str, root: Path, n: int, prefill_count: int) -> dict:
@@ -279,15 +325,21 @@ def main() -> int:
         if args.postgres:
             cases += [("postgresql", p) for p in sorted({0, args.prefill})]
         url = (args.postgres or "").replace("postgresql://", "postgresql+psycopg://", 1)
-        for backend, prefill_count in cases:
-            runs = []
+        done: dict[tuple[str, int], list[dict]] = {case: [] for case in cases}
+        for prefill_count in sorted({0, args.prefill}):
+            # Each attempt runs every backend, the order alternating, so that the
+            # PostgreSQL/SQLite ratio of an attempt compares runs of the same minute.
+            backends = [b for b, p in cases if p == prefill_count]
             for attempt in range(args.repeat):
-                where = workdir / f"{backend}_{prefill_count}_{attempt}"
-                where.mkdir()
-                runs.append(sqlite_case(args.n, prefill_count, where) if backend == "sqlite"
-                            else postgres_case(url, args.n, prefill_count, where))
-                shutil.rmtree(where, ignore_errors=True)
-            runs.sort(key=lambda r: r["rate"])
+                for backend in backends if attempt % 2 == 0 else backends[::-1]:
+                    where = workdir / f"{backend}_{prefill_count}_{attempt}"
+                    where.mkdir()
+                    done[backend, prefill_count].append(
+                        sqlite_case(args.n, prefill_count, where) if backend == "sqlite"
+                        else postgres_case(url, args.n, prefill_count, where))
+                    shutil.rmtree(where, ignore_errors=True)
+        for case in cases:
+            runs = sorted(done[case], key=lambda r: r["rate"])
             median = dict(runs[len(runs) // 2])
             median["all"] = [round(r["rate"]) for r in runs]
             if WHOLE_PROCESS:
@@ -300,6 +352,17 @@ def main() -> int:
     for r in results:
         print(f"{r['label']:<11} {r['n']:>7} {r['prefill']:>8} {r['seconds']:>8.2f} "
               f"{r['rate']:>9.0f} {r['statements']:>10} {r['per_file']:>9.3f}  {r['all']}")
+    if args.postgres and not WHOLE_PROCESS:
+        print("\nPostgreSQL against SQLite, attempt by attempt (median [all]): wall time; "
+              "CPU of this process; CPU of this process and the server's backends")
+        for prefill_count in sorted({0, args.prefill}):
+            pairs = list(zip(done["sqlite", prefill_count], done["postgresql", prefill_count],
+                             strict=True))
+            wall = sorted(p["seconds"] / s["seconds"] for s, p in pairs)
+            client = sorted(p["cpu"] / s["cpu"] for s, p in pairs)
+            both = sorted((p["cpu"] + p["server_cpu"]) / s["cpu"] for s, p in pairs)
+            print(f"  archive {prefill_count:>7}: wall {_ratios(wall)}   client CPU "
+                  f"{_ratios(client)}   client + server CPU {_ratios(both)}")
     if WHOLE_PROCESS:
         # Wall-clock files/s follows the machine's load; files per CPU second of the
         # child (start-up included) is what the code costs.
@@ -309,6 +372,10 @@ def main() -> int:
                   f"{r['cpu_rates']}")
     print(f"(load average at the end: {', '.join(f'{x:.1f}' for x in os.getloadavg())})")
     return 0
+
+
+def _ratios(values: list[float]) -> str:
+    return f"{values[len(values) // 2]:.2f}x [{', '.join(f'{v:.2f}' for v in values)}]"
 
 
 def paired(args: argparse.Namespace) -> int:

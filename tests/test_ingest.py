@@ -440,3 +440,30 @@ def test_small_batches_leave_no_promise_behind(mission):
     assert mission.count("processqueue") == len(names)
     assert sorted(p.name for p in (mission.root / "prod_a" / "2025").iterdir()) == names
     assert [p.name for p in mission.incoming.iterdir()] == []
+
+
+def test_small_batches_record_every_decision_once(mission):
+    # Many batches (on PostgreSQL each commits while the next is identified):
+    # every file has one event, every accepted one the id of its row and a
+    # queue entry, rejects are in the error directory, and the twin of a file
+    # recorded by the batch before (same product, date and version) is refused.
+    names = [f"a_202502{day:02d}_v1.0.0.dat" for day in range(1, 12)]
+    junk = ["junk_1.txt", "junk_2.txt", "junk_3.txt"]
+    for name in names + junk + ["x_20250301.dat", "y_20250301.dat"]:
+        mission.add_incoming(name)  # batches of 3: x in the fifth, y alone in the sixth
+    assert ingest(mission, "--batch-size", "3") == 1
+    rows = {r.filename: r.file_id for r in mission.query("SELECT filename, file_id FROM file")}
+    assert sorted(rows) == names + ["x_20250301.dat"]
+    events = mission.query("SELECT filename, accepted, file_id, reason FROM ingest_event")
+    assert len(events) == len(names) + len(junk) + 2
+    assert {e.filename: e.file_id for e in events if e.accepted} == rows
+    refused = {e.filename: e.reason for e in events if not e.accepted}
+    assert sorted(refused) == junk + ["y_20250301.dat"]
+    assert refused["y_20250301.dat"] == "same product, date and version as x_20250301.dat"
+    assert mission.count("processqueue") == len(rows)
+    assert mission.count("unixtime") == len(rows)
+    assert mission.count("ingest_pending") == 0
+    assert sorted(p.name for p in (mission.root / "prod_a" / "2025").iterdir()) == names
+    assert sorted(p.name for p in mission.errordir().iterdir()
+                  if p.name in refused) == sorted(refused)
+    assert list(mission.incoming.iterdir()) == []

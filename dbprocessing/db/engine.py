@@ -153,6 +153,13 @@ def for_writing(engine: Engine) -> Engine:
     return engine.execution_options(dbprocessing_write=True)
 
 
+def in_another_process(engine: Engine) -> bool:
+    """Whether the database does a statement's work in a process of its own (a
+    PostgreSQL server), so that this process's thread only waits for it: SQLite
+    does it in this process, holding its CPU."""
+    return engine.dialect.name != "sqlite"
+
+
 def check_reachable(engine: Engine) -> None:
     """Connect once, turning a failure into one clear DatabaseNotFound."""
     try:
@@ -245,8 +252,9 @@ def insert_rows_ids(db: Connection | Session, table: Table, rows: Sequence[Mappi
     return [found[row[key]] for row in rows]
 
 
-_NEXTVALS = text("SELECT nextval(pg_get_serial_sequence(:table, :column)) "
-                 "FROM generate_series(1, :n)")
+# The sequence looked up once (a function in FROM), not once per row.
+_NEXTVALS = text("SELECT nextval(CAST(seq AS regclass)) "
+                 "FROM pg_get_serial_sequence(:table, :column) AS seq, generate_series(1, :n)")
 
 
 def _executemany(conn: Connection, table: Table, columns: list[str],

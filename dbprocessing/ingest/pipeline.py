@@ -3,12 +3,19 @@
 Ingest takes the incoming files in batches.  For each batch:
 
 1. identify every file (inspector plugins) and decide: ingest, or reject with
-   a reason (rejects go to the error directory at once);
+   a reason (rejects go to the error directory once the batch before is committed);
 2. one transaction records the batch: file, unixtime and processqueue rows,
    plus an ``ingest_pending`` row per file promising its move;
 3. the files are moved (symlinks: the link is removed);
 4. the batch's promises are deleted in the next batch's transaction (the last
    batch's in one of its own): one commit, so one wait for the disk, per batch.
+
+On PostgreSQL the server does step 2's work while this process would wait,
+so step 2 runs in a thread of its own while this one moves the files of the
+batch before (step 3) and identifies the next batch (step 1, which acts on no
+file until step 2 of the batch before has committed); a batch's promises are
+then deleted by the transaction after next.  On SQLite, whose work is this
+process's own, the steps run one after the other.
 
 A crash before 2 commits leaves the files untouched in incoming; a crash after
 leaves promises that ``recover_pending`` (run first by every ingest) carries
@@ -20,6 +27,7 @@ from __future__ import annotations
 
 import logging
 import os
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -28,7 +36,7 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from .. import faults
-from ..db.engine import for_writing
+from ..db.engine import for_writing, in_another_process
 from ..db.models import File, IngestPending
 from ..DBlogging import log_lines
 from ..errors import FormatError
@@ -147,14 +155,25 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
         if not dry_run:
             summary.recovered = recover_pending(writer)
         run = _IngestRun(tree, load_products(reader, tree), PluginDatabase(reader), summary,
-                         dry_run, say, events, progress or Progress())
+                         dry_run, say, events, progress or Progress(),
+                         in_another_process(engine))
         paths = list_incoming(tree.incoming, pattern)
         logger.info("%d file(s) waiting in %s", len(paths), tree.incoming)
         run.progress.add(len(paths))
-        for start in range(0, len(paths), batch_size):
-            planned = run.plan_batch(reader, paths[start:start + batch_size])
-            reader.commit()  # end the read snapshot before writing
-            run.record_batch(writer, planned)
+        try:
+            for start in range(0, len(paths), batch_size):
+                # On PostgreSQL while the batch before commits: no file is touched here.
+                outcomes = run.identify_batch(reader, paths[start:start + batch_size])
+                reader.commit()  # end the read snapshot before writing
+                run.wait_batch()
+                run.record_batch(writer, run.sort_out(outcomes))
+                if not run.background:
+                    run.wait_batch()
+                run.move_batch()  # on PostgreSQL the batch before's, while this one commits
+        finally:  # a batch committed or in flight: its files moved, as if recorded in line
+            run.move_batch()
+            run.wait_batch()
+            run.move_batch()
         if run.moved or (events is not None and events.pending):
             run.clear_moved(writer)
             if events is not None:
@@ -175,9 +194,14 @@ class _IngestRun:
     say: Callable[[str], None]
     events: EventLog | None
     progress: Progress
+    background: bool  # record each batch in a thread of its own (see the module docstring)
     targets: ProductPaths = field(init=False)
     # Files moved whose promises are still to be deleted (with the next commit).
     moved: list[int] = field(default_factory=list)
+    # The batch being recorded (wait_batch waits for its commit), and the batch
+    # committed whose files are still to be moved (move_batch).
+    recording: _Recording | None = None
+    committed: _Recording | None = None
 
     def __post_init__(self) -> None:
         self.targets = ProductPaths(self.tree)
@@ -193,20 +217,29 @@ class _IngestRun:
         self.say(f"rejected {path.name}: {reason}"
                  + (f" -> {where}" if where else " (left in incoming: could not move it)"))
 
-    def plan_batch(self, session: Session, paths: list[Path]) -> list[PendingFile]:
-        """Identify a batch; reject what cannot be ingested; return the rest."""
+    def identify_batch(self, session: Session,
+                       paths: list[Path]) -> list[tuple[Path, PendingFile | str]]:
+        """Identify a batch: each file with its PendingFile, or why to reject it.
+
+        Acts on no file and writes nothing (``sort_out`` rejects), so that it
+        can run while the batch before is being recorded.
+        """
         in_db = known_names(session, [p.name for p in paths])
-        planned: list[PendingFile] = []
+        outcomes: list[tuple[Path, PendingFile | str]] = []
         for path in paths:
-            if path.name in in_db:
-                self.reject(path, "already in the database")
-            else:
-                outcome = _plan_one(path, self.targets, self.candidates, self.dbu)
-                if isinstance(outcome, str):
-                    self.reject(path, outcome)
-                else:
-                    planned.append(outcome)
+            outcomes.append((path, "already in the database" if path.name in in_db
+                             else _plan_one(path, self.targets, self.candidates, self.dbu)))
             self.progress.advance()  # identifying (the plugins) is the slow part of ingest
+        return outcomes
+
+    def sort_out(self, outcomes: list[tuple[Path, PendingFile | str]]) -> list[PendingFile]:
+        """Reject the files that cannot be ingested; return the rest."""
+        planned: list[PendingFile] = []
+        for path, outcome in outcomes:
+            if isinstance(outcome, str):
+                self.reject(path, outcome)
+            else:
+                planned.append(outcome)
         return planned
 
     def clear_moved(self, session: Session) -> None:
@@ -215,7 +248,8 @@ class _IngestRun:
         self.moved = []
 
     def record_batch(self, session: Session, planned: list[PendingFile]) -> None:
-        """Record and move one batch (crash-safe; see the module docstring)."""
+        """Start recording one batch (crash-safe; see the module docstring):
+        ``wait_batch`` waits for its commit, then ``move_batch`` moves its files."""
         if not planned:
             return
         clashes = identity_clashes(session, planned)
@@ -233,21 +267,45 @@ class _IngestRun:
                 self.summary.ingested.append(item.source.name)
                 self.say(f"would ingest {item.source.name} -> {item.target}")
             return
-        self.clear_moved(session)  # the last batch's, in this batch's transaction
-        if not accepted:
+        moved, self.moved = self.moved, []
+
+        def write() -> dict[str, int]:
+            # The writer session and the event log are this function's alone until
+            # wait_batch has waited for it.
+            clear_pending(session, moved)  # files moved before, in this transaction
+            if not accepted:
+                session.commit()
+                return {}
+            ids = record_files(session, accepted)
+            if self.events is not None:
+                for item in accepted:
+                    self.events.accepted(item.row["filename"], item.row["product_id"],
+                                         ids[item.row["filename"]])
+                self.events.flush(session)
             session.commit()
+            return ids
+
+        self.recording = _Recording(write, accepted, self.background)
+
+    def wait_batch(self) -> None:
+        """Wait for the batch being recorded to commit (raising its error if it failed)."""
+        recording, self.recording = self.recording, None
+        if recording is None:
             return
-        ids = record_files(session, accepted)
-        if self.events is not None:
-            for item in accepted:
-                self.events.accepted(item.row["filename"], item.row["product_id"],
-                                     ids[item.row["filename"]])
-            self.events.flush(session)
-        session.commit()
-        faults.checkpoint("recorded")
-        done: list[int] = []
+        recording.wait()
+        if recording.accepted:
+            faults.checkpoint("recorded")
+            self.committed = recording
+
+    def move_batch(self) -> None:
+        """Move the files of the batch committed last (their promises are deleted
+        by a later transaction)."""
+        committed, self.committed = self.committed, None
+        if committed is None:
+            return
+        ids = committed.wait()
         lines: list[str] = []  # the log's line per file, written once per batch
-        for item in accepted:
+        for item in committed.accepted:
             try:
                 if item.is_link:
                     item.source.unlink()
@@ -260,12 +318,42 @@ class _IngestRun:
                 self.say(f"recorded {item.source.name} but could not move it yet: {exc}")
                 continue
             faults.checkpoint("moved")
-            done.append(ids[item.row["filename"]])
+            self.moved.append(ids[item.row["filename"]])
             name = item.row["filename"]  # the source's name
             self.summary.ingested.append(name)
             lines.append(f"ingested {name} -> {item.target}")
         log_lines(logger, logging.INFO, lines)
-        self.moved = done
         faults.checkpoint("batch_done")
 
 
+class _Recording:
+    """A batch's transaction (*write*, returning name -> file_id): run at once, or in
+    a thread of its own (*background*) until ``wait``."""
+
+    def __init__(self, write: Callable[[], dict[str, int]], accepted: list[PendingFile],
+                 background: bool) -> None:
+        self.accepted = accepted
+        self._ids: dict[str, int] = {}
+        self._error: BaseException | None = None
+        self._thread: threading.Thread | None = None
+        if not background:
+            self._ids = write()
+            return
+
+        def run() -> None:
+            try:
+                self._ids = write()
+            except BaseException as exc:  # raised again in the caller's thread by wait()
+                self._error = exc
+
+        self._thread = threading.Thread(target=run, name="dbprocessing-ingest-commit",
+                                        daemon=True)
+        self._thread.start()
+
+    def wait(self) -> dict[str, int]:
+        """The batch's file ids once it is committed; its error if it failed."""
+        if self._thread is not None:
+            self._thread.join()
+        if self._error is not None:
+            raise self._error
+        return self._ids
