@@ -38,10 +38,12 @@ from ..db.models import Code, File, FileCodeLink, FileFileLink, Process, Product
 from ..mission.timebase import Timebase
 from ..mission.tree import MissionTree
 from ..process.planner import InputFile, Planner, Wave, _ByDate, _ByDay
-from .settled import COLUMNS, ID, window_inputs
+from .rows import COLUMNS, ID, FileRows
+from .settled import window_inputs
 
 if TYPE_CHECKING:
-    from .settled import FileRow, Settled
+    from .rows import FileRow
+    from .settled import Settled
 
 CHUNK = 500  # ids in one IN (...): well under SQLite's limit on bound values
 
@@ -62,6 +64,7 @@ class SpanPlanner(Planner):
         # False: read candidates and outputs as the Planner does (the reference
         # the tests compare with).
         self.narrow = narrow
+        self.rows = FileRows(session)  # each product's files, read once
         self._made_with: dict[int, Code] = {}  # output file id -> its code
         self._made_from: dict[int, list[FileRow]] = defaultdict(list)  # -> its input files
         self._known: set[int] = set()  # output file ids whose links are in hand

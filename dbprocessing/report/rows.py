@@ -1,0 +1,100 @@
+"""Files as the status report reads them: plain rows, each read once a call.
+
+Status reads some 100,000 files of a whole archive, as plain rows of
+``COLUMNS`` (no ORM object per file), indexed by position in the loops over
+them (an attribute of a Row costs several times as much).  It reads a
+product's files several times over one call: by date, as the files of an
+ingested product or the outputs of a process, and again as the candidate
+inputs of the product's children (by date, or for a DAILY child by the
+unixtime of their data); and the queue's plans read the candidates of a
+process again.  ``FileRows`` reads each product's files once per kind of
+query and answers a query over a span within the span already read from
+the rows in hand, by the very condition of the query (in SQL's three-valued
+logic), so that the answer is the rows the query would have given.
+"""
+from __future__ import annotations
+
+import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Row, select
+from sqlalchemy.orm import Session
+
+from ..db.models import File, UnixTime
+
+# Columns of a file that status and the proof read, as a plain row.
+COLUMNS = (File.file_id, File.product_id, File.utc_file_date, File.utc_start_time,
+           File.utc_stop_time, File.interface_version, File.quality_version,
+           File.revision_version, File.process_keywords, File.filename, File.shasum)
+# Their positions.
+ID, PRODUCT, DATE, START, STOP, KEYWORDS, FILENAME, SHASUM = 0, 1, 2, 3, 4, 8, 9, 10
+VERSION = slice(5, 8)
+# A row of the unixtime query has the file's unix_start and unix_stop after COLUMNS.
+UNIX_START, UNIX_STOP = 11, 12
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    FileRow = Row[Unpack[tuple[Any, ...]]]  # a row of COLUMNS: what status shows of a file
+
+
+def newest_rows(rows: list[FileRow]) -> tuple[dict[Any, FileRow], set[Any]]:
+    """The newest row of each (product, date) (the first of equal versions, as
+    ``newest_files``), and the keys whose newest version is held by two rows."""
+    best: dict[Any, FileRow] = {}
+    tied: set[Any] = set()
+    for r in rows:
+        key = (r[PRODUCT], r[DATE])
+        old = best.get(key)
+        if old is None:
+            best[key] = r
+            continue
+        mine, theirs = r[VERSION], old[VERSION]
+        if mine > theirs:
+            best[key] = r
+            tied.discard(key)
+        elif mine == theirs:
+            tied.add(key)
+    return best, tied
+
+
+class FileRows:
+    """Each product's files, read once a call by date and once by unixtime."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        # product id -> the span read and its rows (in the order the query gave them)
+        self._dated: dict[int, tuple[datetime.date, datetime.date, list[FileRow]]] = {}
+        self._timed: dict[int, tuple[int, int, list[FileRow]]] = {}
+
+    def dated(self, product_id: int, first: datetime.date,
+              last: datetime.date) -> list[FileRow]:
+        """The files of *product_id* with ``first <= utc_file_date <= last``."""
+        held = self._dated.get(product_id)
+        if held is not None and held[0] <= first and last <= held[1]:
+            if held[0] == first and held[1] == last:
+                return held[2]
+            return [r for r in held[2] if first <= r[DATE] <= last]
+        rows = list(self.session.connection().execute(select(*COLUMNS).where(
+            File.product_id == product_id, File.utc_file_date >= first,
+            File.utc_file_date <= last)).all())
+        self._dated[product_id] = (first, last, rows)
+        return rows
+
+    def timed(self, product_id: int, start: int, stop: int) -> list[FileRow]:
+        """The files of *product_id* whose unixtime meets [start, stop) (``unix_start
+        < stop and (unix_stop > start or unix_start >= start)``: a DAILY process's
+        candidates), with their unix_start and unix_stop after ``COLUMNS``."""
+        held = self._timed.get(product_id)
+        if held is not None and held[0] <= start and stop <= held[1]:
+            if held[0] == start and held[1] == stop:
+                return held[2]
+            # Rows of the wider span, so unix_start is not NULL.
+            return [r for r in held[2] if r[UNIX_START] < stop and (
+                (r[UNIX_STOP] is not None and r[UNIX_STOP] > start) or r[UNIX_START] >= start)]
+        rows = list(self.session.connection().execute(
+            select(*COLUMNS, UnixTime.unix_start, UnixTime.unix_stop)
+            .join(UnixTime, UnixTime.file_id == File.file_id)
+            .where(File.product_id == product_id, UnixTime.unix_start < stop,
+                   (UnixTime.unix_stop > start) | (UnixTime.unix_start >= start))).all())
+        self._timed[product_id] = (start, stop, rows)
+        return rows
