@@ -64,7 +64,12 @@ class SpanPlanner(Planner):
         # False: read candidates and outputs as the Planner does (the reference
         # the tests compare with).
         self.narrow = narrow
-        self.rows = FileRows(session)  # each product's files, read once
+        # Each product's files, read once; those of a DAILY process's inputs by date
+        # with their unixtime, so that its candidates are among them.
+        self.rows = FileRows(session, {
+            link.input_product_id for process_id, links in self.links.items()
+            if self.processes[process_id].output_timebase == Timebase.DAILY
+            for link in links})
         self._made_with: dict[int, Code] = {}  # output file id -> its code
         self._made_from: dict[int, list[FileRow]] = defaultdict(list)  # -> its input files
         self._known: set[int] = set()  # output file ids whose links are in hand

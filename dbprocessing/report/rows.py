@@ -15,9 +15,10 @@ logic), so that the answer is the rows the query would have given.
 from __future__ import annotations
 
 import datetime
+from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import File, UnixTime
@@ -58,13 +59,32 @@ def newest_rows(rows: list[FileRow]) -> tuple[dict[Any, FileRow], set[Any]]:
 
 
 class FileRows:
-    """Each product's files, read once a call by date and once by unixtime."""
+    """Each product's files, read once a call by date and once by unixtime.
 
-    def __init__(self, session: Session) -> None:
+    The files of a product some DAILY process takes (*timed*) are read by date
+    with their unixtime (an outer join): once the rows in hand hold every file
+    of such a product (its whole span of dates, and no file without a date),
+    the unixtime query is answered from them too."""
+
+    def __init__(self, session: Session, timed: Collection[int] = ()) -> None:
         self.session = session
+        self.timed_products = set(timed)
         # product id -> the span read and its rows (in the order the query gave them)
         self._dated: dict[int, tuple[datetime.date, datetime.date, list[FileRow]]] = {}
         self._timed: dict[int, tuple[int, int, list[FileRow]]] = {}
+        self._extents: dict[int, tuple[datetime.date, datetime.date, int]] | None = None
+
+    def extents(self) -> dict[int, tuple[datetime.date, datetime.date, int]]:
+        """Every product's first and last file date and how many of its files have
+        none, in one query over the date index (products with dated files only)."""
+        if self._extents is None:
+            self._extents = {
+                product_id: (first, last, undated) for product_id, first, last, undated in
+                self.session.execute(select(
+                    File.product_id, func.min(File.utc_file_date), func.max(File.utc_file_date),
+                    func.count() - func.count(File.utc_file_date)).group_by(File.product_id))
+                if first is not None and last is not None}
+        return self._extents
 
     def dated(self, product_id: int, first: datetime.date,
               last: datetime.date) -> list[FileRow]:
@@ -74,11 +94,26 @@ class FileRows:
             if held[0] == first and held[1] == last:
                 return held[2]
             return [r for r in held[2] if first <= r[DATE] <= last]
-        rows = list(self.session.connection().execute(select(*COLUMNS).where(
+        query = select(*COLUMNS)
+        if product_id in self.timed_products:
+            query = query.add_columns(UnixTime.unix_start, UnixTime.unix_stop).outerjoin(
+                UnixTime, UnixTime.file_id == File.file_id)
+        rows = list(self.session.connection().execute(query.where(
             File.product_id == product_id, File.utc_file_date >= first,
             File.utc_file_date <= last)).all())
         self._dated[product_id] = (first, last, rows)
         return rows
+
+    def _every_file(self, product_id: int) -> list[FileRow] | None:
+        """The rows in hand by date, with their unixtime, if they are every file of
+        *product_id*."""
+        held = self._dated.get(product_id)
+        if held is None or product_id not in self.timed_products:
+            return None
+        extent = self.extents().get(product_id)
+        if extent is None or extent[2] or not (held[0] <= extent[0] and extent[1] <= held[1]):
+            return None
+        return held[2]
 
     def timed(self, product_id: int, start: int, stop: int) -> list[FileRow]:
         """The files of *product_id* whose unixtime meets [start, stop) (``unix_start
@@ -88,13 +123,18 @@ class FileRows:
         if held is not None and held[0] <= start and stop <= held[1]:
             if held[0] == start and held[1] == stop:
                 return held[2]
-            # Rows of the wider span, so unix_start is not NULL.
-            return [r for r in held[2] if r[UNIX_START] < stop and (
+            wider: list[FileRow] | None = held[2]
+        else:
+            held, wider = None, self._every_file(product_id)
+        if wider is not None:
+            rows = [r for r in wider if r[UNIX_START] is not None and r[UNIX_START] < stop and (
                 (r[UNIX_STOP] is not None and r[UNIX_STOP] > start) or r[UNIX_START] >= start)]
-        rows = list(self.session.connection().execute(
-            select(*COLUMNS, UnixTime.unix_start, UnixTime.unix_stop)
-            .join(UnixTime, UnixTime.file_id == File.file_id)
-            .where(File.product_id == product_id, UnixTime.unix_start < stop,
-                   (UnixTime.unix_stop > start) | (UnixTime.unix_start >= start))).all())
-        self._timed[product_id] = (start, stop, rows)
+        else:
+            rows = list(self.session.connection().execute(
+                select(*COLUMNS, UnixTime.unix_start, UnixTime.unix_stop)
+                .join(UnixTime, UnixTime.file_id == File.file_id)
+                .where(File.product_id == product_id, UnixTime.unix_start < stop,
+                       (UnixTime.unix_stop > start) | (UnixTime.unix_start >= start))).all())
+        if held is None:  # else the wider span's rows stay
+            self._timed[product_id] = (start, stop, rows)
         return rows

@@ -177,12 +177,8 @@ class StatusReader:
     def span(self, product: Product) -> tuple[datetime.date, datetime.date] | None:
         """First and last date holding files of *product* or of its inputs."""
         if self._ranges is None:  # every product's, in one query over the date index
-            self._ranges = {product_id: (first, last) for product_id, first, last in
-                            self.session.execute(select(File.product_id,
-                                                        func.min(File.utc_file_date),
-                                                        func.max(File.utc_file_date))
-                                                 .group_by(File.product_id))
-                            if first is not None and last is not None}
+            self._ranges = {product_id: (first, last) for product_id, (first, last, _)
+                            in self.planner.rows.extents().items()}
         ids = [product.product_id]
         maker = self.makers.get(product.product_id)
         if maker is not None:
