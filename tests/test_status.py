@@ -340,12 +340,12 @@ def test_file_rows_answer_as_their_queries(made):
             for start, stop in spans:
                 asked = FileRows(session, {product_id})  # by the query
                 held = FileRows(session, {product_id})
-                held.dated(product_id, first, last)  # every file, with its unixtime
+                held.dated([product_id], first, last)  # every file, with its unixtime
                 wider = FileRows(session, {product_id})
-                wider.timed(product_id, spans[0][0], spans[0][1])  # a wider span's rows
-                want = sorted(tuple(r) for r in asked.timed(product_id, start, stop))
-                assert sorted(tuple(r) for r in held.timed(product_id, start, stop)) == want
-                assert sorted(tuple(r) for r in wider.timed(product_id, start, stop)) == want
-            assert ids[0] not in {r[0] for r in held.timed(product_id, *spans[0])}
+                wider.timed([product_id], spans[0][0], spans[0][1])  # a wider span's rows
+                want = sorted(tuple(r) for r in asked.timed([product_id], start, stop))
+                assert sorted(tuple(r) for r in held.timed([product_id], start, stop)) == want
+                assert sorted(tuple(r) for r in wider.timed([product_id], start, stop)) == want
+            assert ids[0] not in {r[0] for r in held.timed([product_id], *spans[0])}
     finally:
         engine.dispose()

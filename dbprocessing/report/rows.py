@@ -15,10 +15,10 @@ logic), so that the answer is the rows the query would have given.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, Select, func, select
 from sqlalchemy.orm import Session
 
 from ..db.models import File, UnixTime
@@ -86,23 +86,44 @@ class FileRows:
                 if first is not None and last is not None}
         return self._extents
 
-    def dated(self, product_id: int, first: datetime.date,
+    def dated(self, product_ids: Sequence[int], first: datetime.date,
               last: datetime.date) -> list[FileRow]:
-        """The files of *product_id* with ``first <= utc_file_date <= last``."""
+        """The files of *product_ids* with ``first <= utc_file_date <= last``, product
+        after product; those not in hand read in one query a kind (with or without
+        unixtime)."""
+        found = {p: self._dated_in_hand(p, first, last) for p in product_ids}  # each once
+        for timed in (True, False):
+            wanted = [p for p, rows in found.items()
+                      if rows is None and (p in self.timed_products) == timed]
+            if not wanted:
+                continue
+            query = select(*COLUMNS)
+            if timed:
+                query = query.add_columns(UnixTime.unix_start, UnixTime.unix_stop).outerjoin(
+                    UnixTime, UnixTime.file_id == File.file_id)
+            read = self._by_product(wanted, query.where(
+                File.product_id.in_(wanted), File.utc_file_date >= first,
+                File.utc_file_date <= last))
+            for p in wanted:
+                found[p] = read[p]
+                self._dated[p] = (first, last, read[p])
+        return [r for p in found for r in found[p] or ()]
+
+    def _by_product(self, product_ids: list[int], query: Select) -> dict[int, list[FileRow]]:
+        """The rows of *query* by product (each in the order the query gave them)."""
+        read: dict[int, list[FileRow]] = {p: [] for p in product_ids}
+        for r in self.session.connection().execute(query).all():
+            read[r[PRODUCT]].append(r)
+        return read
+
+    def _dated_in_hand(self, product_id: int, first: datetime.date,
+                       last: datetime.date) -> list[FileRow] | None:
         held = self._dated.get(product_id)
-        if held is not None and held[0] <= first and last <= held[1]:
-            if held[0] == first and held[1] == last:
-                return held[2]
-            return [r for r in held[2] if first <= r[DATE] <= last]
-        query = select(*COLUMNS)
-        if product_id in self.timed_products:
-            query = query.add_columns(UnixTime.unix_start, UnixTime.unix_stop).outerjoin(
-                UnixTime, UnixTime.file_id == File.file_id)
-        rows = list(self.session.connection().execute(query.where(
-            File.product_id == product_id, File.utc_file_date >= first,
-            File.utc_file_date <= last)).all())
-        self._dated[product_id] = (first, last, rows)
-        return rows
+        if held is None or not (held[0] <= first and last <= held[1]):
+            return None
+        if held[0] == first and held[1] == last:
+            return held[2]
+        return [r for r in held[2] if first <= r[DATE] <= last]
 
     def _every_file(self, product_id: int) -> list[FileRow] | None:
         """The rows in hand by date, with their unixtime, if they are every file of
@@ -115,26 +136,37 @@ class FileRows:
             return None
         return held[2]
 
-    def timed(self, product_id: int, start: int, stop: int) -> list[FileRow]:
-        """The files of *product_id* whose unixtime meets [start, stop) (``unix_start
+    def timed(self, product_ids: Sequence[int], start: int, stop: int) -> list[FileRow]:
+        """The files of *product_ids* whose unixtime meets [start, stop) (``unix_start
         < stop and (unix_stop > start or unix_start >= start)``: a DAILY process's
-        candidates), with their unix_start and unix_stop after ``COLUMNS``."""
+        candidates), with their unix_start and unix_stop after ``COLUMNS``, product
+        after product; those not in hand read in one query."""
+        found = {p: self._timed_in_hand(p, start, stop) for p in product_ids}
+        wanted = [p for p, rows in found.items() if rows is None]
+        if wanted:
+            read = self._by_product(wanted, select(
+                *COLUMNS, UnixTime.unix_start, UnixTime.unix_stop)
+                .join(UnixTime, UnixTime.file_id == File.file_id)
+                .where(File.product_id.in_(wanted), UnixTime.unix_start < stop,
+                       (UnixTime.unix_stop > start) | (UnixTime.unix_start >= start)))
+            for p in wanted:
+                found[p] = read[p]
+                self._timed[p] = (start, stop, read[p])
+        return [r for p in found for r in found[p] or ()]
+
+    def _timed_in_hand(self, product_id: int, start: int, stop: int) -> list[FileRow] | None:
         held = self._timed.get(product_id)
         if held is not None and held[0] <= start and stop <= held[1]:
             if held[0] == start and held[1] == stop:
                 return held[2]
-            wider: list[FileRow] | None = held[2]
+            wider = held[2]
         else:
-            held, wider = None, self._every_file(product_id)
-        if wider is not None:
-            rows = [r for r in wider if r[UNIX_START] is not None and r[UNIX_START] < stop and (
-                (r[UNIX_STOP] is not None and r[UNIX_STOP] > start) or r[UNIX_START] >= start)]
-        else:
-            rows = list(self.session.connection().execute(
-                select(*COLUMNS, UnixTime.unix_start, UnixTime.unix_stop)
-                .join(UnixTime, UnixTime.file_id == File.file_id)
-                .where(File.product_id == product_id, UnixTime.unix_start < stop,
-                       (UnixTime.unix_stop > start) | (UnixTime.unix_start >= start))).all())
-        if held is None:  # else the wider span's rows stay
-            self._timed[product_id] = (start, stop, rows)
+            every = self._every_file(product_id)  # a file with no unixtime: None
+            if every is None:
+                return None
+            wider = every
+        rows = [r for r in wider if r[UNIX_START] is not None and r[UNIX_START] < stop and (
+            (r[UNIX_STOP] is not None and r[UNIX_STOP] > start) or r[UNIX_START] >= start)]
+        if held is None or not (held[0] <= start and stop <= held[1]):
+            self._timed[product_id] = (start, stop, rows)  # else the wider span's stay
         return rows

@@ -76,9 +76,8 @@ def _candidates(planner: SpanPlanner, process: Process, product_ids: list[int],
     product by product (``FileRows``: each read once a call)."""
     if process.output_timebase == Timebase.DAILY:
         start, stop = (epoch(datetime.datetime.combine(d, datetime.time())) for d in span)
-        return [r for p in product_ids
-                for r in planner.rows.timed(p, start, stop)]  # type: ignore[arg-type]
-    return [r for p in product_ids for r in planner.rows.dated(p, span[0], span[1] - DAY)]
+        return planner.rows.timed(product_ids, start, stop)  # type: ignore[arg-type]
+    return planner.rows.dated(product_ids, span[0], span[1] - DAY)
 
 
 def candidate_index(planner: SpanPlanner, process: Process, dates: list[datetime.date]
@@ -146,7 +145,7 @@ def settle(planner: SpanPlanner, process: Process, product: Product,
     session, settled = planner.session, Settled()
     conn = session.connection()  # plain rows, read through Core: no ORM pass per row
     first, last = dates[0], dates[-1]
-    files = planner.rows.dated(product.product_id, first, last)
+    files = planner.rows.dated([product.product_id], first, last)
     outputs, tied = newest_rows(files)
     wanted = set(dates)
     settled.newest = newest = {d: r for (_, d), r in outputs.items() if d in wanted}

@@ -319,7 +319,7 @@ class StatusReader:
     def _newest_files(self, product: Product, first: datetime.date,
                       last: datetime.date) -> dict[datetime.date | None, FileRow]:
         if self.prove:  # read once: a child reads them again as its inputs
-            rows = self.planner.rows.dated(product.product_id, first, last)
+            rows = self.planner.rows.dated([product.product_id], first, last)
         else:
             rows = list(self.session.connection().execute(select(*COLUMNS).where(
                 File.product_id == product.product_id, File.utc_file_date >= first,
