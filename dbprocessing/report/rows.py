@@ -10,7 +10,13 @@ unixtime of their data); and the queue's plans read the candidates of a
 process again.  ``FileRows`` reads each product's files once per kind of
 query and answers a query over a span within the span already read from
 the rows in hand, by the very condition of the query (in SQL's three-valued
-logic), so that the answer is the rows the query would have given.
+logic), so that the answer is the rows the query would have given; and the
+files of a DAILY process's inputs are read by date with their unixtime, so
+that when every file of such a product is in hand its candidates come from
+them too.  The rows come in the order of the read that gave them: the
+queries have no ORDER BY, so no order was promised before either (it
+matters only when two files hold the same newest version of one (product,
+date), and then only to which of them counts).
 """
 from __future__ import annotations
 
