@@ -7,7 +7,7 @@ import json
 from collections import Counter
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from dbprocessing.cli import (
@@ -306,3 +306,46 @@ def test_proofs_agree_with_planning_every_date(hello, capsys):
     assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
     compare()  # every L2 stale: its code changed
     assert {"queued", "failed", "up_to_date", "stale", "missing", "blocked"} <= set(seen)
+
+
+def test_file_rows_answer_as_their_queries(made):
+    """A DAILY process's candidates answered from a product's rows read by date
+    (every file of it in hand) are the rows the unixtime query gives: a file with no
+    unixtime row, one with no stop, one whose data start the day before."""
+    from sqlalchemy import delete, update
+
+    from dbprocessing.db.models import File, UnixTime
+    from dbprocessing.report.rows import FileRows
+
+    engine = made.engine()
+    try:
+        with Session(engine) as session:
+            product_id = session.scalars(select(Product.product_id).where(
+                Product.product_name == "hello_counter_L0_a")).one()
+            ids = session.scalars(select(File.file_id).where(File.product_id == product_id)
+                                  .order_by(File.utc_file_date)).all()
+            assert len(ids) >= 4
+            session.execute(delete(UnixTime).where(UnixTime.file_id == ids[0]))
+            session.execute(update(UnixTime).where(UnixTime.file_id == ids[1])
+                            .values(unix_stop=None))
+            session.execute(update(UnixTime).where(UnixTime.file_id == ids[2])
+                            .values(unix_start=UnixTime.unix_start - 86400 - 60))
+            session.flush()
+            first, last, undated = FileRows(session).extents()[product_id]
+            assert undated == 0
+            low = session.scalar(select(func.min(UnixTime.unix_start)))
+            high = session.scalar(select(func.max(UnixTime.unix_stop)))
+            spans = [(low - 86400, high + 86400), (low, high), (low + 86400, high - 86400),
+                     (low + 3600, low + 7200), (high, high + 86400)]
+            for start, stop in spans:
+                asked = FileRows(session, {product_id})  # by the query
+                held = FileRows(session, {product_id})
+                held.dated([product_id], first, last)  # every file, with its unixtime
+                wider = FileRows(session, {product_id})
+                wider.timed([product_id], spans[0][0], spans[0][1])  # a wider span's rows
+                want = sorted(tuple(r) for r in asked.timed([product_id], start, stop))
+                assert sorted(tuple(r) for r in held.timed([product_id], start, stop)) == want
+                assert sorted(tuple(r) for r in wider.timed([product_id], start, stop)) == want
+            assert ids[0] not in {r[0] for r in held.timed([product_id], *spans[0])}
+    finally:
+        engine.dispose()

@@ -16,7 +16,7 @@ import calendar
 import datetime
 import functools
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Collection, Mapping
 from typing import Any
 
 from ..errors import FormatError
@@ -104,11 +104,12 @@ def fields_of(pattern: str) -> list[str]:
     return seen
 
 
-def expand_values(values: Mapping[str, Any]) -> dict[str, str]:
+def expand_values(values: Mapping[str, Any],
+                  fields: Collection[str] | None = None) -> dict[str, str]:
     """Turn typed values into the strings each field prints as.
 
     A ``datetime`` (date or datetime) value fills every date field that is not
-    given explicitly; a Version prints as x.y.z.
+    given explicitly (with *fields*, only those of them); a Version prints as x.y.z.
     """
     out: dict[str, str] = {}
     stamp = values.get("datetime")
@@ -116,7 +117,7 @@ def expand_values(values: Mapping[str, Any]) -> dict[str, str]:
         if isinstance(stamp, str):
             stamp = _parse_stamp(stamp)
         out["datetime"] = stamp.isoformat()
-        out.update(_date_strings(stamp))
+        out.update(_date_strings(stamp, fields))
     for key, value in values.items():
         if key == "datetime" or value is None:
             continue
@@ -127,18 +128,28 @@ def expand_values(values: Mapping[str, Any]) -> dict[str, str]:
     return out
 
 
-def _date_strings(stamp: datetime.date) -> dict[str, str]:
+# What each date field of a stamp prints as.
+_DATE_STRINGS: dict[str, Callable[[datetime.datetime], str]] = {
+    "Y": lambda when: f"{when.year:04d}", "m": lambda when: f"{when.month:02d}",
+    "d": lambda when: f"{when.day:02d}", "b": lambda when: _MONTHS[when.month - 1],
+    "y": lambda when: f"{when.year % 100:02d}",
+    "j": lambda when: f"{when.timetuple().tm_yday:03d}",
+    "H": lambda when: f"{when.hour:02d}", "M": lambda when: f"{when.minute:02d}",
+    "S": lambda when: f"{when.second:02d}",
+    "MILLI": lambda when: f"{when.microsecond // 1000:03d}",
+    "MICRO": lambda when: f"{when.microsecond % 1000:03d}",
+    "DATE": lambda when: when.strftime("%Y%m%d"),
+}
+
+
+def _date_strings(stamp: datetime.date,
+                  fields: Collection[str] | None = None) -> dict[str, str]:
+    """Every date field of *stamp*, or those among *fields* (a name fills a few)."""
     when = (stamp if isinstance(stamp, datetime.datetime)
             else datetime.datetime(stamp.year, stamp.month, stamp.day))
-    return {
-        "Y": f"{when.year:04d}", "m": f"{when.month:02d}", "d": f"{when.day:02d}",
-        "b": _MONTHS[when.month - 1], "y": f"{when.year % 100:02d}",
-        "j": f"{when.timetuple().tm_yday:03d}",
-        "H": f"{when.hour:02d}", "M": f"{when.minute:02d}", "S": f"{when.second:02d}",
-        "MILLI": f"{when.microsecond // 1000:03d}",
-        "MICRO": f"{when.microsecond % 1000:03d}",
-        "DATE": when.strftime("%Y%m%d"),
-    }
+    if fields is None:
+        return {name: make(when) for name, make in _DATE_STRINGS.items()}
+    return {name: _DATE_STRINGS[name](when) for name in fields if name in _DATE_STRINGS}
 
 
 def _parse_stamp(text: str) -> datetime.date:
@@ -166,7 +177,8 @@ def format_name(pattern: str, values: Mapping[str, Any], *,
     needed = {value for kind, value in tokens if kind == "field"}
     # Only expand what the pattern uses (a datetime expands into a dozen fields).
     strings = expand_values({k: v for k, v in values.items()
-                             if k in needed or (k == "datetime" and needed & STAMP_FIELDS)})
+                             if k in needed or (k == "datetime" and needed & STAMP_FIELDS)},
+                            needed)
     out: list[str] = []
     for kind, value in tokens:
         if kind == "text":

@@ -21,6 +21,7 @@ files trigger children.
 from __future__ import annotations
 
 import datetime
+import operator
 from collections import defaultdict
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
@@ -96,6 +97,22 @@ def _own_days(file: File) -> list[datetime.date]:
     return [d for d in _dates_of(file) if d >= _date_of(file)] or [_date_of(file)]
 
 
+_MIDNIGHT = datetime.time()
+
+
+def _is_own_day(file: File, date: datetime.date) -> bool:
+    """``date in _own_days(file)``; at once for the usual file (its data start at the
+    midnight of its date and stop within that day: its only own day is its date)."""
+    start, stop, own = file.utc_start_time, file.utc_stop_time, file.utc_file_date
+    if (start is not None and stop is not None and start < stop <= start + DAY
+            and start.time() == _MIDNIGHT and start.date() == own):
+        return own == date
+    return date in _own_days(file)
+
+
+_INPUT_ORDER = operator.attrgetter("utc_file_date", "filename")  # a window's inputs
+
+
 class Planner:
     """Plans for one mission; caches products and processes for the run."""
 
@@ -124,6 +141,9 @@ class Planner:
         self._input_of: dict[int, InputFile] = {}
         self._code_paths: dict[int, Path] = {}
         self._code_versions: dict[int, Version] = {}  # every date weighs every code
+        self._input_keys: dict[int, str] = {}  # file id -> "product date"
+        self._sources: dict[int, tuple[str, Version]] = {}
+        self._name_fields: dict[tuple[str, str], tuple[list[str], bool]] = {}
 
     def wanted(self, process: Process) -> bool:
         if self.skip_run and process.output_timebase == Timebase.RUN:
@@ -282,6 +302,8 @@ class Planner:
         self._input_of.clear()
         self._code_paths.clear()
         self._code_versions.clear()
+        self._input_keys.clear()
+        self._sources.clear()
         for date, keywords, bump in items:
             outcome = self._plan_one(process, links, candidates, codes, outputs, date,
                                      keywords, bump)
@@ -323,27 +345,28 @@ class Planner:
         some input is the day's own (DAILY windows give extra inputs, not extra days)."""
         chosen: list[File] = []
         missing: list[str] = []
-        own_day = process.output_timebase != Timebase.DAILY or not links
+        timebase = process.output_timebase
+        own_day = timebase != Timebase.DAILY or not links
         some_required = any(not link.optional for link in links)
         for link in links:
-            if process.output_timebase in PERIODS:
-                lo, hi = period_of(process.output_timebase, date)
+            if timebase in PERIODS:
+                lo, hi = period_of(timebase, date)
             else:
                 lo = date - DAY * (link.yesterday or 0)
                 hi = date + DAY * ((link.tomorrow or 0) + 1)
+            product_id, optional = link.input_product_id, link.optional
             found: dict[int, File] = {}
             for i in range((hi - lo).days):
-                for f in candidates.get((link.input_product_id, lo + DAY * i), ()):
+                for f in candidates.get((product_id, lo + DAY * i), ()):
                     found[f.file_id] = f
-            mine = [f for f in found.values()
-                    if process.output_timebase != Timebase.FILE
-                    or (f.process_keywords or None) == keywords]
-            if not mine and not link.optional:
-                missing.append(self.products[link.input_product_id].product_name)
-            counts = not link.optional if some_required else True
+            mine = ([f for f in found.values() if (f.process_keywords or None) == keywords]
+                    if timebase == Timebase.FILE else list(found.values()))
+            if not mine and not optional:
+                missing.append(self.products[product_id].product_name)
+            counts = not optional if some_required else True
             if not own_day and counts:
-                own_day = any(date in _own_days(f) for f in mine)
-            chosen.extend(sorted(mine, key=lambda f: (f.utc_file_date, f.filename)))
+                own_day = any(_is_own_day(f, date) for f in mine)
+            chosen.extend(sorted(mine, key=_INPUT_ORDER))
         return chosen, missing, own_day
 
     def _plan_one(self, process: Process, links: list[ProductProcessLink], candidates: _ByDay,
@@ -387,7 +410,7 @@ class Planner:
             return Skip(name, date, "up to date", pid, SkipKind.UP_TO_DATE)
         values = self.paths.values(product, date, decision.version, None)
         values.update(carried)
-        if existing is not None and "VERSION" not in fields_of(product.format):
+        if existing is not None and not self._fields_of_product(product)[1]:
             return Skip(name, date, f"must be remade ({'; '.join(decision.reasons)}) but "
                         f"format {product.format!r} has no {{VERSION}}: it cannot hold a "
                         f"second version of {existing.filename}", pid,
@@ -409,8 +432,7 @@ class Planner:
         directory need, from the triggering keywords, then from the inputs: their
         process_keywords, else the fields their own names hold by their product's
         format.  Inputs that disagree: a sentence saying so, instead of a dict."""
-        needed = [f for f in (*fields_of(product.format), *fields_of(product.relative_path))
-                  if f not in _OWN_FIELDS]
+        needed, _ = self._fields_of_product(product)
         if not needed:
             return {}
         values = {k: v for k, v in parse_keywords(keywords).items() if k in needed}
@@ -431,6 +453,17 @@ class Planner:
             values[n] = next(iter(found))
         return values
 
+    def _fields_of_product(self, product: Product) -> tuple[list[str], bool]:
+        """The keyword fields a product's name and directory need (carried from the
+        inputs), and whether its name has a {VERSION}: asked for every date."""
+        key = (product.format, product.relative_path)
+        known = self._name_fields.get(key)
+        if known is None:
+            known = self._name_fields[key] = (
+                [f for f in (*fields_of(key[0]), *fields_of(key[1])) if f not in _OWN_FIELDS],
+                "VERSION" in fields_of(key[0]))
+        return known
+
     def _fields_of_name(self, f: File) -> dict[str, str]:
         try:
             return parse_name(self.products[f.product_id].format, f.filename) or {}
@@ -438,15 +471,17 @@ class Planner:
             return {}
 
     def _input_file(self, f: File) -> InputFile:
-        made = self._input_of.get(f.file_id)
+        file_id = f.file_id
+        made = self._input_of.get(file_id)
         if made is not None:
             return made
-        product, date, version = self.products[f.product_id], _date_of(f), version_of(f)
-        values = self.paths.values(product, date, version, f.process_keywords)
+        product_id, filename, keywords = f.product_id, f.filename, f.process_keywords
+        product, date, version = self.products[product_id], _date_of(f), version_of(f)
+        values = self.paths.values(product, date, version, keywords)
         directory = self.paths.directory(product.relative_path, values)
-        made = self._input_of[f.file_id] = InputFile(
-            f.file_id, f.filename, directory / f.filename, f.product_id,
-            product.product_name, date, version, f.process_keywords)
+        made = self._input_of[file_id] = InputFile(
+            file_id, filename, directory / filename, product_id, product.product_name,
+            date, version, keywords)
         return made
 
     def _code_version(self, code: Code) -> Version:
@@ -497,7 +532,8 @@ class Planner:
 
     def _decide(self, code: Code, existing: File | None, inputs: tuple[InputFile, ...],
                 bump: int | None) -> Decision:
-        new_inputs = {f"{i.product_name} {i.date}": i.version for i in inputs}
+        new_inputs = {self._input_key(i.file_id, i.product_id, i.date): i.version
+                      for i in inputs}
         if existing is None:
             return decide_version(output_interface=code.output_interface_version,
                                   existing=None, old_code=None,
@@ -505,13 +541,29 @@ class Planner:
                                   old_inputs=None,
                                   new_inputs=new_inputs, forced=bump)
         old_code, sources = self._made_of(existing)
-        old_inputs = {f"{self.products[f.product_id].product_name} {f.utc_file_date}":
-                      version_of(f) for f in sources}
+        old_inputs = dict(self._source(f) for f in sources)
         return decide_version(
             output_interface=code.output_interface_version, existing=version_of(existing),
             old_code=(old_code.code_id, self._code_version(old_code)) if old_code else None,
             new_code=(code.code_id, self._code_version(code)), old_inputs=old_inputs,
             new_inputs=new_inputs, forced=bump)
+
+    def _input_key(self, file_id: int, product_id: int, date: datetime.date | None) -> str:
+        """An input's key in a decision ("product date"), made once per file while
+        planning a process (a DAILY window weighs each file for several dates)."""
+        key = self._input_keys.get(file_id)
+        if key is None:
+            key = self._input_keys[file_id] = f"{self.products[product_id].product_name} {date}"
+        return key
+
+    def _source(self, f: File) -> tuple[str, Version]:
+        """A recorded input's key and version, made once per file while planning a
+        process (nothing changes a Version it is given)."""
+        known = self._sources.get(f.file_id)
+        if known is None:
+            known = self._sources[f.file_id] = (
+                self._input_key(f.file_id, f.product_id, f.utc_file_date), version_of(f))
+        return known
 
     def _made_of(self, existing: File) -> tuple[Code | None, Sequence[File]]:
         """The code and the input files *existing* was made from (its provenance)."""

@@ -38,10 +38,12 @@ from ..db.models import Code, File, FileCodeLink, FileFileLink, Process, Product
 from ..mission.timebase import Timebase
 from ..mission.tree import MissionTree
 from ..process.planner import InputFile, Planner, Wave, _ByDate, _ByDay
-from .settled import COLUMNS, ID, window_inputs
+from .rows import COLUMNS, ID, FileRows
+from .settled import window_inputs
 
 if TYPE_CHECKING:
-    from .settled import FileRow, Settled
+    from .rows import FileRow
+    from .settled import Settled
 
 CHUNK = 500  # ids in one IN (...): well under SQLite's limit on bound values
 
@@ -62,6 +64,12 @@ class SpanPlanner(Planner):
         # False: read candidates and outputs as the Planner does (the reference
         # the tests compare with).
         self.narrow = narrow
+        # Each product's files, read once; those of a DAILY process's inputs by date
+        # with their unixtime, so that its candidates are among them.
+        self.rows = FileRows(session, {
+            link.input_product_id for process_id, links in self.links.items()
+            if self.processes[process_id].output_timebase == Timebase.DAILY
+            for link in links})
         self._made_with: dict[int, Code] = {}  # output file id -> its code
         self._made_from: dict[int, list[FileRow]] = defaultdict(list)  # -> its input files
         self._known: set[int] = set()  # output file ids whose links are in hand

@@ -21,32 +21,24 @@ ways on a varied archive).
 from __future__ import annotations
 
 import datetime
-from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Row, func, or_, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
-from ..db.models import Code, File, FileCodeLink, FileFileLink, Process, Product, UnixTime
+from ..db.models import Code, File, FileCodeLink, FileFileLink, Process, Product
 from ..ingest.record import epoch
 from ..mission.substitution import fields_of
 from ..mission.timebase import PERIODS, Timebase, period_of
-from ..process.planner import _OWN_FIELDS, Planner, _own_days
+from ..process.planner import _OWN_FIELDS, _own_days
+from .rows import DATE, ID, KEYWORDS, START, STOP, newest_rows
+
+if TYPE_CHECKING:
+    from .outputs import SpanPlanner
+    from .rows import FileRow
 
 DAY = datetime.timedelta(days=1)
-# Columns of a file that status and the proof read, as a plain row.
-COLUMNS = (File.file_id, File.product_id, File.utc_file_date, File.utc_start_time,
-           File.utc_stop_time, File.interface_version, File.quality_version,
-           File.revision_version, File.process_keywords, File.filename, File.shasum)
-# Their positions: the loops over every file of an archive index the row (an
-# attribute of a Row costs several times as much).
-ID, PRODUCT, DATE, START, STOP, KEYWORDS, FILENAME, SHASUM = 0, 1, 2, 3, 4, 8, 9, 10
-VERSION = slice(5, 8)
-if TYPE_CHECKING:
-    from typing_extensions import Unpack
-
-    FileRow = Row[Unpack[tuple[Any, ...]]]  # a row of COLUMNS: what status shows of a file
 
 
 @dataclass
@@ -66,26 +58,6 @@ class Settled:
     made_from: dict[int, set[int]] = field(default_factory=dict)
 
 
-def newest_rows(rows: list[FileRow]) -> tuple[dict[Any, FileRow], set[Any]]:
-    """The newest row of each (product, date) (the first of equal versions, as
-    ``newest_files``), and the keys whose newest version is held by two rows."""
-    best: dict[Any, FileRow] = {}
-    tied: set[Any] = set()
-    for r in rows:
-        key = (r[PRODUCT], r[DATE])
-        old = best.get(key)
-        if old is None:
-            best[key] = r
-            continue
-        mine, theirs = r[VERSION], old[VERSION]
-        if mine > theirs:
-            best[key] = r
-            tied.discard(key)
-        elif mine == theirs:
-            tied.add(key)
-    return best, tied
-
-
 def _days_of(r: FileRow, daily: bool) -> list[datetime.date]:
     """The days a candidate is indexed under, as ``Planner._by_day`` does."""
     date = r[DATE]
@@ -98,24 +70,17 @@ def _days_of(r: FileRow, daily: bool) -> list[datetime.date]:
     return _own_days(r)  # type: ignore[arg-type]  # reads only the date and time columns
 
 
-def _candidates(session: Session, process: Process, product_ids: list[int],
+def _candidates(planner: SpanPlanner, process: Process, product_ids: list[int],
                 span: tuple[datetime.date, datetime.date]) -> list[FileRow]:
-    """The rows ``Planner._input_files`` reads over *span*, by the same query."""
-    if not product_ids:
-        return []
+    """The rows ``Planner._input_files`` reads over *span*, by the same condition,
+    product by product (``FileRows``: each read once a call)."""
     if process.output_timebase == Timebase.DAILY:
         start, stop = (epoch(datetime.datetime.combine(d, datetime.time())) for d in span)
-        query = select(*COLUMNS).join(UnixTime, UnixTime.file_id == File.file_id).where(
-            File.product_id.in_(product_ids), UnixTime.unix_start < stop,
-            or_(UnixTime.unix_stop > start, UnixTime.unix_start >= start))
-    else:
-        query = select(*COLUMNS).where(File.product_id.in_(product_ids),
-                                       File.utc_file_date >= span[0],
-                                       File.utc_file_date < span[1])
-    return list(session.connection().execute(query).all())  # Core: no ORM pass per row
+        return planner.rows.timed(product_ids, start, stop)  # type: ignore[arg-type]
+    return planner.rows.dated(product_ids, span[0], span[1] - DAY)
 
 
-def candidate_index(planner: Planner, process: Process, dates: list[datetime.date]
+def candidate_index(planner: SpanPlanner, process: Process, dates: list[datetime.date]
                     ) -> tuple[dict[tuple[int, datetime.date], list[FileRow]],
                                set[datetime.date]]:
     """The candidate inputs ``Planner._plan_process`` reads to plan *process* for
@@ -131,26 +96,30 @@ def candidate_index(planner: Planner, process: Process, dates: list[datetime.dat
     else:
         span = (first - DAY * max((link.yesterday or 0) for link in links),
                 last + DAY * (max((link.tomorrow or 0) for link in links) + 1))
-    newest_in, _ = newest_rows(_candidates(planner.session, process,
+    newest_in, _ = newest_rows(_candidates(planner, process,
                                            [link.input_product_id for link in links], span))
     daily = timebase == Timebase.DAILY
-    index: dict[tuple[int, datetime.date], list[FileRow]] = defaultdict(list)
+    index: dict[tuple[int, datetime.date], list[FileRow]] = {}
     keyworded: set[datetime.date] = set()
     midnight = datetime.time()
-    for r in newest_in.values():
-        date, start, stop = r[DATE], r[START], r[STOP]
+    for key, r in newest_in.items():
+        date, start, stop = key[1], r[START], r[STOP]
         if not daily or (start is not None and stop is not None and start.date() == date
                          and start.time() == midnight and start < stop <= start + DAY):
-            index[(r[PRODUCT], date)].append(r)  # _days_of's usual file, inlined
+            held = index.get(key)  # _days_of's usual file, inlined
+            if held is None:
+                index[key] = [r]
+            else:
+                held.append(r)
         else:
             for day in _days_of(r, daily):
-                index[(r[PRODUCT], day)].append(r)
+                index.setdefault((key[0], day), []).append(r)
         if r[KEYWORDS]:
             keyworded.add(date)
     return index, keyworded
 
 
-def window_inputs(planner: Planner, process: Process,
+def window_inputs(planner: SpanPlanner, process: Process,
                   dates: list[datetime.date]) -> list[FileRow]:
     """The candidate inputs planning *process* for *dates* (sorted) reads."""
     index, _ = candidate_index(planner, process, dates)
@@ -160,7 +129,8 @@ def window_inputs(planner: Planner, process: Process,
                  for r in rows}.values())
 
 
-def _windows(planner: Planner, process: Process) -> list[tuple[int, int, int, bool, bool]]:
+def _windows(planner: SpanPlanner, process: Process
+             ) -> list[tuple[int, int, int, bool, bool]]:
     """Per input link: product, yesterday, tomorrow, optional, and whether it counts
     for the date's own input (``Planner._select_inputs``)."""
     links = planner.links[process.process_id]
@@ -169,18 +139,16 @@ def _windows(planner: Planner, process: Process) -> list[tuple[int, int, int, bo
              not link.optional if some_required else True) for link in links]
 
 
-def settle(planner: Planner, process: Process, product: Product,
+def settle(planner: SpanPlanner, process: Process, product: Product,
            dates: list[datetime.date]) -> Settled:
     """Which of *dates* (sorted) of *product*, made by *process*, are up to date."""
     session, settled = planner.session, Settled()
     conn = session.connection()  # plain rows, read through Core: no ORM pass per row
     first, last = dates[0], dates[-1]
-    in_span = (File.product_id == product.product_id, File.utc_file_date >= first,
-               File.utc_file_date <= last)
-    files: list[FileRow] = list(conn.execute(select(*COLUMNS).where(*in_span)))
+    files = planner.rows.dated([product.product_id], first, last)
     outputs, tied = newest_rows(files)
     wanted = set(dates)
-    settled.newest = {d: r for (_, d), r in outputs.items() if d in wanted}
+    settled.newest = newest = {d: r for (_, d), r in outputs.items() if d in wanted}
     timebase = process.output_timebase
     index, keyworded = candidate_index(planner, process, dates)
     settled.index = index
@@ -193,35 +161,42 @@ def settle(planner: Planner, process: Process, product: Product,
         .where(output.product_id == product.product_id, output.utc_file_date >= first,
                output.utc_file_date <= last)
         .group_by(FileCodeLink.resulting_file)).all())
-    made_from: dict[int, set[int]] = defaultdict(set)
+    made_from: dict[int, set[int]] = {}
     settled.made_with, settled.made_from = made_with, made_from
     for result, source in conn.execute(
             select(FileFileLink.resulting_file, FileFileLink.source_file)
             .join(output, output.file_id == FileFileLink.resulting_file)
             .where(output.product_id == product.product_id, output.utc_file_date >= first,
-                   output.utc_file_date <= last)):
-        made_from[result].add(source)
+                   output.utc_file_date <= last)).all():
+        held = made_from.get(result)
+        if held is None:
+            made_from[result] = {source}
+        else:
+            held.add(source)
     codes = [(c.code_start_date, c.code_stop_date,
               (c.interface_version, c.quality_version, c.revision_version), c.code_id)
              for c in session.scalars(select(Code).where(
                  Code.process_id == process.process_id, Code.active_code.is_(True)))]
     windows = _windows(planner, process)
+    pid, up_to_date, inputs = product.product_id, settled.up_to_date, settled.inputs
+    by_file = timebase == Timebase.FILE
+    doubt = bool(needed)
     for date in dates:
         found = _window(index, windows, timebase, date)
-        existing = settled.newest.get(date)
-        if (needed or existing is None or (product.product_id, date) in tied
-                or (timebase == Timebase.FILE and date in keyworded)):
+        existing = newest.get(date)
+        if (doubt or existing is None or (by_file and date in keyworded)
+                or (pid, date) in tied):
             proved = False
         else:
             proved = _proves(found, windows, timebase, date, codes,
                              made_with.get(existing[ID]), made_from.get(existing[ID], set()),
                              index)
         if proved:
-            settled.up_to_date.add(date)
+            up_to_date.add(date)
         else:
-            settled.inputs[date] = [r for rows in found for r in rows]
+            inputs[date] = [r for rows in found for r in rows]
     for r in files:  # the other dates' outputs, for the planner
-        if r[DATE] in settled.inputs:
+        if r[DATE] in inputs:
             settled.files.setdefault(r[DATE], []).append(r)
     return settled
 
@@ -233,6 +208,9 @@ def _window(index: dict[tuple[int, datetime.date], list[FileRow]], windows: list
     for product_id, yesterday, tomorrow, _, _ in windows:
         if timebase in PERIODS:
             lo, hi = period_of(timebase, date)
+        elif yesterday == tomorrow == 0:  # one day: its list holds each file once
+            found.append(index.get((product_id, date), []))
+            continue
         else:
             lo, hi = date - DAY * yesterday, date + DAY * (tomorrow + 1)
         rows: dict[int, FileRow] = {}
@@ -255,16 +233,21 @@ def _proves(found: list[list[FileRow]], windows: list, timebase: str, date: date
     daily = timebase == Timebase.DAILY
     own_day = not daily or not windows
     chosen: set[int] = set()
-    for rows, (product_id, _, _, optional, counts) in zip(found, windows, strict=True):
+    for rows, (product_id, yesterday, tomorrow, optional, counts) in zip(found, windows,
+                                                                          strict=True):
         if timebase == Timebase.FILE:  # the variant without keywords
             rows = [r for r in rows if not r[KEYWORDS]]
         if not rows and not optional:
             return False
         if not own_day and counts:
             # date in _days_of(r, True): the DAILY index holds r under those days.
-            own = {r[ID] for r in index.get((product_id, date), ())}
-            own_day = any(r[ID] in own for r in rows)
-        chosen.update(r[ID] for r in rows)
+            own = index.get((product_id, date), ())
+            if yesterday >= 0 and tomorrow >= 0:  # the window holds the date's own list
+                own_day = bool(own)
+            else:
+                ids = {r[ID] for r in own}
+                own_day = any(r[ID] in ids for r in rows)
+        chosen.update([r[ID] for r in rows])
     if not own_day or chosen != made_from:
         return False
     valid = [(version, code_id) for start, stop, version, code_id in codes

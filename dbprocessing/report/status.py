@@ -34,9 +34,12 @@ asked, and planning in proportion to the dates not up to date.
 from __future__ import annotations
 
 import datetime
+import gc
 import hashlib
 import json
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, TypedDict
@@ -67,10 +70,11 @@ from ..process.planner import (
 from ..process.schedule import next_run_plans, retry_note, retry_rows
 from ..Version import Version
 from .outputs import SpanPlanner
-from .settled import COLUMNS, FILENAME, SHASUM, VERSION, Settled, newest_rows, settle
+from .rows import COLUMNS, FILENAME, ID, SHASUM, VERSION, newest_rows
+from .settled import Settled, settle
 
 if TYPE_CHECKING:
-    from .settled import FileRow
+    from .rows import FileRow
 
 DAY = datetime.timedelta(days=1)
 STATES = ("up_to_date", "stale", "missing", "blocked", "failed", "queued", "absent")
@@ -80,10 +84,17 @@ TERMINAL = ("succeeded", "failed", "timed_out")
 _SEVERITY = ("failed", "queued", "stale", "missing", "blocked", "up_to_date", "absent")
 
 
+_VERSIONS: dict[tuple[int, int, int], str] = {}  # a few distinct versions, 100,000 files
+
+
 def _version(file: FileRow) -> str:
     """str(version_of(file)), without building a Version (status shows 100,000)."""
-    interface, quality, revision = file[VERSION]
-    return f"{interface}.{quality}.{revision}"
+    numbers = file[VERSION]
+    text = _VERSIONS.get(numbers)
+    if text is None:
+        interface, quality, revision = numbers
+        text = _VERSIONS[numbers] = f"{interface}.{quality}.{revision}"
+    return text
 
 
 @dataclass(frozen=True)
@@ -141,11 +152,7 @@ class StatusReader:
         self.tree = tree
         self.now = now or utcnow()
         self.planner = SpanPlanner(session, tree, narrow=prove)
-        # What the next ProcessQueue -p starts (its -d's plans), by output and date.
-        self.scheduled: dict[tuple[int, datetime.date], RunPlan] = {}
-        for plan in next_run_plans(self.planner, self.now):
-            if plan.output_product_id is not None:
-                self.scheduled.setdefault((plan.output_product_id, plan.date), plan)
+        self._next_run: dict[tuple[int, datetime.date], RunPlan] | None = None
         self.retries: dict[tuple[int, datetime.date], Retry] = {}
         for (process_id, date, _), row in retry_rows(session).items():
             self.retries.setdefault((process_id, date), row)
@@ -155,15 +162,23 @@ class StatusReader:
             if process.output_product is not None and process.output_timebase != Timebase.RUN:
                 self.makers.setdefault(process.output_product, process)
 
+    @property
+    def scheduled(self) -> dict[tuple[int, datetime.date], RunPlan]:
+        """What the next ProcessQueue -p starts (its -d's plans), by output and date.
+        Planned when first asked (after the first product's proof: the queue's
+        candidates are then among the rows already read)."""
+        if self._next_run is None:
+            self._next_run = {}
+            for plan in next_run_plans(self.planner, self.now):
+                if plan.output_product_id is not None:
+                    self._next_run.setdefault((plan.output_product_id, plan.date), plan)
+        return self._next_run
+
     def span(self, product: Product) -> tuple[datetime.date, datetime.date] | None:
         """First and last date holding files of *product* or of its inputs."""
         if self._ranges is None:  # every product's, in one query over the date index
-            self._ranges = {product_id: (first, last) for product_id, first, last in
-                            self.session.execute(select(File.product_id,
-                                                        func.min(File.utc_file_date),
-                                                        func.max(File.utc_file_date))
-                                                 .group_by(File.product_id))
-                            if first is not None and last is not None}
+            self._ranges = {product_id: (first, last) for product_id, (first, last, _)
+                            in self.planner.rows.extents().items()}
         ids = [product.product_id]
         maker = self.makers.get(product.product_id)
         if maker is not None:
@@ -176,7 +191,8 @@ class StatusReader:
     def dates_of(self, product: Product, start: datetime.date,
                  end: datetime.date) -> list[datetime.date]:
         maker = self.makers.get(product.product_id)
-        days = [start + DAY * i for i in range((end - start).days + 1)]
+        days = list(map(datetime.date.fromordinal,
+                        range(start.toordinal(), end.toordinal() + 1)))
         if maker is not None and maker.output_timebase in PERIODS:
             return sorted({period_of(maker.output_timebase, d)[0] for d in days})
         return days
@@ -190,16 +206,17 @@ class StatusReader:
         name = product.product_name
         if maker is None:
             files = self._newest_files(product, dates[0], dates[-1])
-            return [self._ingested(name, d, files.get(d)) for d in dates]
+            ingested = self._ingested
+            return [ingested(name, d, files.get(d)) for d in dates]
         # The dates provably up to date need no planning; the queue's dates are
         # answered by its plans; the planner is asked about the rest.
         pid = product.product_id
         if self.prove:
             settled = settle(self.planner, maker, product, dates)
-            rest = [d for d in dates if d not in settled.up_to_date
-                    and (pid, d) not in self.scheduled]
+            queue, up_to_date = self.scheduled, settled.up_to_date
+            rest = [d for d in dates if d not in up_to_date and (pid, d) not in queue]
             self.planner.give_settled(maker.process_id, settled, list({
-                r.file_id: r for d in rest for r in settled.inputs.get(d, ())}.values()))
+                r[ID]: r for d in rest for r in settled.inputs.get(d, ())}.values()))
         else:
             settled = Settled({d: r for d, r in self._newest_files(
                 product, dates[0], dates[-1]).items() if d is not None})
@@ -215,25 +232,28 @@ class StatusReader:
         for outcome in planned:
             outcomes.setdefault(outcome.date, []).append(outcome)
         attempts = self._last_attempts(product, dates[0], dates[-1])
-        result = []
+        result: list[DateStatus] = []
+        append, queue, up_to_date = result.append, self.scheduled, settled.up_to_date
+        maker_name = maker.process_name
         for date in dates:
-            scheduled = self.scheduled.get((pid, date))
+            scheduled = queue.get((pid, date)) if queue else None
             if scheduled is not None:
-                result.append(self._scheduled(name, maker, date, scheduled, newest.get(date),
-                                              attempts.get(date),
-                                              self.retries.get((maker.process_id, date))))
+                append(self._scheduled(name, maker, date, scheduled, newest.get(date),
+                                       attempts.get(date),
+                                       self.retries.get((maker.process_id, date))))
                 continue
-            if date in settled.up_to_date:
-                result.append(DateStatus(name, date, "up_to_date", "up to date",
-                                         **self._known(maker, newest[date],
-                                                       attempts.get(date))))
+            if date in up_to_date:
+                file = newest[date]  # positional: 25,000 a product
+                append(DateStatus(name, date, "up_to_date", "up to date", file[FILENAME],
+                                  _version(file), file[SHASUM], maker_name,
+                                  attempts.get(date)))
                 continue
             retry = self.retries.get((maker.process_id, date))
             found = outcomes.get(date) or [  # not planned at all (cannot happen)
                 Skip(maker.process_name, date, "not planned", maker.process_id)]
             states = [self._combine(name, maker, date, outcome, newest.get(date),
                                     attempts.get(date), retry) for outcome in found]
-            result.append(min(states, key=lambda s: _SEVERITY.index(s.state)))
+            append(min(states, key=lambda s: _SEVERITY.index(s.state)))
         return result
 
     # -- pieces ------------------------------------------------------------------
@@ -298,10 +318,13 @@ class StatusReader:
 
     def _newest_files(self, product: Product, first: datetime.date,
                       last: datetime.date) -> dict[datetime.date | None, FileRow]:
-        rows = self.session.connection().execute(select(*COLUMNS).where(
-            File.product_id == product.product_id, File.utc_file_date >= first,
-            File.utc_file_date <= last)).all()
-        return {date: r for (_, date), r in newest_rows(list(rows))[0].items()}
+        if self.prove:  # read once: a child reads them again as its inputs
+            rows = self.planner.rows.dated([product.product_id], first, last)
+        else:
+            rows = list(self.session.connection().execute(select(*COLUMNS).where(
+                File.product_id == product.product_id, File.utc_file_date >= first,
+                File.utc_file_date <= last)).all())
+        return {date: r for (_, date), r in newest_rows(rows)[0].items()}
 
     def _last_attempts(self, product: Product, first: datetime.date,
                        last: datetime.date) -> dict[datetime.date, Attempt]:
@@ -323,11 +346,34 @@ class StatusReader:
         return attempts
 
 
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """The cyclic garbage collector off for the duration, as it was before after.
+    Status of a whole archive builds a million objects and frees few: each
+    collection their growth triggers walks them all again (a third of the time
+    on 100,000 files), to find no garbage; any cycle left is found after."""
+    if not gc.isenabled():
+        yield
+        return
+    gc.disable()
+    try:
+        yield
+    finally:
+        gc.enable()
+
+
 def mission_status(session: Session, tree: MissionTree, products: list[str] | None,
                    start: datetime.date | None, end: datetime.date | None,
                    same_span: bool = False) -> list[DateStatus]:
     """Status of *products* (all by default) over [start, end] (default: each product's
     data span, or with *same_span* the span of them all, so that gaps show)."""
+    with _collector_paused():
+        return _mission_status(session, tree, products, start, end, same_span)
+
+
+def _mission_status(session: Session, tree: MissionTree, products: list[str] | None,
+                    start: datetime.date | None, end: datetime.date | None,
+                    same_span: bool) -> list[DateStatus]:
     reader = StatusReader(session, tree)
     chosen = ([find_product(session, p) for p in products] if products else
               session.scalars(select(Product).order_by(Product.level,
