@@ -232,10 +232,12 @@ def test_history_filters(hello, capsys):
     assert "--status for jobs is one of" in capsys.readouterr().err
 
 
-def _compare_with_planning_every_date(m) -> tuple[Counter, int]:
+def _compare_with_planning_every_date(m) -> tuple[Counter, int, int]:
     """Status of every product, over its span, a span cut at both ends and one
     past the data (blocked dates), with the set-based proofs and by planning every
-    date: the same rows, the same plans.  Return the states seen and how many dates the proofs settled."""
+    date: the same rows, the same plans; and without plans (printStatus's): the
+    same rows.  Return the states seen, how many dates the proofs settled and how
+    many changed dates got a verdict without planning."""
     seen: Counter = Counter()
     proved = 0
     engine = m.engine()
@@ -245,6 +247,7 @@ def _compare_with_planning_every_date(m) -> tuple[Counter, int]:
             now = utcnow()
             fast = StatusReader(session, tree, now)
             slow = StatusReader(session, tree, now, prove=False)
+            quick = StatusReader(session, tree, now, plans=False)
             for product in session.scalars(select(Product).order_by(Product.product_name)):
                 span = fast.span(product)
                 if span is None:
@@ -257,6 +260,8 @@ def _compare_with_planning_every_date(m) -> tuple[Counter, int]:
                     want = slow.product_status(product, start, end)
                     assert [r.as_dict() for r in got] == [r.as_dict() for r in want]
                     assert [r.plan for r in got] == [r.plan for r in want]
+                    unplanned = quick.product_status(product, start, end)
+                    assert [r.as_dict() for r in unplanned] == [r.as_dict() for r in want]
                     seen.update(r.state for r in got)
                 maker = fast.makers.get(product.product_id)
                 if maker is not None:
@@ -264,7 +269,7 @@ def _compare_with_planning_every_date(m) -> tuple[Counter, int]:
                     proved += len(settle(fast.planner, maker, product, dates).up_to_date)
     finally:
         engine.dispose()
-    return seen, proved
+    return seen, proved, quick.unplanned
 
 
 def test_proofs_agree_with_planning_every_date(hello, capsys):
@@ -272,10 +277,12 @@ def test_proofs_agree_with_planning_every_date(hello, capsys):
     through the window queued then stale, a new date, a new code), the set-based
     status equals the planner's for every date, on both backends."""
     seen: Counter = Counter()
+    unplanned: list[int] = []
 
     def compare() -> int:
-        states_now, proved = _compare_with_planning_every_date(hello)
+        states_now, proved, verdicts = _compare_with_planning_every_date(hello)
         seen.update(states_now)
+        unplanned.append(verdicts)
         return proved
 
     good = break_l2(hello)
@@ -306,6 +313,8 @@ def test_proofs_agree_with_planning_every_date(hello, capsys):
     assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
     compare()  # every L2 stale: its code changed
     assert {"queued", "failed", "up_to_date", "stale", "missing", "blocked"} <= set(seen)
+    # Stale through a new input version, then through a new code: verdicts, no plans.
+    assert unplanned[5] > 0 and unplanned[7] > unplanned[6]
 
 
 def test_file_rows_answer_as_their_queries(made):

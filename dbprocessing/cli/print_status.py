@@ -60,7 +60,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         check_span(args.start, args.end)
 
         def read(session: Session, tree: MissionTree) -> tuple[list[DateStatus], int]:
-            rows = mission_status(session, tree, args.products, args.start, args.end)
+            rows = mission_status(session, tree, args.products, args.start, args.end,
+                                  plans=False)
             return rows, queue_length(session)
 
         rows, queued = read_mission(args.mission, read)

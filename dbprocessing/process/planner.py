@@ -403,28 +403,42 @@ class Planner:
         if isinstance(carried, str):
             return Skip(name, date, carried, pid)
         existing = self._existing_output(product, date, carried, outputs.get(date, []))
-        decision = self._decide(code, existing, input_files, bump)
+        decision = self._decide(code, existing, {
+            self._input_key(i.file_id, i.product_id, i.date): i.version for i in input_files},
+            bump)
         if not decision.run and self.always_run:
             decision = Decision(True, decision.version, ("run on request (up to date)",))
         elif not decision.run:
             return Skip(name, date, "up to date", pid, SkipKind.UP_TO_DATE)
-        values = self.paths.values(product, date, decision.version, None)
-        values.update(carried)
-        if existing is not None and not self._fields_of_product(product)[1]:
-            return Skip(name, date, f"must be remade ({'; '.join(decision.reasons)}) but "
-                        f"format {product.format!r} has no {{VERSION}}: it cannot hold a "
-                        f"second version of {existing.filename}", pid,
-                        SkipKind.CANNOT_REMAKE)
-        try:
-            output_name = format_name(product.format, values)
-            output_dir = self.paths.directory(product.relative_path, values)
-        except FormatError as exc:
-            return Skip(name, date, f"cannot name the output: {exc}", pid)
+        named = self.name_output(process, product, date, decision, carried,
+                                 existing.filename if existing is not None else None)
+        if isinstance(named, Skip):
+            return named
+        output_name, output_dir = named
         if carried and process.output_timebase != Timebase.FILE:
             common["keywords"] = " ".join(f"{k}={v}" for k, v in sorted(carried.items()))
         return RunPlan(output_product_id=product.product_id, output_name=output_name,
                        output_dir=output_dir, output_version=decision.version,
                        reasons=decision.reasons, **common)
+
+    def name_output(self, process: Process, product: Product, date: datetime.date,
+                    decision: Decision, carried: dict[str, str], existing: str | None
+                    ) -> tuple[str, Path] | Skip:
+        """The name and directory of an output that must be (re)made (*existing*: the
+        name of its newest file), or why it cannot be: a name with no {VERSION}
+        cannot hold a second version, or the name cannot be filled."""
+        name, pid = process.process_name, process.process_id
+        values = self.paths.values(product, date, decision.version, None)
+        values.update(carried)
+        if existing is not None and not self._fields_of_product(product)[1]:
+            return Skip(name, date, f"must be remade ({'; '.join(decision.reasons)}) but "
+                        f"format {product.format!r} has no {{VERSION}}: it cannot hold a "
+                        f"second version of {existing}", pid, SkipKind.CANNOT_REMAKE)
+        try:
+            return (format_name(product.format, values),
+                    self.paths.directory(product.relative_path, values))
+        except FormatError as exc:
+            return Skip(name, date, f"cannot name the output: {exc}", pid)
 
     def _carried_fields(self, product: Product, inputs: list[File],
                         keywords: str | None) -> dict[str, str] | str:
@@ -530,10 +544,9 @@ class Planner:
                 pass
         return max(files, key=version_of) if files else None
 
-    def _decide(self, code: Code, existing: File | None, inputs: tuple[InputFile, ...],
+    def _decide(self, code: Code, existing: File | None, new_inputs: dict[str, Version],
                 bump: int | None) -> Decision:
-        new_inputs = {self._input_key(i.file_id, i.product_id, i.date): i.version
-                      for i in inputs}
+        """*new_inputs*: the version of each chosen input, by its key (``_input_key``)."""
         if existing is None:
             return decide_version(output_interface=code.output_interface_version,
                                   existing=None, old_code=None,

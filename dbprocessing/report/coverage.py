@@ -161,4 +161,4 @@ def coverage_rows(session: Session, tree: MissionTree, products: list[str] | Non
         if spans:
             start = start or min(s[0] for s in spans)
             end = max(s[1] for s in spans) + datetime.timedelta(days=days_after)
-    return mission_status(session, tree, products, start, end, same_span=True)
+    return mission_status(session, tree, products, start, end, same_span=True, plans=False)

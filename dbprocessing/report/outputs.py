@@ -28,6 +28,7 @@ from __future__ import annotations
 import datetime
 from collections import defaultdict
 from collections.abc import Collection, Iterator, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 
@@ -37,13 +38,22 @@ from sqlalchemy.orm import Session
 from ..db.models import Code, File, FileCodeLink, FileFileLink, Process, ProductProcessLink
 from ..mission.timebase import Timebase
 from ..mission.tree import MissionTree
-from ..process.planner import InputFile, Planner, Wave, _ByDate, _ByDay
-from .rows import COLUMNS, ID, FileRows
+from ..process.planner import InputFile, Planner, Skip, SkipKind, Wave, _ByDate, _ByDay
+from ..Version import Version
+from .rows import COLUMNS, DATE, FILENAME, ID, PRODUCT, VERSION, FileRows
 from .settled import window_inputs
 
 if TYPE_CHECKING:
     from .rows import FileRow
     from .settled import Settled
+
+@dataclass(frozen=True, slots=True)
+class Remake:
+    """An output the planner would remake, and why (``Decision.reasons``), with no plan."""
+
+    date: datetime.date
+    reasons: tuple[str, ...]
+
 
 CHUNK = 500  # ids in one IN (...): well under SQLite's limit on bound values
 
@@ -113,6 +123,52 @@ class SpanPlanner(Planner):
         if given is None:
             return super()._input_files(process, links, span)
         return cast(list[File], given)  # rows: what the planner reads of a File
+
+    def decide_changed(self, process: Process, settled: Settled,
+                       dates: Sequence[datetime.date]) -> dict[datetime.date, Remake | Skip]:
+        """The planner's verdict on the dates of *dates* that *settled* found changed
+        (inputs all there, a valid code, but other inputs or another code than made
+        the newest output), without planning them: the same decision
+        (``Planner._decide``) on the same inputs, code and provenance, and the same
+        naming of the output (``Planner.name_output``), but no RunPlan (status
+        without plans: no input paths, code path or command).  A date whose
+        output's code has no row is left out (the planner is asked about it)."""
+        wanted = [d for d in dates if d in settled.changed]
+        if not wanted or self.always_run or process.output_product is None:
+            return {}
+        product = self.products[process.output_product]
+        self._input_keys.clear()
+        self._sources.clear()
+        self._code_versions.clear()
+        outputs = {d: settled.newest[d] for d in wanted}
+        self._take_provenance(settled, wanted, [r[ID] for r in outputs.values()
+                                                if r[ID] not in self._known])
+        codes: dict[int, Code] = {}
+        versions: dict[tuple[int, int, int], Version] = {}
+        name, pid = process.process_name, process.process_id
+        found: dict[datetime.date, Remake | Skip] = {}
+        for date in wanted:
+            existing = outputs[date]
+            if existing[ID] not in self._known:
+                continue
+            rows, code_id = settled.changed[date]
+            code = codes.get(code_id)
+            if code is None:
+                code = codes[code_id] = self.session.get_one(Code, code_id)
+            new_inputs = {}
+            for r in rows:
+                version = versions.get(r[VERSION])
+                if version is None:
+                    version = versions[r[VERSION]] = Version(*r[VERSION])
+                new_inputs[self._input_key(r[ID], r[PRODUCT], r[DATE])] = version
+            decision = self._decide(code, cast(File, existing), new_inputs, None)
+            if not decision.run:
+                found[date] = Skip(name, date, "up to date", pid, SkipKind.UP_TO_DATE)
+                continue
+            named = self.name_output(process, product, date, decision, {},
+                                     existing[FILENAME])
+            found[date] = named if isinstance(named, Skip) else Remake(date, decision.reasons)
+        return found
 
     def _plan_process(self, wave: Wave, process: Process, items: list) -> None:
         # The queue's dates (next_run_plans) are few and scattered over the archive:

@@ -16,7 +16,10 @@ other dates, with the same candidates as if it had planned the whole span.
 
 A date is only ever proved up to date when the planner would say so; every
 date in doubt is left to the planner (tests/test_status.py compares both
-ways on a varied archive).
+ways on a varied archive).  A date whose inputs are all there and whose code
+is valid, but whose output was made from other inputs or by another code, is
+handed on with those inputs and that code (``Settled.changed``), for the
+planner's decision without a full plan (``SpanPlanner.decide_changed``).
 """
 from __future__ import annotations
 
@@ -56,6 +59,10 @@ class Settled:
     files: dict[datetime.date, list[FileRow]] = field(default_factory=dict)
     made_with: dict[int, int] = field(default_factory=dict)
     made_from: dict[int, set[int]] = field(default_factory=dict)
+    # The other dates whose inputs are all there and whose code is valid, but whose
+    # newest output was made from other inputs or by another code: the inputs and
+    # the code the planner would choose (``SpanPlanner.decide_changed`` weighs them).
+    changed: dict[datetime.date, tuple[list[FileRow], int]] = field(default_factory=dict)
 
 
 def _days_of(r: FileRow, daily: bool) -> list[datetime.date]:
@@ -179,6 +186,7 @@ def settle(planner: SpanPlanner, process: Process, product: Product,
                  Code.process_id == process.process_id, Code.active_code.is_(True)))]
     windows = _windows(planner, process)
     pid, up_to_date, inputs = product.product_id, settled.up_to_date, settled.inputs
+    changed = settled.changed
     by_file = timebase == Timebase.FILE
     doubt = bool(needed)
     for date in dates:
@@ -186,15 +194,17 @@ def settle(planner: SpanPlanner, process: Process, product: Product,
         existing = newest.get(date)
         if (doubt or existing is None or (by_file and date in keyworded)
                 or (pid, date) in tied):
-            proved = False
+            choice = None
         else:
-            proved = _proves(found, windows, timebase, date, codes,
-                             made_with.get(existing[ID]), made_from.get(existing[ID], set()),
-                             index)
-        if proved:
+            choice = _choose(found, windows, timebase, date, codes, index)
+        if choice is not None and existing is not None and \
+                choice[1] == made_with.get(existing[ID]) and \
+                {r[ID] for r in choice[0]} == made_from.get(existing[ID], set()):
             up_to_date.add(date)
-        else:
-            inputs[date] = [r for rows in found for r in rows]
+            continue
+        inputs[date] = [r for rows in found for r in rows]
+        if choice is not None:
+            changed[date] = choice
     for r in files:  # the other dates' outputs, for the planner
         if r[DATE] in inputs:
             settled.files.setdefault(r[DATE], []).append(r)
@@ -223,22 +233,21 @@ def _window(index: dict[tuple[int, datetime.date], list[FileRow]], windows: list
     return found
 
 
-def _proves(found: list[list[FileRow]], windows: list, timebase: str, date: datetime.date,
-            codes: list, made_with: int | None, made_from: set[int],
-            index: dict[tuple[int, datetime.date], list[FileRow]]) -> bool:
-    """Whether the planner would find the newest output of *date* up to date: its
-    inputs (no keyword variant here) are the files it was made from, its code the
-    one the planner would choose, and neither a required input nor the date's own
-    input is missing."""
+def _choose(found: list[list[FileRow]], windows: list, timebase: str, date: datetime.date,
+            codes: list, index: dict[tuple[int, datetime.date], list[FileRow]]
+            ) -> tuple[list[FileRow], int] | None:
+    """The inputs (no keyword variant here) and the code the planner would choose for
+    *date*; None when it would not weigh them: a required input or the date's own
+    input is missing, or no code is valid."""
     daily = timebase == Timebase.DAILY
     own_day = not daily or not windows
-    chosen: set[int] = set()
+    chosen: list[FileRow] = []
     for rows, (product_id, yesterday, tomorrow, optional, counts) in zip(found, windows,
                                                                           strict=True):
         if timebase == Timebase.FILE:  # the variant without keywords
             rows = [r for r in rows if not r[KEYWORDS]]
         if not rows and not optional:
-            return False
+            return None
         if not own_day and counts:
             # date in _days_of(r, True): the DAILY index holds r under those days.
             own = index.get((product_id, date), ())
@@ -247,9 +256,9 @@ def _proves(found: list[list[FileRow]], windows: list, timebase: str, date: date
             else:
                 ids = {r[ID] for r in own}
                 own_day = any(r[ID] in ids for r in rows)
-        chosen.update([r[ID] for r in rows])
-    if not own_day or chosen != made_from:
-        return False
+        chosen.extend(rows)
+    if not own_day:
+        return None
     valid = [(version, code_id) for start, stop, version, code_id in codes
              if start <= date <= stop]
-    return bool(valid) and max(valid)[1] == made_with
+    return (chosen, max(valid)[1]) if valid else None

@@ -69,7 +69,7 @@ from ..process.planner import (
 )
 from ..process.schedule import next_run_plans, retry_note, retry_rows
 from ..Version import Version
-from .outputs import SpanPlanner
+from .outputs import Remake, SpanPlanner
 from .rows import COLUMNS, FILENAME, ID, SHASUM, VERSION, newest_rows
 from .settled import Settled, settle
 
@@ -144,11 +144,16 @@ class StatusReader:
     """Answers status questions for one mission; holds the planner for the call."""
 
     def __init__(self, session: Session, tree: MissionTree,
-                 now: datetime.datetime | None = None, prove: bool = True) -> None:
+                 now: datetime.datetime | None = None, prove: bool = True,
+                 plans: bool = True) -> None:
         self.session = session
         # False: plan every date, proving none up to date first, from candidates
         # read as the Planner reads them (the reference the tests compare with).
         self.prove = prove
+        # False: a date the proofs found changed gets the planner's verdict without
+        # a RunPlan (``DateStatus.plan`` None): what printStatus shows needs none.
+        self.plans = plans
+        self.unplanned = 0  # dates given a verdict without planning them
         self.tree = tree
         self.now = now or utcnow()
         self.planner = SpanPlanner(session, tree, narrow=prove)
@@ -215,20 +220,25 @@ class StatusReader:
             settled = settle(self.planner, maker, product, dates)
             queue, up_to_date = self.scheduled, settled.up_to_date
             rest = [d for d in dates if d not in up_to_date and (pid, d) not in queue]
+            decided = {} if self.plans else self.planner.decide_changed(maker, settled, rest)
+            if decided:
+                rest = [d for d in rest if d not in decided]
+                self.unplanned += len(decided)
             self.planner.give_settled(maker.process_id, settled, list({
                 r[ID]: r for d in rest for r in settled.inputs.get(d, ())}.values()))
         else:
             settled = Settled({d: r for d, r in self._newest_files(
                 product, dates[0], dates[-1]).items() if d is not None})
-            rest = dates
+            rest, decided = dates, {}
         newest = settled.newest
         try:
             wave = self.planner.plan_dates(maker, rest)
         finally:
             self.planner.give_settled(maker.process_id, None)
         # A FILE process may make several outputs a date (one per keyword variant).
-        outcomes: dict[datetime.date, list[RunPlan | Skip]] = {}
-        planned: list[RunPlan | Skip] = [*wave.plans, *wave.skips]
+        outcomes: dict[datetime.date, list[RunPlan | Skip | Remake]] = {}
+        planned: list[RunPlan | Skip | Remake] = [*wave.plans, *wave.skips,
+                                                  *decided.values()]
         for outcome in planned:
             outcomes.setdefault(outcome.date, []).append(outcome)
         attempts = self._last_attempts(product, dates[0], dates[-1])
@@ -294,10 +304,11 @@ class StatusReader:
                           next_run=True, plan=plan, **known)
 
     def _combine(self, name: str, maker: Process, date: datetime.date,
-                 outcome: RunPlan | Skip,
+                 outcome: RunPlan | Skip | Remake,
                  file: FileRow | None, attempt: Attempt | None,
                  retry: Retry | None) -> DateStatus:
-        """A date the next ProcessQueue -p does not touch."""
+        """A date the next ProcessQueue -p does not touch (a Remake: a RunPlan's
+        verdict without the plan)."""
         known = self._known(maker, file, attempt)
         if isinstance(outcome, Skip):
             if outcome.kind is SkipKind.UP_TO_DATE:
@@ -307,14 +318,15 @@ class StatusReader:
             return DateStatus(name, date, "blocked", outcome.reason, **known)
         reasons = "; ".join(outcome.reasons)
         failure = self._failure(attempt)
+        plan = outcome if isinstance(outcome, RunPlan) else None
         if retry is not None or failure:
             note = (retry_note(retry, self.now) if retry is not None else
                     "not retried: nothing queued asks for it (reprocessByProduct or "
                     "reprocessByDate queue it)")
             return DateStatus(name, date, "failed", f"{note}; {failure or 'its last run failed'}"
-                              f"; would run because {reasons}", plan=outcome, **known)
+                              f"; would run because {reasons}", plan=plan, **known)
         state = "stale" if file is not None else "missing"
-        return DateStatus(name, date, state, reasons, plan=outcome, **known)
+        return DateStatus(name, date, state, reasons, plan=plan, **known)
 
     def _newest_files(self, product: Product, first: datetime.date,
                       last: datetime.date) -> dict[datetime.date | None, FileRow]:
@@ -364,17 +376,19 @@ def _collector_paused() -> Iterator[None]:
 
 def mission_status(session: Session, tree: MissionTree, products: list[str] | None,
                    start: datetime.date | None, end: datetime.date | None,
-                   same_span: bool = False) -> list[DateStatus]:
+                   same_span: bool = False, plans: bool = True) -> list[DateStatus]:
     """Status of *products* (all by default) over [start, end] (default: each product's
-    data span, or with *same_span* the span of them all, so that gaps show)."""
+    data span, or with *same_span* the span of them all, so that gaps show).  With
+    *plans* False a stale date may have no ``plan`` (the same states and reasons,
+    sooner: what printStatus and the coverage reports show)."""
     with _collector_paused():
-        return _mission_status(session, tree, products, start, end, same_span)
+        return _mission_status(session, tree, products, start, end, same_span, plans)
 
 
 def _mission_status(session: Session, tree: MissionTree, products: list[str] | None,
                     start: datetime.date | None, end: datetime.date | None,
-                    same_span: bool) -> list[DateStatus]:
-    reader = StatusReader(session, tree)
+                    same_span: bool, plans: bool) -> list[DateStatus]:
+    reader = StatusReader(session, tree, plans=plans)
     chosen = ([find_product(session, p) for p in products] if products else
               session.scalars(select(Product).order_by(Product.level,
                                                        Product.product_name)).all())
