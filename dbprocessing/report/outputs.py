@@ -15,7 +15,11 @@ the candidates it would have had if the planner had planned the whole span;
 already indexed by day, the outputs of the dates left and the ids of their
 code and inputs), so that planning them reads nothing again but the few
 inputs that are not candidates (an older version an output was made from).
-The decision itself is the planner's, on the same values.
+The decision itself is the planner's, on the same values.  Status without
+plans (printStatus) goes one step further for the dates ``settle`` found
+changed (every input there, a valid code, but other inputs or another code
+than made the output): ``decide_changed`` gives them the planner's decision
+and output naming on those values without building a RunPlan.
 
 What the planner reads of a file (ids, name, dates and times, version,
 keywords) a plain row of ``settled.COLUMNS`` has under the same names: the
@@ -46,6 +50,7 @@ from .settled import window_inputs
 if TYPE_CHECKING:
     from .rows import FileRow
     from .settled import Settled
+
 
 @dataclass(frozen=True, slots=True)
 class Remake:
@@ -132,7 +137,7 @@ class SpanPlanner(Planner):
         (``Planner._decide``) on the same inputs, code and provenance, and the same
         naming of the output (``Planner.name_output``), but no RunPlan (status
         without plans: no input paths, code path or command).  A date whose
-        output's code has no row is left out (the planner is asked about it)."""
+        output's provenance is not in hand is left out (the planner is asked)."""
         wanted = [d for d in dates if d in settled.changed]
         if not wanted or self.always_run or process.output_product is None:
             return {}
