@@ -48,10 +48,9 @@ def test_bad_argument_exits_2(command, module, capsys):
     assert "error" in capsys.readouterr().err
 
 
-# ProcessQueue's parser and its no-op run share one import path (a run with
-# nothing to do still needs the Core queries); every other command's -h and
-# argument errors come before its library, as cron and people call them often.
-_HELP_LOADS_SQLALCHEMY = {"ProcessQueue"}
+# Every command's -h and argument errors come before its library (ProcessQueue's
+# too: its no-op run imports the Core queries once the arguments are parsed), as
+# cron and people call them often.
 _IMPORTS_AFTER_HELP = """
 import sys
 from dbprocessing.cli import {module} as command
@@ -69,10 +68,7 @@ def test_help_imports_no_database_layer(command, module):
                             capture_output=True, text=True, timeout=60)
     assert result.returncode == 0, result.stderr
     loaded = result.stdout.strip().splitlines()[-1]
-    if command in _HELP_LOADS_SQLALCHEMY:
-        assert loaded != "[]"  # the exception is still needed: drop it when it is not
-    else:
-        assert loaded == "[]", f"{command} -h imported {loaded}"
+    assert loaded == "[]", f"{command} -h imported {loaded}"
 
 
 @pytest.mark.parametrize("command", COMMANDS)

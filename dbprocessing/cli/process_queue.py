@@ -8,20 +8,14 @@ import sys
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from .. import DBlogging
 from ..atomic import write_atomically
-from ..db.engine import describe
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, LockHeld, UsageError
 from ..ingest import BATCH_SIZE
-from ..ingest.summary import IngestSummary, idle_ingest
-from ..mission.tree import MissionTree
 from ..process import RETRY_AFTER_HOURS
 from ..process.settings import RunSettings
-from ..process.summary import idle_process
 from . import ArgumentParser, parse, run_command
 from .console import Console
 from .context import (
@@ -31,6 +25,12 @@ from .context import (
     executor_from,
     open_mission,
 )
+
+if TYPE_CHECKING:  # SQLAlchemy is imported once the arguments are parsed: -h is quick
+    from sqlalchemy import Engine
+
+    from ..ingest.summary import IngestSummary
+    from ..mission.tree import MissionTree
 
 PROG = "ProcessQueue"
 logger = logging.getLogger(__name__)
@@ -178,6 +178,8 @@ def _ingest(mission: OpenMission, args: argparse.Namespace, console: Console) ->
 def _ingest_incoming(engine: Engine, tree: MissionTree, *, dry_run: bool = False,
                      **options: Any) -> IngestSummary:
     """``ingest_incoming``; with nothing to do, done without importing it (the ORM)."""
+    from ..ingest.summary import idle_ingest
+
     summary = idle_ingest(engine, tree, options["pattern"], dry_run)
     if summary is None:
         from ..ingest.pipeline import ingest_incoming
@@ -189,6 +191,8 @@ def _ingest_incoming(engine: Engine, tree: MissionTree, *, dry_run: bool = False
 
 def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | None,
              console: Console) -> int:
+    from ..process.summary import idle_process
+
     engine, tree = mission.engine, mission.tree
     settings = RunSettings(slots=args.num_proc, timeout=args.timeout,
                            retry_after=args.retry_after, say=console.say)
@@ -229,6 +233,7 @@ def _report(mission: OpenMission, args: argparse.Namespace, invocation_id: int, 
     """Write the run's HTML report (-r), after the lock is released; False if it failed."""
     from sqlalchemy.orm import Session
 
+    from ..db.engine import describe
     from ..report.run import run_report
 
     path = (Path(args.report) if args.report else DBlogging.log_dir()
