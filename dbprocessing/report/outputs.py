@@ -136,8 +136,7 @@ class SpanPlanner(Planner):
         the newest output), without planning them: the same decision
         (``Planner._decide``) on the same inputs, code and provenance, and the same
         naming of the output (``Planner.name_output``), but no RunPlan (status
-        without plans: no input paths, code path or command).  A date whose
-        output's provenance is not in hand is left out (the planner is asked)."""
+        without plans: no input paths, code path or command)."""
         wanted = [d for d in dates if d in settled.changed]
         if not wanted or self.always_run or process.output_product is None:
             return {}
@@ -154,8 +153,6 @@ class SpanPlanner(Planner):
         found: dict[datetime.date, Remake | Skip] = {}
         for date in wanted:
             existing = outputs[date]
-            if existing[ID] not in self._known:
-                continue
             rows, code_id = settled.changed[date]
             code = codes.get(code_id)
             if code is None:
