@@ -232,14 +232,16 @@ def test_history_filters(hello, capsys):
     assert "--status for jobs is one of" in capsys.readouterr().err
 
 
-def _compare_with_planning_every_date(m) -> tuple[Counter, int, int]:
+def _compare_with_planning_every_date(m) -> tuple[Counter, int, int, int]:
     """Status of every product, over its span, a span cut at both ends and one
     past the data (blocked dates), with the set-based proofs and by planning every
     date: the same rows, the same plans; and without plans (printStatus's): the
-    same rows.  Return the states seen, how many dates the proofs settled and how
-    many changed dates got a verdict without planning."""
+    same rows; and with the queue planned only for the product and dates asked
+    about: the same rows.  Return the states seen, how many dates the proofs
+    settled, how many changed dates got a verdict without planning and how many
+    reports planned fewer of the queue's targets than the whole queue's."""
     seen: Counter = Counter()
-    proved = 0
+    proved = narrowed = 0
     engine = m.engine()
     try:
         with Session(engine) as session:
@@ -262,6 +264,14 @@ def _compare_with_planning_every_date(m) -> tuple[Counter, int, int]:
                     assert [r.plan for r in got] == [r.plan for r in want]
                     unplanned = quick.product_status(product, start, end)
                     assert [r.as_dict() for r in unplanned] == [r.as_dict() for r in want]
+                    # The queue planned for this product and these dates only.
+                    focused = StatusReader(session, tree, now)
+                    focused.focus(product, focused.dates_of(product, start, end))
+                    got = focused.product_status(product, start, end)
+                    assert [r.as_dict() for r in got] == [r.as_dict() for r in want]
+                    assert [r.plan for r in got] == [r.plan for r in want]
+                    assert {key[0] for key in focused.scheduled} <= {product.product_id}
+                    narrowed += len(focused.scheduled) < len(fast.scheduled)
                     seen.update(r.state for r in got)
                 maker = fast.makers.get(product.product_id)
                 if maker is not None:
@@ -269,7 +279,7 @@ def _compare_with_planning_every_date(m) -> tuple[Counter, int, int]:
                     proved += len(settle(fast.planner, maker, product, dates).up_to_date)
     finally:
         engine.dispose()
-    return seen, proved, quick.unplanned
+    return seen, proved, quick.unplanned, narrowed
 
 
 def test_proofs_agree_with_planning_every_date(hello, capsys):
@@ -278,11 +288,13 @@ def test_proofs_agree_with_planning_every_date(hello, capsys):
     status equals the planner's for every date, on both backends."""
     seen: Counter = Counter()
     unplanned: list[int] = []
+    narrowed: list[int] = []
 
     def compare() -> int:
-        states_now, proved, verdicts = _compare_with_planning_every_date(hello)
+        states_now, proved, verdicts, fewer = _compare_with_planning_every_date(hello)
         seen.update(states_now)
         unplanned.append(verdicts)
+        narrowed.append(fewer)
         return proved
 
     good = break_l2(hello)
@@ -315,6 +327,9 @@ def test_proofs_agree_with_planning_every_date(hello, capsys):
     assert {"queued", "failed", "up_to_date", "stale", "missing", "blocked"} <= set(seen)
     # Stale through a new input version, then through a new code: verdicts, no plans.
     assert unplanned[5] > 0 and unplanned[7] > unplanned[6]
+    # With the queue full (first) and after the new input version (the window's
+    # dates queued), a report on one product or fewer dates planned fewer targets.
+    assert narrowed[0] > 0 and narrowed[4] > 0
 
 
 def test_file_rows_answer_as_their_queries(made):

@@ -92,6 +92,9 @@ class SpanPlanner(Planner):
         self._given: dict[int, list[FileRow]] = {}  # process id -> its candidate inputs
         self._settled: dict[int, Settled] = {}  # process id -> what settle read for it
         self._code_paths: dict[int, Path] = {}
+        # Output product id -> (first, last) date: plan only targets in these
+        # bounds (the queue's plans for a report on some products and dates).
+        self.within: dict[int, tuple[datetime.date, datetime.date]] | None = None
 
     def give_inputs(self, process_id: int, rows: list[FileRow] | None) -> None:
         """Plan *process_id* from these files (rows of ``COLUMNS``, the newest of
@@ -176,6 +179,12 @@ class SpanPlanner(Planner):
         # The queue's dates (next_run_plans) are few and scattered over the archive:
         # read the candidates of their span as plain rows and load as files only
         # those in their windows.
+        if self.within is not None:
+            bounds = self.within.get(process.output_product or -1)
+            items = [] if bounds is None else [
+                item for item in items if bounds[0] <= item[0] <= bounds[1]]
+            if not items:
+                return
         if process.process_id in self._given or not items or not self.narrow:
             super()._plan_process(wave, process, items)
             return

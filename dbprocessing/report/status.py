@@ -162,6 +162,7 @@ class StatusReader:
         self.now = now or utcnow()
         self.planner = SpanPlanner(session, tree, narrow=prove)
         self._next_run: dict[tuple[int, datetime.date], RunPlan] | None = None
+        self._focus: dict[int, tuple[datetime.date, datetime.date]] | None = None
         self.retries: dict[tuple[int, datetime.date], Retry] = {}
         for (process_id, date, _), row in retry_rows(session).items():
             self.retries.setdefault((process_id, date), row)
@@ -178,10 +179,28 @@ class StatusReader:
         candidates are then among the rows already read)."""
         if self._next_run is None:
             self._next_run = {}
-            for plan in next_run_plans(self.planner, self.now):
+            self.planner.within = self._focus
+            try:
+                plans = next_run_plans(self.planner, self.now)
+            finally:
+                self.planner.within = None
+            for plan in plans:
                 if plan.output_product_id is not None:
                     self._next_run.setdefault((plan.output_product_id, plan.date), plan)
         return self._next_run
+
+    def focus(self, product: Product, dates: list[datetime.date]) -> None:
+        """Plan the queue (``scheduled``) only for the outputs asked about: *product*
+        on *dates* (each call adds a product; before the first ``product_status``).
+        A report on one product and month then plans its few queued dates, not
+        the whole queue's."""
+        if self._next_run is not None:
+            raise RuntimeError("focus() after the queue was planned")
+        if not dates:
+            return
+        focus = self._focus = self._focus or {}
+        first, last = focus.get(product.product_id, (dates[0], dates[-1]))
+        focus[product.product_id] = (min(first, dates[0]), max(last, dates[-1]))
 
     def span(self, product: Product) -> tuple[datetime.date, datetime.date] | None:
         """First and last date holding files of *product* or of its inputs."""
@@ -400,7 +419,7 @@ def _mission_status(session: Session, tree: MissionTree, products: list[str] | N
     if same_span and any(spans.values()):
         union = (min(s[0] for s in spans.values() if s), max(s[1] for s in spans.values() if s))
         spans = {p.product_id: union for p in chosen}
-    result: list[DateStatus] = []
+    asked: list[tuple[Product, datetime.date, datetime.date]] = []
     for product in chosen:
         first, last = start, end
         if first is None or last is None:
@@ -408,6 +427,10 @@ def _mission_status(session: Session, tree: MissionTree, products: list[str] | N
             if span is None:
                 continue
             first, last = first or span[0], last or span[1]
+        asked.append((product, first, last))
+        reader.focus(product, reader.dates_of(product, first, last))
+    result: list[DateStatus] = []
+    for product, first, last in asked:
         result.extend(reader.product_status(product, first, last))
     return result
 
