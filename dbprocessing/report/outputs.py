@@ -180,7 +180,8 @@ class SpanPlanner(Planner):
         # read the candidates of their span as plain rows and load as files only
         # those in their windows.
         if self.within is not None:
-            bounds = self.within.get(process.output_product or -1)
+            product = process.output_product
+            bounds = self.within.get(product) if product is not None else None
             items = [] if bounds is None else [
                 item for item in items if bounds[0] <= item[0] <= bounds[1]]
             if not items:
