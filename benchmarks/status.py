@@ -13,9 +13,12 @@ a queue entry on every 50th l0b file.  Then times, median of --repeat:
   (opening the database and the schema check included);
 
 and counts SQL statements of the library call.  Target (issue 5): under 1 s on
-SQLite for the command.  Then the question of issue 13, every product over
-the whole range (``mission_status`` with no product and no dates), median and
-range of --whole-repeat:
+SQLite for the command.  Then explainBuild and printLineage of the month's
+first l1 file (queued: its l0a input has a second version), median of
+--repeat: the library call (wall and CPU) and the installed command as a child
+process (start-up included).  Target (issue 13): under 0.2 s.  Then the
+question of issue 13, every product over the whole range (``mission_status``
+with no product and no dates), median and range of --whole-repeat:
 
 * the library call as printStatus makes it (``mission_status(..., plans=False)``),
   wall and CPU seconds;
@@ -65,6 +68,8 @@ from dbprocessing.db.models import (  # noqa: E402
 )
 from dbprocessing.ingest.record import epoch  # noqa: E402
 from dbprocessing.mission.tree import load_mission  # noqa: E402
+from dbprocessing.report.explain import explain  # noqa: E402
+from dbprocessing.report.lineage import as_text, read_graph  # noqa: E402
 from dbprocessing.report.status import mission_status  # noqa: E402
 
 START = datetime.date(1960, 1, 1)
@@ -211,6 +216,31 @@ def measure_whole(url: str, repeat: int) -> dict:
             "command_cpu": [c for _, c in runs]}
 
 
+def measure_questions(url: str, repeat: int, name: str) -> list[dict]:
+    """explainBuild and printLineage of the file *name*: the library call (wall
+    and CPU seconds) and the installed command as a child process."""
+    engine = open_database(url)
+    results = []
+    for label, call in (("explainBuild", lambda s, t: explain(s, t, filename=name)),
+                        ("printLineage", lambda s, _t: as_text(read_graph(s, name),
+                                                                True, True))):
+        wall, cpu = [], []
+        for _ in range(repeat):
+            with Session(engine) as session:
+                tree = load_mission(session)
+                began, began_cpu = time.perf_counter(), time.process_time()
+                call(session, tree)
+                wall.append(time.perf_counter() - began)
+                cpu.append(time.process_time() - began_cpu)
+        argv = command_argv(label, console_scripts()[label]) + ["-m", url, name]
+        runs = [child(argv) for _ in range(repeat)]
+        results.append({"command": label, "library_wall": wall, "library_cpu": cpu,
+                        "command_wall": [w for w, _ in runs],
+                        "command_cpu": [c for _, c in runs]})
+    engine.dispose()
+    return results
+
+
 def run(label: str, url: str, root: Path, files: int, repeat: int,
         whole_repeat: int, built: bool = False) -> dict:
     if built:
@@ -224,6 +254,8 @@ def run(label: str, url: str, root: Path, files: int, repeat: int,
     first = START + DAY * (files // 8)  # a month in the middle of the archive
     result = measure(url, repeat, first)
     result.update(backend=label, files=count)
+    result["question_file"] = name = f"l1_{first:%Y%m%d}_v1.0.0.dat"
+    result["questions"] = measure_questions(url, repeat, name)
     if whole_repeat:
         result["whole"] = measure_whole(url, whole_repeat)
     return result
@@ -263,6 +295,14 @@ def main() -> int:
     for r in results:
         print(f"{r['backend']:<11} {r['files']:>7} {r['dates']:>5} {r['library']:>9.3f} "
               f"{r['command']:>9.3f} {r['statements']:>5}  {r['states']}")
+    print("\none file's questions: median (min-max) seconds")
+    print(f"{'backend':<11} {'command':<13} {'library wall':<22}{'library CPU':<22}"
+          f"{'command wall':<22}{'command CPU':<22}file")
+    for r in results:
+        for q in r["questions"]:
+            print(f"{r['backend']:<11} {q['command']:<13} {spread(q['library_wall']):<22}"
+                  f"{spread(q['library_cpu']):<22}{spread(q['command_wall']):<22}"
+                  f"{spread(q['command_cpu']):<22}{r['question_file']}")
     whole = [r for r in results if "whole" in r]
     if whole:
         print("\nevery product, whole range: median (min-max) seconds")
