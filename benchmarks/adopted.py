@@ -17,7 +17,8 @@ level-1 file with parents and a code, a level-2 file), times, median of
   included (wall and CPU, user + system);
 
 and counts the SQL statements of the library call.  The same for
-``printStatus -m DB``: every product over the whole range (a table).
+``printStatus -m DB``: every product over the whole range (a table; the
+library call as printStatus makes it, ``mission_status(..., plans=False)``).
 Targets (issue 13): under 0.2 s for explainBuild and printLineage of one
 file, under 1 s for printStatus of everything.
 
@@ -85,7 +86,7 @@ def _explain(session: Session, tree, name: str) -> list[str]:
 
 
 def _status(session: Session, tree, _name: str) -> int:
-    return len(mission_status(session, tree, None, None, None))
+    return len(mission_status(session, tree, None, None, None, plans=False))  # as printStatus
 
 
 EVERYTHING = "(every product, whole range)"
