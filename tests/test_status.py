@@ -266,7 +266,7 @@ def _compare_with_planning_every_date(m) -> tuple[Counter, int, int, int]:
                     assert [r.as_dict() for r in unplanned] == [r.as_dict() for r in want]
                     # The queue planned for this product and these dates only.
                     focused = StatusReader(session, tree, now)
-                    focused.focus(product, focused.dates_of(product, start, end))
+                    focused.focus(product, start, end)
                     got = focused.product_status(product, start, end)
                     assert [r.as_dict() for r in got] == [r.as_dict() for r in want]
                     assert [r.plan for r in got] == [r.plan for r in want]

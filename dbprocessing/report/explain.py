@@ -53,7 +53,7 @@ def explain(session: Session, tree: MissionTree, *, filename: str | None = None,
         product = find_product(session, product_ref)
     reader = StatusReader(session, tree)
     dates = reader.dates_of(product, date, date)
-    reader.focus(product, dates)
+    reader.focus(product, date, date)
     (status,) = reader.product_status(product, dates[0], dates[0])
     if filename is None:
         lines.append(f"{product.product_name} {status.date}: newest file "

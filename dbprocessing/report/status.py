@@ -189,18 +189,20 @@ class StatusReader:
                     self._next_run.setdefault((plan.output_product_id, plan.date), plan)
         return self._next_run
 
-    def focus(self, product: Product, dates: list[datetime.date]) -> None:
+    def focus(self, product: Product, start: datetime.date, end: datetime.date) -> None:
         """Plan the queue (``scheduled``) only for the outputs asked about: *product*
-        on *dates* (each call adds a product; before the first ``product_status``).
-        A report on one product and month then plans its few queued dates, not
-        the whole queue's."""
+        over [start, end] (each call adds a product; before the first
+        ``product_status``).  A report on one product and month then plans its few
+        queued dates, not the whole queue's."""
         if self._next_run is not None:
             raise RuntimeError("focus() after the queue was planned")
-        if not dates:
+        if start > end:
             return
+        # The first and last of dates_of(product, start, end) (a period's start).
+        lo, hi = self.dates_of(product, start, start)[0], self.dates_of(product, end, end)[0]
         focus = self._focus = self._focus or {}
-        first, last = focus.get(product.product_id, (dates[0], dates[-1]))
-        focus[product.product_id] = (min(first, dates[0]), max(last, dates[-1]))
+        first, last = focus.get(product.product_id, (lo, hi))
+        focus[product.product_id] = (min(first, lo), max(last, hi))
 
     def span(self, product: Product) -> tuple[datetime.date, datetime.date] | None:
         """First and last date holding files of *product* or of its inputs."""
@@ -428,7 +430,7 @@ def _mission_status(session: Session, tree: MissionTree, products: list[str] | N
                 continue
             first, last = first or span[0], last or span[1]
         asked.append((product, first, last))
-        reader.focus(product, reader.dates_of(product, first, last))
+        reader.focus(product, first, last)
     result: list[DateStatus] = []
     for product, first, last in asked:
         result.extend(reader.product_status(product, first, last))
