@@ -10,6 +10,7 @@ import pytest
 from dbprocessing.cli import (
     add_from_config,
     explain_build,
+    flush_process_queue,
     print_status,
     process_queue,
     reprocess_by_product,
@@ -185,6 +186,12 @@ def test_a_forced_bump_that_fails_is_retried_with_its_bump(hello, capsys):
     assert reprocess_by_product.main(["-m", hello.db_url, L1, "-s", DAYS[0], "-e", DAYS[0],
                                       "--force", "1"]) == 0
     assert process(hello, "-q", "--retry-after", "0") == 1
+    assert retries(hello) == {DAYS[0]: (1, 1, False)}
+    # A flush empties the queue and says the retry stays (it is not a queue entry).
+    capsys.readouterr()
+    assert flush_process_queue.main([hello.db_url]) == 0
+    out = capsys.readouterr().out
+    assert "flushed 0 file(s)" in out and "1 failed run(s) stay scheduled for retry" in out
     assert retries(hello) == {DAYS[0]: (1, 1, False)}
     (hello.root / "codes" / "hello_L1toL2.py").write_text(good)
     planned, rows = agree(hello, capsys)  # the queue is empty; the retry keeps the bump

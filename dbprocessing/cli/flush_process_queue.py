@@ -3,7 +3,8 @@
 Refused (exit 3) while another run holds the processing lock: flushing under
 a running ProcessQueue would lose its work. The files and their records stay;
 only the queue entries go, so the next ProcessQueue -p has nothing to do
-until files are ingested or queued again (reprocessBy*).
+until files are ingested or queued again (reprocessBy*), but for the failed
+runs scheduled for retry, which stay (it says how many).
 """
 from __future__ import annotations
 
@@ -29,8 +30,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def body() -> int:
         with open_mission(args.database) as mission:
-            count = flush_queue(mission.engine, args.database)
+            count, retries = flush_queue(mission.engine, args.database)
         print(f"flushed {count} file(s) from the process queue")
+        if retries:
+            print(f"{retries} failed run(s) stay scheduled for retry: the next "
+                  f"ProcessQueue -p retries those that are due (printStatus lists them)")
         return 0
 
     return run_command(PROG, body)

@@ -21,11 +21,11 @@ import logging
 from dataclasses import dataclass
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Engine, delete, select
+from sqlalchemy import CursorResult, Engine, delete, func, select
 from sqlalchemy.orm import Session
 
 from ..db.engine import for_writing
-from ..db.models import File, ProcessQueue, Product
+from ..db.models import File, ProcessQueue, Product, Retry
 from ..db.queries import find_product
 from ..lock import processing_lock
 from ..mission.tree import load_mission
@@ -95,8 +95,10 @@ def queue_html(files: list[QueuedFile]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def flush_queue(engine: Engine, db_name: str) -> int:
-    """Remove every processqueue row, under the processing lock; return how many.
+def flush_queue(engine: Engine, db_name: str) -> tuple[int, int]:
+    """Remove every processqueue row, under the processing lock; return how many,
+    and how many failed targets stay scheduled for retry (``retry`` rows, which
+    the flush leaves: the next ProcessQueue -p retries those that are due).
 
     Raises LockHeld (exit 3) while a live run holds the lock; nothing is removed.
     """
@@ -105,8 +107,9 @@ def flush_queue(engine: Engine, db_name: str) -> int:
     with processing_lock(engine, tree.mission_id, db_name) as lock:
         with Session(for_writing(engine)) as session:
             count = cast("CursorResult[Any]", session.execute(delete(ProcessQueue))).rowcount
+            retries = session.scalar(select(func.count()).select_from(Retry)) or 0
             session.commit()
         lock.comment = f"Nominal Exit; flushProcessQueue removed {count} queue entr" \
                           f"{'y' if count == 1 else 'ies'}"
     logger.info("flushed the process queue: %d file(s) removed from it", count)
-    return count
+    return count, retries
