@@ -20,6 +20,8 @@ the original that catch it keep working.
 """
 from __future__ import annotations
 
+import datetime
+
 EXIT_OK = 0
 EXIT_SOME_FAILED = 1
 EXIT_USAGE = 2
@@ -57,9 +59,13 @@ class DatabaseNotEmpty(DatabaseError):
 
 
 class LockHeld(DBProcessingError):
-    """Another run holds the processing lock."""
+    """Another run holds the processing lock (since *held_since*, UTC, when known)."""
 
     exit_code = EXIT_LOCKED
+
+    def __init__(self, message: str, held_since: datetime.datetime | None = None) -> None:
+        super().__init__(message)
+        self.held_since = held_since
 
 
 class ExecutorLost(DBProcessingError):

@@ -122,9 +122,11 @@ def acquire(engine: Engine, mission_id: int, db_name: str) -> tuple[int, str | N
         if holder.hostname != host:
             raise LockHeld(
                 f"another run holds the processing lock: {holder.describe()}. If that run is "
-                f"known to be dead, clear the lock with: clearProcessingFlag {db_name} \"why\"")
+                f"known to be dead, clear the lock with: clearProcessingFlag {db_name} \"why\"",
+                held_since=holder.start)
         if pid_alive(holder.pid, holder.start):
-            raise LockHeld(f"another run holds the processing lock: {holder.describe()}")
+            raise LockHeld(f"another run holds the processing lock: {holder.describe()}",
+                           held_since=holder.start)
         note = (f"lock taken over by pid {os.getpid()}: holder pid {holder.pid} on {host} "
                 f"was dead")
         with engine.begin() as conn:

@@ -100,6 +100,28 @@ def test_holder_on_another_host_is_refused_until_cleared(mission, capsys):
     assert "nothing to clear" in capsys.readouterr().out
 
 
+def test_a_lock_held_too_long_is_said_under_cron(mission, capsys):
+    """With no terminal a held lock is a log record only, until it has been held
+    longer than --stuck-after: then one line on stderr, for cron to mail."""
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)
+    insert_lock(mission, 1, "some-other-host", now - datetime.timedelta(hours=30))
+    mission.add_incoming("s_20250101.dat")
+    capsys.readouterr()
+    assert process_queue.main(["-i", "-m", mission.db_url, "-q"]) == 3
+    err = capsys.readouterr().err
+    assert "some-other-host" in err and "clearProcessingFlag" in err
+    assert "held for 30.0 hours, more than --stuck-after 24" in err
+    for limit in ("48", "never"):
+        assert process_queue.main(["-i", "-m", mission.db_url, "-q",
+                                   "--stuck-after", limit]) == 3
+        assert capsys.readouterr().err == ""
+    with pytest.raises(SystemExit) as info:
+        process_queue.main(["-i", "-m", mission.db_url, "--stuck-after", "soon"])
+    assert info.value.code == 2
+    assert "--stuck-after: not a number of hours or 'never'" in capsys.readouterr().err
+    assert mission.count("file") == 0 and (mission.incoming / "s_20250101.dat").exists()
+
+
 @pytest.mark.slow
 def test_two_runs_started_together_exactly_one_proceeds(mission):
     mission.add_incoming("s_20250101.dat")

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import argparse
+import datetime
 import gc
 import logging
 import sys
@@ -76,6 +77,11 @@ def build_parser() -> ArgumentParser:
                       help="print a line per file or run and the summary even with no "
                            "terminal (by default a run under cron prints nothing unless "
                            "something failed; the summary always goes to the log)")
+    parser.add_argument("--stuck-after", type=_hours, default=STUCK_AFTER_HOURS,
+                        metavar="HOURS",
+                        help=f"a processing lock another run has held for longer than "
+                             f"this is said on stderr even under cron, so that cron mails "
+                             f"it (default {STUCK_AFTER_HOURS:g}; 'never': only logged)")
     parser.add_argument("--retry-after", type=_hours, default=RETRY_AFTER_HOURS,
                         metavar="HOURS",
                         help=f"with -p: retry a failed run this many hours after it "
@@ -86,8 +92,12 @@ def build_parser() -> ArgumentParser:
     return parser
 
 
+# A lock held longer than this is probably stuck: said even under cron.
+STUCK_AFTER_HOURS = 24.0
+
+
 def _hours(text: str) -> float | None:
-    """``--retry-after``: hours (0 or more), or ``never`` (None)."""
+    """``--retry-after``, ``--stuck-after``: hours (0 or more), or ``never`` (None)."""
     if text.strip().lower() == "never":
         return None
     try:
@@ -127,15 +137,29 @@ def main(argv: Sequence[str] | None = None) -> int:
                 return _ingest(mission, args, console)
             except LockHeld as exc:
                 # Under cron a busy lock is routine (the last run is still going):
-                # a log record and exit 3, not a mail.
+                # a log record and exit 3, not a mail; unless it has been held so
+                # long that the holder is likely stuck or dead on another host.
                 logger.warning("%s not run: %s", PROG, exc)
                 if console.errors_shown:
                     raise
+                stuck = _stuck_for(exc, args.stuck_after)
+                if stuck is not None:
+                    print(f"{PROG}: error: {exc} (held for {stuck:.1f} hours, more than "
+                          f"--stuck-after {args.stuck_after:g})", file=sys.stderr)
                 return exc.exit_code
             finally:
                 console.close()
 
     return run_command(PROG, body)
+
+
+def _stuck_for(exc: LockHeld, limit: float | None) -> float | None:
+    """How many hours the lock has been held, if more than *limit* (None: never)."""
+    if limit is None or exc.held_since is None:
+        return None
+    now = datetime.datetime.now(datetime.timezone.utc).replace(tzinfo=None)  # as the lock's
+    hours = (now - exc.held_since).total_seconds() / 3600
+    return hours if hours > limit else None
 
 
 def _resolve_only(mission: OpenMission, text: str) -> set[str]:
