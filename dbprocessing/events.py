@@ -159,7 +159,7 @@ class EventLog:
             conn.execute(self._job_event_insert, self._job_events)
             self._job_events = []
         if self._ingest_events:
-            insert_rows(db, _table("ingest_event"), self._ingest_events)
+            insert_rows(db, core.ingest_event, self._ingest_events)
             self._ingest_events = []
 
     @property

@@ -417,6 +417,57 @@ def test_database_without_mission(created_db, capsys, log_dir):
     assert "no mission" in capsys.readouterr().err
 
 
+DBU_PLUGIN = '''
+from dbprocessing import inspector
+
+class Inspector(inspector.inspector):
+    code_name = 'dbu'
+
+    def inspect(self, kwargs):
+        # The original's plugins read rows through self.dbu (a DButils).
+        product = self.dbu.getEntry('Product', self.product)
+        if not self.basename.startswith(product.product_name + '_'):
+            return None
+        day = self.extract_YYYYMMDD()
+        self.diskfile.params['utc_file_date'] = day.date()
+        self.diskfile.params['utc_start_time'] = day
+        self.diskfile.params['utc_stop_time'] = day
+        self.diskfile.params['version'] = inspector.extract_Version(self.basename)
+        self.diskfile.params['quality_comment'] = self.dbu.getEntry('product', self.product).format
+        return True
+'''
+
+
+def test_plugins_read_rows_through_dbu_across_batches(created_db, tmp_path, log_dir):
+    # Ingest itself reads and writes through Core; the session a plugin's
+    # getEntry reads through is opened on demand and ended with each batch.
+    m = build_mission(tmp_path / "m", created_db,
+                      [Product("dbu", "dbu_{Y}{m}{d}_v{VERSION}.txt", DBU_PLUGIN), A])
+    names = [f"dbu_202503{day:02d}_v1.0.0.txt" for day in range(1, 6)]
+    for name in names + ["a_20250301_v1.0.0.dat"]:
+        m.add_incoming(name)
+    assert ingest(m, "--batch-size", "2") == 0
+    rows = dict(m.query("SELECT filename, quality_comment FROM file"))
+    assert rows == {**{name: "dbu_{Y}{m}{d}_v{VERSION}.txt" for name in names},
+                    "a_20250301_v1.0.0.dat": None}
+    assert list(m.incoming.iterdir()) == []
+
+
+def test_ingest_does_not_import_the_orm(mission, log_dir):
+    # The ORM and the models cost a small cron run more than its files do:
+    # ingest goes through Core only, unless a plugin asks self.dbu for a row.
+    for day in range(1, 4):
+        mission.add_incoming(f"a_202504{day:02d}_v1.0.0.dat")
+    code = ("import sys\nfrom dbprocessing.cli import process_queue\n"
+            f"code = process_queue.main(['-i', '-m', {mission.db_url!r}, '-q'])\n"
+            "print(code, 'sqlalchemy.orm' in sys.modules, 'dbprocessing.db.models' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-3:] == ["0", "False", "False"]
+    assert mission.count("file") == 3
+
+
 def test_create_db_then_ingest_via_scripts(tmp_path, log_dir):
     """The scripts/ shims, as existing crontabs call them."""
     db = tmp_path / "m.sqlite"

@@ -6,13 +6,16 @@ third of such a run's CPU.  So the fixed path of a command (the mission row,
 the processing lock, the event log's invocation row, and the "anything
 incoming, pending or queued?" questions) goes through these lightweight
 Core ``table()`` clauses instead: the columns those statements use, typed
-where the driver needs it (dates, booleans).  ``models.py`` stays the
+where the driver needs it (dates, booleans).  ``ProcessQueue -i`` goes
+through them all the way (``ingest.pipeline``): the products and their
+plugins, the file, unixtime, queue, promise and event rows.  Only a plugin
+that asks ``self.dbu`` for a row imports the ORM.  ``models.py`` stays the
 definition of the schema; tests/test_schema.py checks every column here
 against it.
 """
 from __future__ import annotations
 
-from sqlalchemy import Boolean, DateTime, Integer, column, table
+from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, column, table
 
 mission = table(
     "mission", column("mission_id", Integer), column("mission_name"), column("rootdir"),
@@ -29,8 +32,44 @@ invocation = table(
     column("command"), column("arguments"), column("hostname"), column("pid", Integer),
     column("user"), column("started_at", DateTime))
 
-ingest_pending = table("ingest_pending", column("file_id", Integer))
-processqueue = table("processqueue", column("file_id", Integer))
+ingest_pending = table(
+    "ingest_pending", column("file_id", Integer), column("source_path"),
+    column("target_path"), column("is_link", Boolean))
+processqueue = table("processqueue", column("file_id", Integer),
+                     column("version_bump", Integer))
 retry = table("retry", column("retry_id", Integer))
 
-TABLES = (mission, logging, invocation, ingest_pending, processqueue, retry)
+# -- ingest: the products with their plugins, and what a file's ingest writes --
+satellite = table("satellite", column("satellite_id", Integer), column("satellite_name"),
+                  column("mission_id", Integer))
+instrument = table("instrument", column("instrument_id", Integer), column("instrument_name"),
+                   column("satellite_id", Integer))
+product = table(
+    "product", column("product_id", Integer), column("product_name"),
+    column("instrument_id", Integer), column("relative_path"), column("level", Float),
+    column("format"))
+inspector = table(
+    "inspector", column("inspector_id", Integer), column("filename"), column("relative_path"),
+    column("interface_version", Integer), column("quality_version", Integer),
+    column("revision_version", Integer), column("active_code", Boolean),
+    column("arguments"), column("product", Integer))
+file = table(
+    "file", column("file_id", Integer), column("filename", String),
+    column("utc_file_date", Date), column("utc_start_time", DateTime),
+    column("utc_stop_time", DateTime), column("data_level", Float),
+    column("interface_version", Integer), column("quality_version", Integer),
+    column("revision_version", Integer), column("verbose_provenance"),
+    column("check_date", DateTime), column("quality_comment"), column("caveats"),
+    column("file_create_date", DateTime), column("met_start_time", Float),
+    column("met_stop_time", Float), column("exists_on_disk", Boolean),
+    column("quality_checked", Boolean), column("product_id", Integer),
+    column("shasum", String), column("process_keywords"))
+unixtime = table("unixtime", column("file_id", Integer), column("unix_start", Integer),
+                 column("unix_stop", Integer))
+ingest_event = table(
+    "ingest_event", column("ingest_event_id", Integer), column("invocation_id", Integer),
+    column("filename"), column("accepted", Boolean), column("product_id", Integer),
+    column("file_id", Integer), column("reason"), column("at", DateTime))
+
+TABLES = (mission, logging, invocation, ingest_pending, processqueue, retry, satellite,
+          instrument, product, inspector, file, unixtime, ingest_event)

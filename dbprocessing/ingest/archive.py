@@ -19,14 +19,15 @@ import os
 import shutil
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..db.models import File, Product
-from ..db.queries import version_of
 from ..errors import FormatError
 from ..mission.substitution import STAMP_FIELDS, fields_of, format_name, name_values
 from ..mission.tree import MissionTree
 from ..Version import Version
+
+if TYPE_CHECKING:  # ingest works on Core rows: the ORM is not imported for it
+    from ..db.models import File, Product
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +116,8 @@ class ProductPaths:
 
     def of_file(self, product: Product, file: File, relative_path: str | None = None) -> Path:
         """Where *file* of *product* lives (or would, under *relative_path*)."""
+        from ..db.queries import version_of
+
         values = self.values(product, file.utc_file_date, version_of(file),
                              file.process_keywords)
         return self.path(product.relative_path if relative_path is None else relative_path,

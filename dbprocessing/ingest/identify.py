@@ -1,7 +1,8 @@
 """Identify: which product is this file?  Inspector plugins, loaded once per run.
 
-``load_products(session, tree)`` reads every product with its active, newest
-inspector and imports each plugin file once (importlib from its path).
+``load_products(db, tree)`` reads every product with its active, newest
+inspector (Core, on a Connection or a Session) and imports each plugin file
+once (importlib from its path).
 ``examine_file(candidate, path, dbu)`` runs one plugin on one file and says
 what came of it (testInspector shows that); ``identify_file(path, products,
 dbu)`` asks them: first the products whose
@@ -23,17 +24,19 @@ import sys
 import traceback
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, select
 
-from ..db import models
+from ..db import core
 from ..errors import FormatError
 from ..inspector import REQUIRED_PARAMS
 from ..mission.substitution import name_regex
 from ..mission.tree import MissionTree
 from ..Version import Version
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 logger = logging.getLogger(__name__)
 
@@ -51,24 +54,54 @@ def parse_arguments(text: str | None) -> dict[str, Any]:
 
 
 class PluginDatabase:
-    """The ``self.dbu`` plugins see: ``getEntry(table_name, id)`` as in the original."""
+    """The ``self.dbu`` plugins see: ``getEntry(table_name, id)`` as in the original.
 
-    _MODELS = {mapper.class_.__name__.lower(): mapper.class_
-               for mapper in models.Base.registry.mappers}
-    _MODELS.update({mapper.class_.__tablename__: mapper.class_
-                    for mapper in models.Base.registry.mappers})
+    Rows are the ORM's models, read through *db*: a Session, or a Connection
+    (ingest's reader) that a Session is opened on, and the ORM imported, only
+    when a plugin first asks; ``release`` ends that Session (before *db*'s
+    transaction ends), keeping the rows already read.
+    """
 
-    def __init__(self, session: Session) -> None:
-        self.session = session
+    _models: dict[str, type] | None = None
+
+    def __init__(self, db: Connection | Session) -> None:
+        self.db = db
+        self._session: Session | None = None
         self._cache: dict[tuple[str, Any], Any] = {}
 
+    @classmethod
+    def _model(cls, table: str) -> type | None:
+        if cls._models is None:
+            from ..db.models import Base
+
+            mapped = [mapper.class_ for mapper in Base.registry.mappers]
+            models = {model.__name__.lower(): model for model in mapped}
+            models.update({model.__tablename__: model for model in mapped})
+            cls._models = models
+        return cls._models.get(table.lower())
+
+    def _get(self, model: type, key: Any) -> Any:
+        if not isinstance(self.db, Connection):
+            return self.db.get(model, key)
+        if self._session is None:
+            from sqlalchemy.orm import Session
+
+            self._session = Session(bind=self.db)
+        return self._session.get(model, key)
+
+    def release(self) -> None:
+        """End the Session opened on a Connection (a no-op on a Session)."""
+        session, self._session = self._session, None
+        if session is not None:
+            session.close()
+
     def getEntry(self, table: str, key: Any) -> Any:  # noqa: N802 (frozen API)
-        model = self._MODELS.get(table.lower())
+        model = self._model(table)
         if model is None:
             raise KeyError(f"no table {table!r}")
-        cache_key = (model.__tablename__, key)
+        cache_key = (model.__tablename__, key)  # type: ignore[attr-defined]
         if cache_key not in self._cache:
-            self._cache[cache_key] = self.session.get(model, key)
+            self._cache[cache_key] = self._get(model, key)
         return self._cache[cache_key]
 
 
@@ -135,47 +168,66 @@ def import_plugin(path: Path, key: str) -> type:
     return plugin
 
 
-def load_products(session: Session, tree: MissionTree,
-                  names: dict[str, str] | None = None) -> list[Candidate]:
+def load_products(db: Connection | Session, tree: MissionTree) -> list[Candidate]:
     """Every product of the mission with its plugin imported (once per file path)."""
-    rows = session.execute(
-        select(models.Product, models.Inspector, models.Instrument, models.Satellite)
-        .join(models.Inspector, models.Inspector.product == models.Product.product_id)
-        .join(models.Instrument, models.Instrument.instrument_id == models.Product.instrument_id)
-        .join(models.Satellite, models.Satellite.satellite_id == models.Instrument.satellite_id)
-        .where(models.Inspector.active_code.is_(True), models.Satellite.mission_id ==
-               tree.mission_id)
-        .order_by(models.Product.product_id, models.Inspector.interface_version.desc(),
-                  models.Inspector.quality_version.desc(),
-                  models.Inspector.revision_version.desc())).all()
+    product, insp, instrument, satellite = (
+        core.product.c, core.inspector.c, core.instrument.c, core.satellite.c)
+    rows = db.execute(
+        select(product.product_id, product.product_name, product.level, product.format,
+               product.relative_path, instrument.instrument_name, satellite.satellite_name,
+               insp.inspector_id, insp.filename, insp.arguments,
+               insp.relative_path.label("inspector_path"))
+        .select_from(core.product)
+        .join(core.inspector, insp.product == product.product_id)
+        .join(core.instrument, instrument.instrument_id == product.instrument_id)
+        .join(core.satellite, satellite.satellite_id == instrument.satellite_id)
+        .where(insp.active_code.is_(True), satellite.mission_id == tree.mission_id)
+        .order_by(product.product_id, insp.interface_version.desc(),
+                  insp.quality_version.desc(), insp.revision_version.desc())).all()
     loaded: dict[Path, type | None] = {}
     load_errors: dict[Path, str] = {}
     candidates: list[Candidate] = []
     seen: set[int] = set()
-    for product, insp, instrument, satellite in rows:
-        if product.product_id in seen:  # the newest active inspector only
+    for row in rows:
+        if row.product_id in seen:  # the newest active inspector only
             continue
-        seen.add(product.product_id)
-        path = (tree.inspectordir / insp.relative_path / insp.filename).resolve()
+        seen.add(row.product_id)
+        path = (tree.inspectordir / row.inspector_path / row.filename).resolve()
         if path not in loaded:
             try:
-                loaded[path] = import_plugin(path, str(insp.inspector_id))
+                loaded[path] = import_plugin(path, str(row.inspector_id))
             except BaseException as exc:  # a broken plugin must not stop the run
                 if isinstance(exc, KeyboardInterrupt):
                     raise
                 loaded[path] = None
                 load_errors[path] = _one_line(exc)
                 logger.error("inspector %s for product %s cannot be loaded; it will claim "
-                             "nothing this run:\n%s", path, product.product_name,
+                             "nothing this run:\n%s", path, row.product_name,
                              "".join(traceback.format_exception(exc)).rstrip())
-        candidates.append(make_candidate(tree, product, instrument, satellite, loaded[path],
-                                         path, parse_arguments(insp.arguments),
+        candidates.append(make_candidate(tree, row, row, row, loaded[path], path,
+                                         parse_arguments(row.arguments),
                                          load_errors.get(path)))
     return candidates
 
 
-def make_candidate(tree: MissionTree, product: models.Product, instrument: models.Instrument,
-                   satellite: models.Satellite, plugin: type | None, plugin_path: Path,
+class _ProductRow(Protocol):
+    product_id: int
+    product_name: str
+    level: float
+    format: str
+    relative_path: str
+
+
+class _InstrumentRow(Protocol):
+    instrument_name: str
+
+
+class _SatelliteRow(Protocol):
+    satellite_name: str
+
+
+def make_candidate(tree: MissionTree, product: _ProductRow, instrument: _InstrumentRow,
+                   satellite: _SatelliteRow, plugin: type | None, plugin_path: Path,
                    kwargs: dict[str, Any], load_error: str | None = None) -> Candidate:
     """A product with its plugin, as ingest asks it (its format's regex, the names)."""
     known = {"MISSION": tree.name, "SPACECRAFT": satellite.satellite_name,

@@ -22,6 +22,10 @@ leaves promises that ``recover_pending`` (run first by every ingest) carries
 out.  So every file is either untouched in incoming or fully recorded, moved
 and queued: never a row without its file, a file without its row, a lost file
 or a duplicate.  The caller holds the processing lock.
+
+All of it is Core, on connections (``db.core``'s tables): a ``ProcessQueue
+-i`` does not import the ORM, which would cost a small run more than its
+files; a plugin asking ``self.dbu`` for a row does (``PluginDatabase``).
 """
 from __future__ import annotations
 
@@ -31,13 +35,13 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Engine, select
 
 from .. import faults
+from ..db import core
 from ..db.engine import for_writing, in_another_process
-from ..db.models import File, IngestPending
 from ..DBlogging import log_lines
 from ..errors import FormatError
 from ..events import EventLog
@@ -58,12 +62,17 @@ from .record import (
 )
 from .summary import IngestSummary
 
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
 logger = logging.getLogger(__name__)
 
 
-def recover_pending(session: Session) -> int:
-    """Carry out the moves promised by committed rows of an interrupted run."""
-    promises = session.scalars(select(IngestPending)).all()
+def recover_pending(db: Connection | Session) -> int:
+    """Carry out the moves promised by committed rows of an interrupted run (and commit)."""
+    pending = core.ingest_pending.c
+    promises = db.execute(select(pending.file_id, pending.source_path, pending.target_path,
+                                 pending.is_link)).all()
     for promise in promises:
         source, target = Path(promise.source_path), Path(promise.target_path)
         if promise.is_link:
@@ -73,9 +82,10 @@ def recover_pending(session: Session) -> int:
             if target.exists():
                 # A cross-filesystem move finished its copy but not its unlink, or
                 # a relocation (changeProductDir) its link but not the unlink.
-                row = session.get(File, promise.file_id)
+                shasum = db.scalar(select(core.file.c.shasum)
+                                   .where(core.file.c.file_id == promise.file_id))
                 if os.path.samefile(source, target) or (
-                        row is not None and row.shasum == sha1_of(target)):
+                        shasum is not None and shasum == sha1_of(target)):
                     source.unlink()
                 else:
                     logger.error("both %s and %s exist and differ; leaving both for an "
@@ -92,8 +102,8 @@ def recover_pending(session: Session) -> int:
         logger.warning("finished the move of %s to %s left by an interrupted run",
                        source.name, target)
         faults.checkpoint("recover_moved")
-    clear_pending(session, [p.file_id for p in promises])
-    session.commit()
+    clear_pending(db, [p.file_id for p in promises])
+    db.commit()
     return len(promises)
 
 
@@ -151,7 +161,7 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
     # Plugins and look-ups read through ``reader``, which never holds SQLite's
     # write lock (a slow plugin must not block other connections); each batch
     # is recorded through ``writer`` in short transactions.
-    with Session(engine) as reader, Session(for_writing(engine)) as writer:
+    with engine.connect() as reader, for_writing(engine).connect() as writer:
         if not dry_run:
             summary.recovered = recover_pending(writer)
         run = _IngestRun(tree, load_products(reader, tree), PluginDatabase(reader), summary,
@@ -164,6 +174,7 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
             for start in range(0, len(paths), batch_size):
                 # On PostgreSQL while the batch before commits: no file is touched here.
                 outcomes = run.identify_batch(reader, paths[start:start + batch_size])
+                run.dbu.release()
                 reader.commit()  # end the read snapshot before writing
                 run.wait_batch()
                 run.record_batch(writer, run.sort_out(outcomes))
@@ -217,14 +228,14 @@ class _IngestRun:
         self.say(f"rejected {path.name}: {reason}"
                  + (f" -> {where}" if where else " (left in incoming: could not move it)"))
 
-    def identify_batch(self, session: Session,
+    def identify_batch(self, reader: Connection,
                        paths: list[Path]) -> list[tuple[Path, PendingFile | str]]:
         """Identify a batch: each file with its PendingFile, or why to reject it.
 
         Acts on no file and writes nothing (``sort_out`` rejects), so that it
         can run while the batch before is being recorded.
         """
-        in_db = known_names(session, [p.name for p in paths])
+        in_db = known_names(reader, [p.name for p in paths])
         outcomes: list[tuple[Path, PendingFile | str]] = []
         for path in paths:
             outcomes.append((path, "already in the database" if path.name in in_db
@@ -242,17 +253,17 @@ class _IngestRun:
                 planned.append(outcome)
         return planned
 
-    def clear_moved(self, session: Session) -> None:
+    def clear_moved(self, writer: Connection) -> None:
         """Delete the promises of the files moved so far (the caller commits)."""
-        clear_pending(session, self.moved)
+        clear_pending(writer, self.moved)
         self.moved = []
 
-    def record_batch(self, session: Session, planned: list[PendingFile]) -> None:
+    def record_batch(self, writer: Connection, planned: list[PendingFile]) -> None:
         """Start recording one batch (crash-safe; see the module docstring):
         ``wait_batch`` waits for its commit, then ``move_batch`` moves its files."""
         if not planned:
             return
-        clashes = identity_clashes(session, planned)
+        clashes = identity_clashes(writer, planned)
         accepted: list[PendingFile] = []
         for item in planned:
             holder = clashes.get(item.identity)
@@ -262,7 +273,7 @@ class _IngestRun:
             clashes[item.identity] = item.row["filename"]  # a later twin is rejected
             accepted.append(item)
         if self.dry_run:
-            session.rollback()
+            writer.rollback()
             for item in accepted:
                 self.summary.ingested.append(item.source.name)
                 self.say(f"would ingest {item.source.name} -> {item.target}")
@@ -270,19 +281,19 @@ class _IngestRun:
         moved, self.moved = self.moved, []
 
         def write() -> dict[str, int]:
-            # The writer session and the event log are this function's alone until
+            # The writer connection and the event log are this function's alone until
             # wait_batch has waited for it.
-            clear_pending(session, moved)  # files moved before, in this transaction
+            clear_pending(writer, moved)  # files moved before, in this transaction
             if not accepted:
-                session.commit()
+                writer.commit()
                 return {}
-            ids = record_files(session, accepted)
+            ids = record_files(writer, accepted)
             if self.events is not None:
                 for item in accepted:
                     self.events.accepted(item.row["filename"], item.row["product_id"],
                                          ids[item.row["filename"]])
-                self.events.flush(session)
-            session.commit()
+                self.events.flush(writer)
+            writer.commit()
             return ids
 
         self.recording = _Recording(write, accepted, self.background)

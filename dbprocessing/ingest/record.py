@@ -7,7 +7,9 @@ each.  ``record_files`` inserts a batch of file rows with their ``unixtime``,
 on PostgreSQL, the file ids taken from the sequence first; see
 ``db.engine.insert_rows`` and ``insert_rows_ids``).  The look-ups by a
 batch's names, dates and ids are ``= ANY(array)`` on PostgreSQL
-(``db.engine.one_of``).  The caller owns the transaction.
+(``db.engine.one_of``).  All of it is Core (``db.core``'s tables), on a
+Connection or a Session: ingest never imports the ORM.  The caller owns the
+transaction.
 """
 from __future__ import annotations
 
@@ -16,13 +18,15 @@ import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Table, delete, select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, delete, select
 
+from ..db import core
 from ..db.engine import insert_rows, insert_rows_ids, one_of
-from ..db.models import File, IngestPending, ProcessQueue, UnixTime
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 _OPTIONAL = ("verbose_provenance", "check_date", "quality_comment", "caveats",
              "met_start_time", "met_stop_time", "quality_checked", "process_keywords")
@@ -65,49 +69,50 @@ def epoch(value: datetime.datetime | None) -> int | None:
     return None if value is None else calendar.timegm(value.timetuple())
 
 
-def known_names(session: Session, names: Sequence[str]) -> set[str]:
+def known_names(db: Connection | Session, names: Sequence[str]) -> set[str]:
     if not names:
         return set()
-    return set(session.scalars(select(File.filename).where(one_of(session, File.filename, names))))
+    filename = core.file.c.filename
+    return set(db.scalars(select(filename).where(one_of(db, filename, names))))
 
 
-def identity_clashes(session: Session, pending: Iterable[PendingFile]) -> dict[tuple, str]:
+def identity_clashes(db: Connection | Session, pending: Iterable[PendingFile]) -> dict[tuple, str]:
     """Identities of *pending* already taken in the database -> the file holding each."""
     keys = {p.identity for p in pending}
     if not keys:
         return {}
     # Two IN lists over the (product_id, utc_file_date) index: a superset of the
     # pairs, filtered below.  (A row-value IN is a full scan on SQLite.)
-    rows = session.execute(
-        select(File.product_id, File.utc_file_date, File.interface_version,
-               File.quality_version, File.revision_version, File.filename)
-        .where(one_of(session, File.product_id, {k[0] for k in keys}),
-               one_of(session, File.utc_file_date, {k[1] for k in keys})))
+    f = core.file.c
+    rows = db.execute(
+        select(f.product_id, f.utc_file_date, f.interface_version, f.quality_version,
+               f.revision_version, f.filename)
+        .where(one_of(db, f.product_id, {k[0] for k in keys}),
+               one_of(db, f.utc_file_date, {k[1] for k in keys})))
     return {tuple(r[:5]): r[5] for r in rows if tuple(r[:5]) in keys}
 
 
-def record_files(session: Session, pending: Sequence[PendingFile]) -> dict[str, int]:
+def record_files(db: Connection | Session, pending: Sequence[PendingFile]) -> dict[str, int]:
     """Insert the batch's rows (file, unixtime, queue, promised move); name -> file_id."""
     if not pending:
         return {}
     # A plain bulk insert (COPY on PostgreSQL, with ids from the sequence) costs
     # less than a multi-row INSERT ... RETURNING.
     ids = dict(zip([p.row["filename"] for p in pending], insert_rows_ids(
-        session, cast(Table, File.__table__), [p.row for p in pending], "filename"),
-        strict=True))
-    insert_rows(session, cast(Table, UnixTime.__table__), [
+        db, core.file, [p.row for p in pending], "filename", "file_id"), strict=True))
+    insert_rows(db, core.unixtime, [
         {"file_id": ids[p.row["filename"]], "unix_start": epoch(p.row["utc_start_time"]),
          "unix_stop": epoch(p.row["utc_stop_time"])} for p in pending])
-    insert_rows(session, cast(Table, ProcessQueue.__table__), [
+    insert_rows(db, core.processqueue, [
         {"file_id": ids[p.row["filename"]], "version_bump": None} for p in pending])
-    insert_rows(session, cast(Table, IngestPending.__table__), [
+    insert_rows(db, core.ingest_pending, [
         {"file_id": ids[p.row["filename"]], "source_path": str(p.source),
          "target_path": str(p.target), "is_link": p.is_link} for p in pending])
     return ids
 
 
-def clear_pending(session: Session, file_ids: Iterable[int]) -> None:
+def clear_pending(db: Connection | Session, file_ids: Iterable[int]) -> None:
     ids = list(file_ids)
     if ids:
-        pending = cast(Table, IngestPending.__table__)  # Core: no ORM bookkeeping
-        session.execute(delete(pending).where(one_of(session, pending.c.file_id, ids)))
+        pending = core.ingest_pending
+        db.execute(delete(pending).where(one_of(db, pending.c.file_id, ids)))
