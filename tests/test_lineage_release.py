@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
@@ -61,6 +63,25 @@ def test_dot_output_is_a_graph_of_the_links(made, capsys):
 def test_lineage_of_an_unknown_file(made, capsys):
     assert print_lineage.main(["-m", made.db_url, "nope.txt"]) == 2
     assert "no file 'nope.txt'" in capsys.readouterr().err
+
+
+def test_lineage_by_file_id_reads_through_core_without_the_orm(made):
+    # A question asked from a terminal: printLineage answers through the Core
+    # views, so it costs SQLAlchemy's import and not the models' (issue 13).
+    ((file_id,),) = made.query("SELECT file_id FROM file WHERE filename = "
+                               "'hello_L1_20250102_v1.0.0.txt'")
+    code = ("import sys\nfrom dbprocessing.cli import print_lineage\n"
+            f"code = print_lineage.main(['-m', {made.db_url!r}, '{file_id}', '--up'])\n"
+            "print(code, 'sqlalchemy.orm' in sys.modules, "
+            "'dbprocessing.db.models' in sys.modules)")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines[-1].split() == ["0", "False", "False"]
+    assert lines[1] == "  hello_L1_20250102_v1.0.0.txt [hello_counter_L1 2025-01-02 v1.0.0]"
+    assert "    code hello_L0toL1.py 1.0.0" in lines
+    assert "descendants:" not in lines
 
 
 def test_release_tag_list_diff_export(made, capsys, tmp_path):

@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from ..errors import EXIT_SOME_FAILED, EXIT_USAGE, DBProcessingError, UsageError
 
 if TYPE_CHECKING:  # commands import the library lazily, to start fast
+    from sqlalchemy import Connection
     from sqlalchemy.orm import Session
 
     from ..mission.tree import MissionTree
@@ -146,6 +147,16 @@ def run_reprocess(prog: str, args: argparse.Namespace,
         return 0
 
     return run_command(prog, body)
+
+
+def read_database(database: str, read: Callable[[Connection], T]) -> T:
+    """Open *database*, call ``read(connection)`` in one read transaction, close: for
+    a question answered through the Core views, without the ORM or the mission tree."""
+    from .context import open_mission
+
+    with open_mission(database) as mission:
+        with mission.engine.connect() as conn:
+            return read(conn)
 
 
 def read_mission(database: str, read: Callable[[Session, MissionTree], T]) -> T:

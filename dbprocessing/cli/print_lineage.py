@@ -5,7 +5,7 @@ import json
 from collections.abc import Sequence
 
 from ..errors import UsageError
-from . import ArgumentParser, parse, read_mission, run_command
+from . import ArgumentParser, parse, read_database, run_command
 
 PROG = "printLineage"
 
@@ -34,8 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.depth is not None and args.depth < 1:
             raise UsageError("--depth must be at least 1")
         up, down = not args.down, not args.up
-        graph = read_mission(args.mission, lambda session, _tree: read_graph(
-            session, args.file, up=up, down=down, depth=args.depth))
+        graph = read_database(args.mission, lambda conn: read_graph(
+            conn, args.file, up=up, down=down, depth=args.depth))
         if args.json:
             data = {}
             if up:

@@ -9,13 +9,31 @@ Core ``table()`` clauses instead: the columns those statements use, typed
 where the driver needs it (dates, booleans).  ``ProcessQueue -i`` goes
 through them all the way (``ingest.pipeline``): the products and their
 plugins, the file, unixtime, queue, promise and event rows.  Only a plugin
-that asks ``self.dbu`` for a row imports the ORM.  ``models.py`` stays the
+that asks ``self.dbu`` for a row imports the ORM.  ``printLineage`` reads its
+graph through them too (the file, link and code rows).  A row of these has
+the model's attribute names, so ``version_of`` takes either.  ``models.py`` stays the
 definition of the schema; tests/test_schema.py checks every column here
 against it.
 """
 from __future__ import annotations
 
+from typing import Protocol
+
 from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, column, table
+
+from ..Version import Version
+
+
+class Versioned(Protocol):
+    interface_version: int
+    quality_version: int
+    revision_version: int
+
+
+def version_of(row: Versioned) -> Version:
+    """The interface.quality.revision of a file, code or inspector row (model or Core)."""
+    return Version(row.interface_version, row.quality_version, row.revision_version)
+
 
 mission = table(
     "mission", column("mission_id", Integer), column("mission_name"), column("rootdir"),
@@ -66,10 +84,19 @@ file = table(
     column("shasum", String), column("process_keywords"))
 unixtime = table("unixtime", column("file_id", Integer), column("unix_start", Integer),
                  column("unix_stop", Integer))
+# -- lineage: the links between files and the codes that made them --------------
+filefilelink = table("filefilelink", column("source_file", Integer),
+                     column("resulting_file", Integer))
+filecodelink = table("filecodelink", column("resulting_file", Integer),
+                     column("source_code", Integer))
+code = table(
+    "code", column("code_id", Integer), column("filename"), column("interface_version", Integer),
+    column("quality_version", Integer), column("revision_version", Integer))
 ingest_event = table(
     "ingest_event", column("ingest_event_id", Integer), column("invocation_id", Integer),
     column("filename"), column("accepted", Boolean), column("product_id", Integer),
     column("file_id", Integer), column("reason"), column("at", DateTime))
 
 TABLES = (mission, logging, invocation, ingest_pending, processqueue, retry, satellite,
-          instrument, product, inspector, file, unixtime, ingest_event)
+          instrument, product, inspector, file, unixtime, filefilelink, filecodelink, code,
+          ingest_event)

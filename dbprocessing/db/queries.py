@@ -1,6 +1,7 @@
 """Questions many stages ask of the database, each answered in one place.
 
-* ``version_of(row)``: the Version of a file, code or inspector row;
+* ``version_of(row)``: the Version of a file, code or inspector row (defined in
+  ``core``, where Core callers take it without the models);
 * ``newest_files(files)`` and ``newest_file_ids(session, ...)``: the newest
   version of each (product, date), among rows in hand or straight from the
   file table;
@@ -15,25 +16,14 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..errors import UsageError
-from ..Version import Version
+from .core import Versioned, version_of  # noqa: F401 (re-exported)
 from .models import Code, File, FileCodeLink, Instrument, Process, Product
-
-
-class Versioned(Protocol):
-    interface_version: int
-    quality_version: int
-    revision_version: int
-
-
-def version_of(row: Versioned) -> Version:
-    """The interface.quality.revision of a file, code or inspector row."""
-    return Version(row.interface_version, row.quality_version, row.revision_version)
 
 
 def newest_files(files: Iterable[File]) -> dict[tuple[int, datetime.date | None], File]:

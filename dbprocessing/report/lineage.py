@@ -5,78 +5,101 @@ at a time (one query per generation and direction, however many files it
 holds), then shown as an indented tree, as nested JSON, or as Graphviz DOT.
 A file reached twice (a DAG, not a tree) is expanded once and marked
 ``repeated`` afterwards.
+
+It reads through the Core views (``db/core.py``), so ``printLineage`` never
+imports the ORM: a question asked from a terminal costs what SQLAlchemy's
+import does, not the models' too.  *db* may be a Connection or a Session.
 """
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import Connection, Row, select
 
-from ..db.models import Code, File, FileCodeLink, FileFileLink, Product
-from ..db.queries import find_file, version_of
+from ..db import core
+from ..db.core import version_of
+from ..errors import UsageError
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
+
+_file, _code, _ffl, _fcl = core.file, core.code, core.filefilelink, core.filecodelink
 
 
 @dataclass
 class Graph:
     root: int
-    files: dict[int, File] = field(default_factory=dict)
+    files: dict[int, Row[Any]] = field(default_factory=dict)
     products: dict[int, str] = field(default_factory=dict)
-    codes: dict[int, Code] = field(default_factory=dict)
+    codes: dict[int, Row[Any]] = field(default_factory=dict)
     parents: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     children: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
     made_by: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
-def read_graph(session: Session, name: str, *, up: bool = True, down: bool = True,
+def find_file_row(db: Connection | Session, ref: str) -> Row[Any]:
+    """A file's row by its filename (a path's directory is ignored), else by its id."""
+    name = Path(ref).name
+    rows = db.execute(select(_file).where(_file.c.filename == name)).all()
+    if not rows and name.isdigit():
+        rows = db.execute(select(_file).where(_file.c.file_id == int(name))).all()
+    if not rows:
+        raise UsageError(f"no file {name!r} in the database")
+    return rows[0]
+
+
+def read_graph(db: Connection | Session, name: str, *, up: bool = True, down: bool = True,
                depth: int | None = None) -> Graph:
-    root = find_file(session, name)
+    root = find_file_row(db, name)
     graph = Graph(root.file_id, files={root.file_id: root})
     if up:
-        _walk(session, graph, {root.file_id}, depth, upward=True)
+        _walk(db, graph, {root.file_id}, depth, upward=True)
     if down:
-        _walk(session, graph, {root.file_id}, depth, upward=False)
+        _walk(db, graph, {root.file_id}, depth, upward=False)
     ids = {f.product_id for f in graph.files.values()}
-    graph.products = dict(session.execute(select(Product.product_id, Product.product_name)
-                                          .where(Product.product_id.in_(ids))).all())
+    product = core.product
+    graph.products = {r.product_id: r.product_name for r in db.execute(
+        select(product.c.product_id, product.c.product_name)
+        .where(product.c.product_id.in_(ids)))}
     return graph
 
 
-def _walk(session: Session, graph: Graph, frontier: set[int], depth: int | None,
+def _walk(db: Connection | Session, graph: Graph, frontier: set[int], depth: int | None,
           upward: bool) -> None:
     seen = set(frontier)
     generation = 0
     while frontier and (depth is None or generation < depth):
         generation += 1
         if upward:
-            links = session.execute(select(FileFileLink.source_file, FileFileLink.resulting_file)
-                                    .where(FileFileLink.resulting_file.in_(frontier))).all()
+            links = db.execute(select(_ffl.c.source_file, _ffl.c.resulting_file)
+                               .where(_ffl.c.resulting_file.in_(frontier))).all()
             for source, result in links:
                 graph.parents[result].append(source)
-            codes = session.execute(select(FileCodeLink.resulting_file, Code)
-                                    .join(Code, Code.code_id == FileCodeLink.source_code)
-                                    .where(FileCodeLink.resulting_file.in_(frontier))).all()
-            for result, code in codes:
-                graph.codes[code.code_id] = code
-                graph.made_by[result].append(code.code_id)
+            codes = db.execute(select(_fcl.c.resulting_file, _code)
+                               .join(_code, _code.c.code_id == _fcl.c.source_code)
+                               .where(_fcl.c.resulting_file.in_(frontier))).all()
+            for row in codes:
+                graph.codes[row.code_id] = row
+                graph.made_by[row.resulting_file].append(row.code_id)
             found = {source for source, _ in links}
         else:
-            links = session.execute(select(FileFileLink.source_file, FileFileLink.resulting_file)
-                                    .where(FileFileLink.source_file.in_(frontier))).all()
+            links = db.execute(select(_ffl.c.source_file, _ffl.c.resulting_file)
+                               .where(_ffl.c.source_file.in_(frontier))).all()
             for source, result in links:
                 graph.children[source].append(result)
             found = {result for _, result in links}
         new = found - seen
         if new:
-            for f in session.scalars(select(File).where(File.file_id.in_(new))):
+            for f in db.execute(select(_file).where(_file.c.file_id.in_(new))):
                 graph.files[f.file_id] = f
         seen |= new
         frontier = new
 
 
-
-def _code_node(code: Code) -> dict:
+def _code_node(code: Row[Any]) -> dict:
     return {"code": code.filename, "code_id": code.code_id,
             "version": str(version_of(code))}
 
