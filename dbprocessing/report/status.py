@@ -166,7 +166,6 @@ class StatusReader:
         self.retries: dict[tuple[int, datetime.date], Retry] = {}
         for (process_id, date, _), row in retry_rows(session).items():
             self.retries.setdefault((process_id, date), row)
-        self._ranges: dict[int, tuple[datetime.date, datetime.date]] | None = None
         self.makers: dict[int, Process] = {}
         for process in sorted(self.planner.processes.values(), key=lambda p: p.process_id):
             if process.output_product is not None and process.output_timebase != Timebase.RUN:
@@ -206,14 +205,12 @@ class StatusReader:
 
     def span(self, product: Product) -> tuple[datetime.date, datetime.date] | None:
         """First and last date holding files of *product* or of its inputs."""
-        if self._ranges is None:  # every product's, in one query over the date index
-            self._ranges = {product_id: (first, last) for product_id, (first, last, _)
-                            in self.planner.rows.extents().items()}
+        extents = self.planner.rows.extents()  # every product's, in one query, once
         ids = [product.product_id]
         maker = self.makers.get(product.product_id)
         if maker is not None:
             ids += [link.input_product_id for link in self.planner.links[maker.process_id]]
-        found = [self._ranges[i] for i in ids if i in self._ranges]
+        found = [extents[i][:2] for i in ids if i in extents]
         if not found:
             return None
         return min(first for first, _ in found), max(last for _, last in found)
