@@ -17,11 +17,28 @@ against it.
 """
 from __future__ import annotations
 
-from typing import Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
-from sqlalchemy import Boolean, Date, DateTime, Float, Integer, String, column, table
+from sqlalchemy import (
+    Boolean,
+    Connection,
+    Date,
+    DateTime,
+    Float,
+    Integer,
+    Row,
+    String,
+    column,
+    select,
+    table,
+)
 
+from ..errors import UsageError
 from ..Version import Version
+
+if TYPE_CHECKING:
+    from sqlalchemy.orm import Session
 
 
 class Versioned(Protocol):
@@ -100,3 +117,15 @@ ingest_event = table(
 TABLES = (mission, logging, invocation, ingest_pending, processqueue, retry, satellite,
           instrument, product, inspector, file, unixtime, filefilelink, filecodelink, code,
           ingest_event)
+
+
+def file_row(db: Connection | Session, ref: str) -> Row[Any]:
+    """A file's row by its filename (a path's directory is ignored), else by its id;
+    a UsageError if neither names one."""
+    name = Path(ref).name
+    found = db.execute(select(file).where(file.c.filename == name)).first()
+    if found is None and name.isdigit():
+        found = db.execute(select(file).where(file.c.file_id == int(name))).first()
+    if found is None:
+        raise UsageError(f"no file {name!r} in the database")
+    return found

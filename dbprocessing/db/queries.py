@@ -15,14 +15,13 @@ from __future__ import annotations
 
 import datetime
 from collections.abc import Iterable
-from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.orm import InstrumentedAttribute, Session
 
 from ..errors import UsageError
-from .core import Versioned, version_of  # noqa: F401 (re-exported)
+from .core import Versioned, file_row, version_of  # noqa: F401 (re-exported)
 from .models import Code, File, FileCodeLink, Instrument, Process, Product
 
 
@@ -109,10 +108,4 @@ def find_codes(session: Session, ref: str) -> list[Code]:
 
 def find_file(session: Session, ref: str) -> File:
     """A file by its filename (a path's directory is ignored) or its id."""
-    name = Path(ref).name
-    file = session.scalar(select(File).where(File.filename == name))
-    if file is None and name.isdigit():
-        file = session.get(File, int(name))
-    if file is None:
-        raise UsageError(f"no file {name!r} in the database")
-    return file
+    return session.get_one(File, file_row(session, ref).file_id)

@@ -14,14 +14,12 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Row, select
 
 from ..db import core
-from ..db.core import version_of
-from ..errors import UsageError
+from ..db.core import file_row, version_of
 
 if TYPE_CHECKING:
     from sqlalchemy.orm import Session
@@ -40,20 +38,9 @@ class Graph:
     made_by: dict[int, list[int]] = field(default_factory=lambda: defaultdict(list))
 
 
-def find_file_row(db: Connection | Session, ref: str) -> Row[Any]:
-    """A file's row by its filename (a path's directory is ignored), else by its id."""
-    name = Path(ref).name
-    rows = db.execute(select(_file).where(_file.c.filename == name)).all()
-    if not rows and name.isdigit():
-        rows = db.execute(select(_file).where(_file.c.file_id == int(name))).all()
-    if not rows:
-        raise UsageError(f"no file {name!r} in the database")
-    return rows[0]
-
-
 def read_graph(db: Connection | Session, name: str, *, up: bool = True, down: bool = True,
                depth: int | None = None) -> Graph:
-    root = find_file_row(db, name)
+    root = file_row(db, name)
     graph = Graph(root.file_id, files={root.file_id: root})
     if up:
         _walk(db, graph, {root.file_id}, depth, upward=True)
