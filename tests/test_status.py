@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import datetime
 import json
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -18,6 +22,7 @@ from dbprocessing.cli import (
     print_status,
     process_queue,
     reprocess_by_product,
+    run_command,
 )
 from dbprocessing.db.models import Product
 from dbprocessing.lock import utcnow
@@ -27,6 +32,7 @@ from dbprocessing.report.status import StatusReader
 
 from .missions import break_l2, load_and_ingest, process, states, status
 
+REPO = Path(__file__).resolve().parents[1]
 L2 = "hello_counter_L2"
 L1 = "hello_counter_L1"
 DAY = datetime.timedelta(days=1)
@@ -373,3 +379,33 @@ def test_file_rows_answer_as_their_queries(made):
             assert ids[0] not in {r[0] for r in held.timed([product_id], *spans[0])}
     finally:
         engine.dispose()
+
+
+def test_status_read_through_a_pipe_closed_early_ends_quietly(hello):
+    """``printStatus | head``: the reader stops; the command ends with 141 (as SIGPIPE
+    ends a Unix tool), printing no error."""
+    load_and_ingest(hello)
+    child = subprocess.Popen(  # some 73,000 dates: far more than a pipe holds
+        [sys.executable, str(REPO / "scripts" / "printStatus.py"), "-m", hello.db_url,
+         "-p", "hello_counter_L0_a", "-s", "1900-01-01", "-e", "2099-12-31"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert child.stdout is not None and child.stderr is not None
+    assert child.stdout.readline().split() == [b"product", b"date", b"state", b"version",
+                                               b"detail"]
+    child.stdout.close()
+    assert child.wait(timeout=120) == 141
+    assert child.stderr.read() == b""
+
+
+def test_a_broken_pipe_not_stdout_is_an_unexpected_error(capsys):
+    def body() -> int:
+        read, write = os.pipe()
+        os.close(read)
+        try:
+            os.write(write, b"lost")
+        finally:
+            os.close(write)
+        return 0
+
+    assert run_command("someCommand", body) == 1
+    assert "someCommand: error: unexpected BrokenPipeError" in capsys.readouterr().err

@@ -4,12 +4,13 @@ A command parses its arguments, opens the database, takes the lock where
 needed, calls one library function, and turns a DBProcessingError into one
 line on stderr and an exit code.  Exit codes, the same for every command:
 
-==  ==========================================================
-0   everything asked for was done
-1   some work failed (files rejected, runs failed); the rest was done
-2   usage or configuration error; nothing was written
-3   another run holds the processing lock
-==  ==========================================================
+===  ==========================================================
+0    everything asked for was done
+1    some work failed (files rejected, runs failed); the rest was done
+2    usage or configuration error; nothing was written
+3    another run holds the processing lock
+141  the reader of standard output went away (``| head``): stopped quietly
+===  ==========================================================
 
 Commands that answer a question use 1 for the answer "no" or "not clean"
 (printStatus, printProcessQueue -e, compareDB, check and its views,
@@ -20,6 +21,7 @@ from __future__ import annotations
 
 import argparse
 import datetime
+import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
@@ -34,6 +36,7 @@ if TYPE_CHECKING:  # commands import the library lazily, to start fast
     from ..mission.tree import MissionTree
 
 T = TypeVar("T")
+EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a process ended by SIGPIPE
 TRACEBACK = "--traceback"
 # Set by parse() for the command being run: show the whole traceback of an error.
 _show_traceback = False
@@ -58,9 +61,20 @@ def run_command(prog: str, body: Callable[[], int]) -> int:
     Our own errors (DBProcessingError) carry their exit code.  Anything else
     is a fault in dbprocessing, a plugin or the database driver: one line
     naming it, exit 1.  ``--traceback`` prints the whole traceback of either.
+    A reader that stops reading (``printStatus | head``) ends the command
+    quietly with 141, as SIGPIPE ends a Unix tool.
     """
     try:
-        return body()
+        code = body()
+        sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
+        return code
+    except BrokenPipeError as exc:
+        if not _stdout_closed():  # some other pipe: a fault like any other
+            return _unexpected(prog, exc)
+        # Nothing more can be written there: point stdout at /dev/null so that
+        # the interpreter's own flush at exit finds no closed pipe either.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_BROKEN_PIPE
     except DBProcessingError as exc:
         if _show_traceback:
             traceback.print_exc()
@@ -70,13 +84,32 @@ def run_command(prog: str, body: Callable[[], int]) -> int:
         print(f"{prog}: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:
-        if _show_traceback:
-            traceback.print_exc()
-            hint = ""
-        else:
-            hint = f" (run again with {TRACEBACK} to see where)"
-        print(f"{prog}: error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
-        return EXIT_SOME_FAILED
+        return _unexpected(prog, exc)
+
+
+def _unexpected(prog: str, exc: Exception) -> int:
+    """One line naming an error that is not ours (the traceback with --traceback)."""
+    if _show_traceback:
+        traceback.print_exception(exc)
+        hint = ""
+    else:
+        hint = f" (run again with {TRACEBACK} to see where)"
+    print(f"{prog}: error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
+    return EXIT_SOME_FAILED
+
+
+def _stdout_closed() -> bool:
+    """Whether standard output is a pipe whose reader has gone (poll says POLLERR
+    on the writing end then)."""
+    import select
+
+    try:
+        poller = select.poll()
+        poller.register(sys.stdout.fileno(), select.POLLOUT)
+        return any(events & (select.POLLERR | select.POLLHUP)
+                   for _, events in poller.poll(0))
+    except (AttributeError, OSError, ValueError):  # not a file (captured), or no poll
+        return False
 
 
 def parse(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> argparse.Namespace:
