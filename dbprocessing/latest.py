@@ -58,7 +58,7 @@ from pathlib import Path
 from filelock import FileLock, Timeout
 
 from .errors import ConfigError, LockHeld, UsageError
-from .mission.config import parse_date
+from .mission.dates import parse_date
 from .Version import Version
 
 logger = logging.getLogger(__name__)

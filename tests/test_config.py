@@ -1,13 +1,18 @@
 """Mission config files: addFromConfig and configFromDB on real databases."""
 from __future__ import annotations
 
+import datetime
 import re
+import subprocess
+import sys
 
 import pytest
 import sqlalchemy as sa
 
 from dbprocessing.cli import add_from_config, config_from_db
 from dbprocessing.db.models import Base
+from dbprocessing.errors import ConfigError
+from dbprocessing.mission.config import parse_date
 
 from .missions import hello_header
 
@@ -325,3 +330,35 @@ def test_regex_braces_in_arguments_are_kept(created_db, example_dir, engine_for)
     with engine_for(created_db).connect() as conn:
         args = set(conn.execute(sa.text("SELECT arguments FROM inspector")).scalars())
     assert r"prefix=hello_a channel=a date=\d{8} j={{x}}" in args
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("2012-10-02", datetime.date(2012, 10, 2)),
+    (" 2012-02-29 ", datetime.date(2012, 2, 29)),
+    ("20121002", datetime.date(2012, 10, 2)),
+    ("2012-10-02T12:30:00", datetime.date(2012, 10, 2)),  # ISO 8601 with a time
+    ("2012-10", datetime.date(2012, 10, 1)),  # ISO 8601's reduced precision
+    ("2013-02-29", None),
+    ("2012-1-02", None),
+    ("soon", None),
+])
+def test_dates_in_configs_and_arguments(text, expected):
+    if expected is None:
+        with pytest.raises(ConfigError, match="not a date"):
+            parse_date(text)
+    else:
+        assert parse_date(text) == expected
+
+
+def test_a_plain_date_is_read_without_importing_dateutil():
+    """Commands taking -s/-e/-d read YYYY-MM-DD without importing dateutil (40 ms) or
+    the config module (30 ms)."""
+    result = subprocess.run([sys.executable, "-c", (
+        "import sys\n"
+        "from dbprocessing.cli import date_argument\n"
+        "print(date_argument('2012-10-02'), date_argument('20121002'),\n"
+        "      sorted(m for m in sys.modules if m.startswith('dateutil')\n"
+        "             or m in ('dbprocessing.mission.config', 'sqlalchemy')))\n")],
+        capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == ["2012-10-02", "2012-10-02", "[]"]

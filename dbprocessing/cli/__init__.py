@@ -141,7 +141,7 @@ def check_span(start: datetime.date | None, end: datetime.date | None) -> None:
 
 def date_argument(text: str) -> datetime.date:
     """A date written 2012-10-02 or 20121002, for argparse."""
-    from ..mission.config import parse_date
+    from ..mission.dates import parse_date
 
     try:
         return parse_date(text, UsageError)

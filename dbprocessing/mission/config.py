@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TypeVar, overload
 
-from dateutil import parser as dateparser
-
 from ..errors import ConfigError, DBProcessingError
 from ..Version import Version
+from .dates import parse_date
 from .fields import expand_value, names_for
 from .timebase import Timebase
 
@@ -211,18 +210,6 @@ class _Section:
             return Version.fromString(self.required_text(key))
         except DBProcessingError as exc:
             raise self.error(key, str(exc)) from None
-
-
-def parse_date(value: str,
-               error: Callable[[str], Exception] = ConfigError) -> datetime.date:
-    """A date written 2012-10-02 or 20121002 (a time part is not allowed to matter)."""
-    text = value.strip()
-    try:
-        if text.isdigit() and len(text) == 8:
-            return datetime.datetime.strptime(text, "%Y%m%d").date()
-        return dateparser.isoparse(text).date()
-    except (ValueError, OverflowError):
-        raise error(f"not a date (YYYY-MM-DD or YYYYMMDD): {value!r}") from None
 
 
 def read_config(path: str | Path) -> MissionConfig:
