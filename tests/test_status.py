@@ -338,6 +338,35 @@ def test_proofs_agree_with_planning_every_date(hello, capsys):
     assert narrowed[0] > 0 and narrowed[4] > 0
 
 
+def test_stale_outputs_whose_name_cannot_hold_a_new_version(hello, capsys):
+    """L1's format without {VERSION}, made, then a new version of an input: the
+    window's dates are stale (nothing queued) and cannot be remade, each saying so,
+    the same as by planning every date."""
+    conf = hello.config.read_text().replace(
+        "format = hello_L1_{Y}{m}{d}_v{VERSION}.txt", "format = hello_L1_{Y}{m}{d}.txt")
+    hello.config.write_text(conf.replace("version = inspector.extract_Version",
+                                         "version = inspector"))
+    plugin = hello.root / "inspectors" / "hello_L1.py"
+    plugin.write_text(plugin.read_text().replace(
+        "version = inspector.extract_Version(self.basename)",
+        "version = Version.Version(1, 0, 0)"))
+    load_and_ingest(hello)
+    assert process(hello, "-o", "hello_L0toL1", "-q") == 0
+    hello.add_incoming("hello_a_L0_20250103_v1.1.0.txt", "100\n")
+    assert process_queue.main(["-i", "-m", hello.db_url, "-q"]) == 0
+    assert flush_process_queue.main([hello.db_url]) == 0
+    _compare_with_planning_every_date(hello)
+    code, rows = status(hello, capsys, "-p", L1)
+    assert code == 1
+    assert states(rows, L1) == {"2025-01-01": "up_to_date", "2025-01-02": "stale",
+                                "2025-01-03": "stale", "2025-01-04": "stale",
+                                "2025-01-05": "up_to_date"}
+    for day in ("02", "03", "04"):
+        reason = rows[(L1, f"2025-01-{day}")]["reason"]
+        assert "has no {VERSION}: it cannot hold a second version of " \
+               f"hello_L1_202501{day}.txt" in reason
+
+
 def test_file_rows_answer_as_their_queries(made):
     """A DAILY process's candidates answered from a product's rows read by date
     (every file of it in hand) are the rows the unixtime query gives: a file with no

@@ -154,6 +154,12 @@ class SpanPlanner(Planner):
         versions: dict[tuple[int, int, int], Version] = {}
         name, pid = process.process_name, process.process_id
         found: dict[datetime.date, Remake | Skip] = {}
+        # Whether an output can be named does not depend on its date: the name's
+        # values are the product's, the mission's, the date's fields and the
+        # version, all always there (a date needing fields carried from its inputs
+        # is left to the planner by settle), so once one date is named, every
+        # other is; until then each is named, for its Skip's reason.
+        named_once = False
         for date in wanted:
             existing = outputs[date]
             rows, code_id = settled.changed[date]
@@ -170,9 +176,14 @@ class SpanPlanner(Planner):
             if not decision.run:
                 found[date] = Skip(name, date, "up to date", pid, SkipKind.UP_TO_DATE)
                 continue
-            named = self.name_output(process, product, date, decision, {},
-                                     existing[FILENAME])
-            found[date] = named if isinstance(named, Skip) else Remake(date, decision.reasons)
+            if not named_once:
+                named = self.name_output(process, product, date, decision, {},
+                                         existing[FILENAME])
+                if isinstance(named, Skip):
+                    found[date] = named
+                    continue
+                named_once = True
+            found[date] = Remake(date, decision.reasons)
         return found
 
     def _plan_process(self, wave: Wave, process: Process, items: list) -> None:
