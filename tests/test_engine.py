@@ -1,11 +1,17 @@
 """Choosing the database from -m (spec section 10)."""
 from __future__ import annotations
 
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from dbprocessing.cli import add_from_config
 from dbprocessing.db.engine import resolve_url
 from dbprocessing.errors import DatabaseNotFound, UsageError
+
+REPO = Path(__file__).resolve().parents[1]
 
 
 def test_existing_file_is_sqlite(tmp_path):
@@ -52,6 +58,21 @@ def test_unreachable_server_is_one_clear_line(tmp_path, capsys, example_dir):
     assert add_from_config.main(["-m", url, str(example_dir / "hello.conf")]) == 2
     err = capsys.readouterr().err
     assert "cannot reach database" in err and len(err.strip().splitlines()) == 1
+
+
+@pytest.mark.parametrize("command", ["printStatus", "ProcessQueue"])
+def test_a_file_that_is_not_a_database_is_one_clear_line(tmp_path, command):
+    """A mistyped -m naming some other file: exit 2 with one line, the file unchanged."""
+    junk = tmp_path / "notes.txt"
+    junk.write_text("not a database\n" * 100)
+    argv = {"printStatus": ["-m", str(junk)], "ProcessQueue": ["-m", str(junk), "-i"]}
+    result = subprocess.run([sys.executable, str(REPO / "scripts" / f"{command}.py"),
+                             *argv[command]], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.strip().splitlines() == [
+        f"{command}: error: cannot open database sqlite:///{junk}: file is not a database"]
+    assert junk.read_text() == "not a database\n" * 100
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
 
 
 def test_insert_rows_round_trip(hello, engine_for):

@@ -38,7 +38,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.engine.interfaces import DBAPIConnection, Dialect
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import DatabaseError as DriverDatabaseError
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeEngine
 
@@ -161,14 +162,16 @@ def in_another_process(engine: Engine) -> bool:
 
 
 def check_reachable(engine: Engine) -> None:
-    """Connect once, turning a failure into one clear DatabaseNotFound."""
+    """Connect once, turning a failure into one clear DatabaseNotFound: a server
+    not there or refusing, a file that is not an SQLite database."""
     try:
         with engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-    except OperationalError as exc:
+    except DriverDatabaseError as exc:  # OperationalError is one too
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        verb = "open" if engine.dialect.name == "sqlite" else "reach"
         raise DatabaseNotFound(
-            f"cannot reach database {engine.url.render_as_string(hide_password=True)}: "
+            f"cannot {verb} database {engine.url.render_as_string(hide_password=True)}: "
             f"{reason}") from None
 
 
