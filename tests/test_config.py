@@ -289,6 +289,13 @@ def test_missing_config_file(created_db, tmp_path, capsys):
     assert "config file not found" in capsys.readouterr().err
 
 
+def test_config_path_that_is_a_directory(created_db, tmp_path, capsys):
+    assert add_from_config.main(["-m", created_db, str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.strip().splitlines() == [
+        f"addFromConfig: error: cannot read config file {tmp_path}: Is a directory"]
+
+
 FREE_TEXT = [
     # (key line in hello.conf, new value, what is stored)
     ("product_description = Daily summary in words",

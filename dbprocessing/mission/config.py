@@ -222,6 +222,8 @@ def read_config(path: str | Path) -> MissionConfig:
             parser.read_file(handle)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
+    except OSError as exc:  # a directory, no permission to read it
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror}") from None
     except (configparser.Error, UnicodeDecodeError) as exc:
         message = " ".join(str(exc).split())
         raise ConfigError(f"{path}: malformed config file: {message}") from None
