@@ -174,6 +174,9 @@ def test_round_trip_through_config_from_db(created_db, example_dir, engine_for, 
     assert config_from_db.main(["-m", created_db, str(exported)]) == 2
     assert "pass -f" in capsys.readouterr().err
     assert config_from_db.main(["-m", created_db, "-f", str(exported)]) == 0
+    capsys.readouterr()
+    assert config_from_db.main(["-m", created_db, "-f", str(tmp_path)]) == 2
+    assert capsys.readouterr().err == f"configFromDB: error: {tmp_path} is a directory\n"
     original = snapshot(engine_for(created_db))
 
     # A fresh database of the same backend: drop everything and create again.

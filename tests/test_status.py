@@ -208,6 +208,9 @@ def test_write_status_changes_if_and_only_if_the_state_does(hello, capsys, tmp_p
     third = json.loads(target.read_bytes())
     assert third["products"][L1]["newest_version"] == "1.0.1"
     assert third["key"] not in (summary["key"], second["key"])
+    capsys.readouterr()
+    assert print_status.main(["-m", hello.db_url, "--write-status", str(target.parent)]) == 2
+    assert capsys.readouterr().err == f"printStatus: error: {target.parent} is a directory\n"
 
 
 def test_history_filters(hello, capsys):

@@ -34,6 +34,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def body() -> int:
         target = Path(args.filename)
+        if args.filename != "-" and target.is_dir():
+            raise UsageError(f"{target} is a directory")
         if args.filename != "-" and target.exists() and not args.force:
             raise UsageError(f"{target} exists; pass -f to overwrite it")
         with open_mission(args.mission) as mission, Session(mission.engine) as session:

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..errors import EXIT_OK, EXIT_SOME_FAILED
+from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
 from . import ArgumentParser, add_span_arguments, check_span, parse, read_mission, run_command
 
 if TYPE_CHECKING:
@@ -58,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     def body() -> int:
         check_span(args.start, args.end)
+        if args.write_status is not None and args.write_status.is_dir():
+            raise UsageError(f"{args.write_status} is a directory")
 
         def read(session: Session, tree: MissionTree) -> tuple[list[DateStatus], int]:
             rows = mission_status(session, tree, args.products, args.start, args.end,
