@@ -518,3 +518,19 @@ def test_small_batches_record_every_decision_once(mission):
     assert sorted(p.name for p in mission.errordir().iterdir()
                   if p.name in refused) == sorted(refused)
     assert list(mission.incoming.iterdir()) == []
+
+
+def test_a_broken_plugin_two_products_share_is_named_once(hello, capsys):
+    """hello_L0.py serves both L0 products: a syntax error in it is said once a file."""
+    assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
+    plugin = hello.root / "inspectors" / "hello_L0.py"
+    plugin.write_text(plugin.read_text() + "\ndef broken(:\n")
+    hello.add_incoming("hello_a_L0_20250101_v1.0.0.txt", "1\n")
+    capsys.readouterr()
+    assert process_queue.main(["-i", "-m", hello.db_url]) == 1
+    (reason,) = [r[0] for r in hello.query("SELECT reason FROM ingest_event")]
+    assert reason.count("could not be loaded") == 1, reason
+    assert reason.startswith("plugin hello_L0.py could not be loaded (SyntaxError:")
+    assert reason.endswith("; no other product claims it")
+    assert (hello.root / "errors" / "hello_a_L0_20250101_v1.0.0.txt").is_file()
+

@@ -343,7 +343,9 @@ def identify_file(path: Path, candidates: list[Candidate],
     if len(claims) == 1:
         return Identification(*claims[0])
     if not claims and problems:  # say what failed, not just that nothing claimed it
-        return Identification(None, None, "; ".join(problems) + "; no other product claims it")
+        # Each once: a plugin two products share fails to load the same way for both.
+        return Identification(None, None, "; ".join(dict.fromkeys(problems))
+                              + "; no other product claims it")
     if not claims:
         return Identification(None, None, "no product claims it")
     names = ", ".join(c.name for c, _ in claims)
