@@ -267,6 +267,18 @@ def _alive(pid: int) -> bool:
     return state != "Z"
 
 
+def test_a_code_missing_from_disk_on_dask(hello, scheduler, capsys):
+    """The reason a code could not start crosses from the worker: it names the file."""
+    code = hello.root / "codes" / "hello_L0toL1.py"
+    load_and_ingest(hello)
+    code.rename(code.with_name("moved.py"))
+    capsys.readouterr()
+    assert process(hello, "--executor", "dask", "--scheduler", scheduler, "-o",
+                   "hello_L0toL1") == 1
+    out = capsys.readouterr().out
+    assert out.count(f"cannot start the code: No such file or directory: {code}") == 5, out
+
+
 def test_failing_codes_and_timeouts_on_dask(hello, scheduler, capsys):
     (hello.root / "codes" / "hello_L1toL2.py").write_text(BROKEN)
     load_and_ingest(hello)

@@ -123,6 +123,26 @@ def test_failing_code_writes_prob_and_the_rest_goes_on(hello, capsys):
     assert "5 run(s) failed" in comment
 
 
+def test_a_code_missing_from_disk_is_named_as_the_failure(hello, capsys):
+    """The L1 code's file gone (renamed, a failed deploy): each run fails saying the
+    code cannot be started and where it was looked for, not a bare exit status."""
+    code = hello.root / "codes" / "hello_L0toL1.py"
+    load_and_ingest(hello)
+    code.rename(code.with_name("moved.py"))
+    capsys.readouterr()
+    assert process(hello) == 1
+    out = capsys.readouterr().out
+    reason = f"cannot start the code: No such file or directory: {code}"
+    assert f"FAILED hello_L0toL1 2025-01-02: {reason}" in out
+    assert "made 0 file(s), 0 RUN-process run(s), 5 failed" in out
+    prob = (hello.errordir() / "hello_L1_20250102_v1.0.0.txt.prob").read_text()
+    assert prob.splitlines()[0].startswith(f"{code} ")  # run as it is, not under python
+    assert f"# {reason}" in prob
+    messages = {r[0] for r in hello.query(
+        "SELECT message FROM job_event WHERE state = 'failed'")}
+    assert messages == {reason}
+
+
 SLEEPER = ("#!/usr/bin/env python3\nimport time, subprocess, sys\n"
            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
            "time.sleep(60)\n")

@@ -86,8 +86,9 @@ def build_command(plan: RunPlan, tree: MissionTree, output_path: Path | None) ->
     values = {"DATE": plan.date.strftime("%Y%m%d"), "ROOTDIR": str(tree.rootdir),
               "CODEDIR": str(plan.code_path.parent), "CODEVERSION": str(plan.code_version)}
     code = str(plan.code_path)
+    # A .py code not there is started as it is: it then cannot start, and says so.
     command = ([code] if os.access(code, os.X_OK) or not code.endswith(".py")
-               else [sys.executable, code])
+               or not os.path.exists(code) else [sys.executable, code])
     command += [_substitute(p, values) for p in plan.extra_params.split("|") if p.strip()]
     command += [_substitute(a, values) for a in plan.code_arguments.split()]
     command += [str(i.path) for i in plan.inputs]
@@ -129,6 +130,7 @@ class Completed:
     seconds: float
     timed_out: bool
     started_at: datetime.datetime
+    problem: str | None = None  # why the code could not be started at all
 
 
 def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None) -> Completed:
@@ -141,8 +143,10 @@ def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None)
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  start_new_session=True)
     except OSError as exc:
-        return Completed(127, f"cannot start the code: {exc}\n", time.monotonic() - began,
-                         False, started_at)
+        reason = f"cannot start the code: {exc.strerror or exc}" + (
+            f": {exc.filename}" if exc.filename else "")
+        return Completed(127, f"{reason}\n", time.monotonic() - began, False, started_at,
+                         reason)
     timed_out = False
     try:
         output, _ = child.communicate(timeout=timeout)
@@ -160,7 +164,7 @@ def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None)
 def result_of(plan: RunPlan, command: Sequence[str], done: Completed, workdir: Path,
               output_path: Path | None) -> RunResult:
     return RunResult(plan, tuple(command), done.returncode, done.output, done.seconds,
-                     done.timed_out, workdir, output_path, done.started_at)
+                     done.timed_out, workdir, output_path, done.started_at, done.problem)
 
 
 def new_workdir(tree: MissionTree) -> Path:

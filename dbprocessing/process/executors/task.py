@@ -33,13 +33,14 @@ def run_attempt(command: list[str], workdir: str, timeout: float | None,
     try:
         Path(attempt).mkdir(parents=True)
     except OSError as exc:
-        done = Completed(127, f"cannot make the work directory: {exc}\n", 0.0, False,
-                         utcnow())
+        reason = f"cannot make the work directory {attempt}: {exc.strerror or exc}"
+        done = Completed(127, f"{reason}\n", 0.0, False, utcnow(), reason)
     else:
         done = run_in_workdir(command, Path(attempt), timeout)
     text = json.dumps({"command": command, "attempt": attempt, "returncode": done.returncode,
                        "output": done.output, "seconds": done.seconds,
-                       "timed_out": done.timed_out, "started_at": done.started_at.isoformat()})
+                       "timed_out": done.timed_out, "started_at": done.started_at.isoformat(),
+                       "problem": done.problem})
     partial = f"{outcome}.{uuid.uuid4().hex[:8]}"  # not a name the controller looks for
     Path(partial).write_text(text, encoding="utf-8")
     os.replace(partial, outcome)
@@ -55,4 +56,4 @@ def read_outcome(path: Path) -> tuple[list[str], Path, Completed] | None:
     path.unlink()
     return data["command"], Path(data["attempt"]), Completed(
         data["returncode"], data["output"], data["seconds"], data["timed_out"],
-        datetime.datetime.fromisoformat(data["started_at"]))
+        datetime.datetime.fromisoformat(data["started_at"]), data.get("problem"))
