@@ -4,6 +4,8 @@ from __future__ import annotations
 import calendar
 import datetime
 import signal
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,6 +28,8 @@ from .missions import (
     sha1,
     take_waiting,
 )
+
+REPO = Path(__file__).resolve().parents[1]
 
 # One L1 file per day of channel A's data: the window gives each day its
 # neighbours' files as extra inputs, not extra days.
@@ -214,6 +218,57 @@ def test_format_without_version_is_a_clear_error(hello, capsys):
     assert process(hello, "-o", "hello_L0toL1") == 0
     out = capsys.readouterr().out
     assert "has no {VERSION}" in out and "3 not possible" in out
+
+
+# A code that says it started (its pid and date, in the mission root) and then
+# takes its time.
+LINGERER = ("#!/usr/bin/env python3\nimport os, sys, time\n"
+            "with open(os.path.join(os.path.dirname(sys.argv[0]), '..', 'started.txt'),"
+            " 'a') as f:\n"
+            "    f.write(f'{os.getpid()} {sys.argv[2]}\\n')\n"
+            "time.sleep(60)\n")
+
+
+@pytest.mark.parametrize("sig, code, said", [(signal.SIGINT, 130, "interrupted"),
+                                             (signal.SIGTERM, 143, "terminated")])
+def test_an_interrupted_run_stops_its_codes_and_starts_no_more(hello, sig, code, said):
+    """Ctrl-C or SIGTERM (cron's timeout) while a code runs: ProcessQueue -p kills
+    it (with its process group) and starts none of the others, at once; nothing
+    is recorded and the queue stays, so the next run makes every output."""
+    good = (hello.root / "codes" / "hello_L0toL1.py").read_text()
+    (hello.root / "codes" / "hello_L0toL1.py").write_text(LINGERER)
+    load_and_ingest(hello)
+    queued = hello.count("processqueue")
+    started = hello.root / "started.txt"
+    child = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "ProcessQueue.py"), "-m", hello.db_url, "-p",
+         "-n", "1", "-o", "hello_L0toL1"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True)
+    try:
+        deadline = time.monotonic() + 60
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), "the first code never started"
+        time.sleep(0.2)  # past the first line
+        child.send_signal(sig)
+        began = time.monotonic()
+        _, err = child.communicate(timeout=30)
+        assert time.monotonic() - began < 10  # not after the other codes (60 s each)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == code
+    assert err.strip().splitlines()[-1] == f"ProcessQueue: {said}"
+    (line,) = started.read_text().splitlines()  # one code started, no other
+    pid = int(line.split()[0])
+    time.sleep(0.2)
+    assert not Path(f"/proc/{pid}").exists() or \
+        Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    assert files(hello, "hello_L1_") == {} and hello.count("processqueue") == queued
+    (hello.root / "codes" / "hello_L0toL1.py").write_text(good)
+    assert hello.run("-p", "-o", "hello_L0toL1").returncode == 0
+    assert len(files(hello, "hello_L1_")) == 5
 
 
 @pytest.mark.slow

@@ -10,6 +10,7 @@ line on stderr and an exit code.  Exit codes, the same for every command:
 2    usage or configuration error; nothing was written
 3    another run holds the processing lock
 141  the reader of standard output went away (``| head``): stopped quietly
+143  terminated (SIGTERM): stopped as by Ctrl-C (130), what it held let go
 ===  ==========================================================
 
 Commands that answer a question use 1 for the answer "no" or "not clean"
@@ -22,7 +23,9 @@ from __future__ import annotations
 import argparse
 import datetime
 import os
+import signal
 import sys
+import threading
 import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
@@ -37,6 +40,7 @@ if TYPE_CHECKING:  # commands import the library lazily, to start fast
 
 T = TypeVar("T")
 EXIT_BROKEN_PIPE = 128 + 13  # as a shell reports a process ended by SIGPIPE
+EXIT_TERMINATED = 128 + 15  # ... and one ended by SIGTERM
 TRACEBACK = "--traceback"
 # Set by parse() for the command being run: show the whole traceback of an error.
 _show_traceback = False
@@ -62,12 +66,18 @@ def run_command(prog: str, body: Callable[[], int]) -> int:
     is a fault in dbprocessing, a plugin or the database driver: one line
     naming it, exit 1.  ``--traceback`` prints the whole traceback of either.
     A reader that stops reading (``printStatus | head``) ends the command
-    quietly with 141, as SIGPIPE ends a Unix tool.
+    quietly with 141, as SIGPIPE ends a Unix tool.  SIGTERM (``timeout``, a
+    batch system, ``kill``) unwinds the command as Ctrl-C does, so that what it
+    holds is let go (the lock, the codes it runs), and ends it with 143.
     """
+    previous = _catch_sigterm()
     try:
         code = body()
         sys.stdout.flush()  # here, not at exit: a closed pipe is then caught below
         return code
+    except Terminated:
+        print(f"{prog}: terminated", file=sys.stderr)
+        return EXIT_TERMINATED
     except BrokenPipeError as exc:
         if not _stdout_closed():  # some other pipe: a fault like any other
             return _unexpected(prog, exc)
@@ -85,6 +95,26 @@ def run_command(prog: str, body: Callable[[], int]) -> int:
         return 130
     except Exception as exc:
         return _unexpected(prog, exc)
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGTERM, previous)
+
+
+class Terminated(BaseException):
+    """SIGTERM arrived: raised in the main thread, as KeyboardInterrupt is for Ctrl-C
+    (a BaseException, so that no ``except Exception`` takes it for a fault)."""
+
+
+def _on_sigterm(_signum: int, _frame: Any) -> None:
+    raise Terminated
+
+
+def _catch_sigterm() -> Any:
+    """Turn SIGTERM into Terminated for the command's duration; the handler it
+    replaces (None: not the main thread, where no handler can be set)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.signal(signal.SIGTERM, _on_sigterm)
 
 
 def _unexpected(prog: str, exc: Exception) -> int:

@@ -13,7 +13,10 @@ code that is not executable runs under this Python.
 Up to ``slots`` runs at once, a run taking ``cpu`` slots (capped at
 ``slots``).  Output is captured; a run past its timeout is killed with its
 whole process group.  Finished runs are handed back as they complete; waiting
-on children costs no fixed sleep.  ``wait(timeout)`` of what ``run_plans``
+on children costs no fixed sleep.  When the controller is interrupted while
+runs are left (Ctrl-C, SIGTERM, an error recording a run), no further run
+starts and the running ones are killed with their process groups: their
+queue entries stay, and the next run makes them.  ``wait(timeout)`` of what ``run_plans``
 returns says whether another run has finished, waiting at most *timeout*
 seconds for one (not at all once none is left running), so that the
 pipeline records runs finishing close together in one transaction.
@@ -133,15 +136,61 @@ class Completed:
     problem: str | None = None  # why the code could not be started at all
 
 
-def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None) -> Completed:
-    """Run *command* (no shell) in *workdir* with captured output; past *timeout*
-    seconds kill its whole process group."""
-    began = time.monotonic()
-    started_at = utcnow()
-    try:
+class Stopped(Exception):
+    """The runs were stopped (``Children.stop``) before this one started."""
+
+
+class Children:
+    """The codes running now, so that the runs can be stopped: once ``stop`` is
+    called none starts and those running are killed, each with its process group
+    (a code runs in a session of its own, so a terminal's Ctrl-C does not reach
+    it)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._running: set[subprocess.Popen] = set()
+        self.stopped = False
+
+    def start(self, command: Sequence[str], workdir: Path) -> subprocess.Popen:
+        if self.stopped:
+            raise Stopped
         child = subprocess.Popen(list(command), cwd=workdir, stdout=subprocess.PIPE,
                                  stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                  start_new_session=True)
+        with self._lock:  # (codes start outside it: several at once)
+            if self.stopped:  # stopped while it started: it ends at once
+                _kill_group(child)
+            else:
+                self._running.add(child)
+        return child
+
+    def ended(self, child: subprocess.Popen) -> None:
+        with self._lock:
+            self._running.discard(child)
+
+    def stop(self) -> None:
+        with self._lock:
+            self.stopped = True
+            for child in self._running:
+                _kill_group(child)
+
+
+def _kill_group(child: subprocess.Popen) -> None:
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None,
+                   children: Children | None = None) -> Completed:
+    """Run *command* (no shell) in *workdir* with captured output; past *timeout*
+    seconds kill its whole process group.  With *children*, the code is one of
+    them while it runs (Stopped: they were stopped before it started)."""
+    began = time.monotonic()
+    started_at = utcnow()
+    try:
+        child = (children or Children()).start(command, workdir)
     except OSError as exc:
         reason = f"cannot start the code: {exc.strerror or exc}" + (
             f": {exc.filename}" if exc.filename else "")
@@ -152,11 +201,11 @@ def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None)
         output, _ = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         timed_out = True
-        try:
-            os.killpg(child.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        _kill_group(child)
         output, _ = child.communicate()
+    finally:
+        if children is not None:
+            children.ended(child)
     return Completed(child.returncode, output.decode("utf-8", "replace"),
                      time.monotonic() - began, timed_out, started_at)
 
@@ -224,14 +273,17 @@ def discard(workdir: Path) -> None:
         shutil.rmtree(workdir, ignore_errors=True)
 
 
-def _execute(plan: RunPlan, workdirs: _WorkDirs, slots: _Slots) -> RunResult:
+def _execute(plan: RunPlan, workdirs: _WorkDirs, slots: _Slots,
+             children: Children) -> RunResult:
+    if children.stopped:
+        raise Stopped
     tree = workdirs.tree
     workdir = workdirs.take()
     output_path = workdir / plan.output_name if plan.output_name else None
     command = build_command(plan, tree, output_path)
     taken = slots.take(plan.cpu)
     try:
-        done = run_in_workdir(command, workdir, plan.timeout)
+        done = run_in_workdir(command, workdir, plan.timeout, children)
     finally:
         slots.give(taken)
     return result_of(plan, command, done, workdir, output_path)
@@ -281,11 +333,12 @@ class FinishedRuns(Iterator[RunResult]):
         # Twice as many threads as slots: the next runs' work directories and
         # command lines are ready, waiting for a slot, when a run ends, so a slot
         # is idle only for the start of a process (about 0.45 ms less per run).
+        children = Children()
         with ThreadPoolExecutor(max_workers=2 * slots) as pool:
             count = 0
             for plan in plans:
-                pool.submit(_execute, plan, self._workdirs, pool_slots).add_done_callback(
-                    self._finished.put)
+                pool.submit(_execute, plan, self._workdirs, pool_slots,
+                            children).add_done_callback(self._finished.put)
                 count += 1
             self._left = count
             # One blocking get per run: no polling, and no rescan of the pending runs
@@ -293,6 +346,12 @@ class FinishedRuns(Iterator[RunResult]):
             try:
                 while self._left:
                     yield self._take()
+            except BaseException:
+                # Interrupted, or the results are no longer wanted: start no more
+                # runs, kill those running, and wait only for their threads.
+                children.stop()
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
             finally:
                 self._workdirs.close()
 
