@@ -534,3 +534,22 @@ def test_a_broken_plugin_two_products_share_is_named_once(hello, capsys):
     assert reason.endswith("; no other product claims it")
     assert (hello.root / "errors" / "hello_a_L0_20250101_v1.0.0.txt").is_file()
 
+
+def test_sigterm_while_a_plugin_loads_stops_the_run_and_keeps_the_files(hello):
+    """SIGTERM arriving while a plugin is imported is not the plugin's fault: the
+    run stops (143) instead of taking the plugin for broken and rejecting every
+    file it would claim; the files stay in incoming for the next run."""
+    assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
+    plugin = hello.root / "inspectors" / "hello_L0.py"
+    good = plugin.read_text()
+    plugin.write_text("import os, signal\nos.kill(os.getpid(), signal.SIGTERM)\n" + good)
+    hello.add_incoming("hello_a_L0_20250101_v1.0.0.txt", "1\n")
+    result = hello.run("-i")
+    assert result.returncode == 143, result.stderr
+    assert result.stderr.strip().splitlines()[-1] == "ProcessQueue: terminated"
+    assert (hello.incoming / "hello_a_L0_20250101_v1.0.0.txt").is_file()
+    assert not hello.errordir().exists() or not any(hello.errordir().iterdir())
+    assert hello.count("file") == 0
+    plugin.write_text(good)
+    assert hello.run("-i").returncode == 0 and hello.count("file") == 1
+

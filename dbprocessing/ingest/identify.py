@@ -197,8 +197,8 @@ def load_products(db: Connection | Session, tree: MissionTree) -> list[Candidate
             try:
                 loaded[path] = import_plugin(path, str(row.inspector_id))
             except BaseException as exc:  # a broken plugin must not stop the run
-                if isinstance(exc, KeyboardInterrupt):
-                    raise
+                if not isinstance(exc, (Exception, SystemExit)):
+                    raise  # Ctrl-C or SIGTERM while it loads: not the plugin's fault
                 loaded[path] = None
                 load_errors[path] = _one_line(exc)
                 logger.error("inspector %s for product %s cannot be loaded; it will claim "
