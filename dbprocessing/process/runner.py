@@ -13,13 +13,13 @@ code that is not executable runs under this Python.
 Up to ``slots`` runs at once, a run taking ``cpu`` slots (capped at
 ``slots``).  Output is captured; a run past its timeout is killed with its
 whole process group.  Finished runs are handed back as they complete; waiting
-on children costs no fixed sleep.  When the controller is interrupted while
-runs are left (Ctrl-C, SIGTERM, an error recording a run), no further run
-starts and the running ones are killed with their process groups: their
-queue entries stay, and the next run makes them.  ``wait(timeout)`` of what ``run_plans``
+on children costs no fixed sleep.  ``wait(timeout)`` of what ``run_plans``
 returns says whether another run has finished, waiting at most *timeout*
 seconds for one (not at all once none is left running), so that the
-pipeline records runs finishing close together in one transaction.
+pipeline records runs finishing close together in one transaction.  When
+the controller is interrupted while runs are left (Ctrl-C, SIGTERM, an error
+recording a run), no further run starts and the running ones are killed with
+their process groups: their queue entries stay, and the next run makes them.
 
 This is the local executor; ``executors/`` chooses between it and Dask, whose
 workers run ``run_in_workdir`` too.
