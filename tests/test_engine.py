@@ -1,6 +1,7 @@
 """Choosing the database from -m (spec section 10)."""
 from __future__ import annotations
 
+import datetime
 import subprocess
 import sys
 from pathlib import Path
@@ -110,6 +111,36 @@ def test_insert_rows_round_trip(hello, engine_for):
              0.5, r["revision_version"], r["file_create_date"], r["exists_on_disk"],
              None, "100%") for r in rows]
         assert got[0].process_keywords is None  # a column left out: its default
+
+
+def test_insert_rows_first_in_a_transaction_is_committed(hello, engine_for):
+    """insert_rows as the first statement on a connection, then commit(): the rows
+    are there for another connection (on PostgreSQL the COPY goes through the
+    driver; SQLAlchemy must know of the transaction for commit() to end it)."""
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from dbprocessing.db import core
+    from dbprocessing.db.engine import for_writing, insert_rows
+    from dbprocessing.db.models import Invocation
+
+    assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
+    engine = engine_for(hello.db_url)
+    with Session(engine) as session:  # an invocation for the events to belong to
+        invocation = Invocation(command="test", arguments="", hostname="h", pid=1, user="u",
+                                started_at=datetime.datetime(2026, 1, 1))
+        session.add(invocation)
+        session.commit()
+        invocation_id = invocation.invocation_id
+    with for_writing(engine).connect() as writer:
+        insert_rows(writer, core.ingest_event, [
+            {"invocation_id": invocation_id, "filename": f"f{i}.dat", "accepted": False,
+             "file_id": None, "product_id": None, "reason": "no product claims it",
+             "at": datetime.datetime(2026, 1, 1, 0, 0, i)} for i in range(2)])
+        writer.commit()
+    with engine.connect() as reader:
+        assert reader.execute(select(core.ingest_event.c.filename).order_by(
+            core.ingest_event.c.filename)).scalars().all() == ["f0.dat", "f1.dat"]
 
 
 def test_insert_rows_ids_and_one_of(hello, engine_for):

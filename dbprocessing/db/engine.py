@@ -217,6 +217,11 @@ def insert_rows(db: Connection | Session, table: TableClause,
         conn.execute(insert(table), list(rows))
         return
     names = ", ".join(conn.dialect.identifier_preparer.quote(c) for c in columns)
+    if not conn.in_transaction():
+        # The COPY goes through the driver, which opens a transaction SQLAlchemy
+        # would not know of: its commit() would then end nothing, and the rows
+        # would be rolled back when the connection goes back to the pool.
+        conn.begin()
     raw: Any = conn.connection.dbapi_connection  # psycopg's Connection
     assert raw is not None, "an open connection has its driver connection"
     with raw.cursor() as cursor:
