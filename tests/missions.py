@@ -234,6 +234,23 @@ def states(rows: dict, product: str) -> dict[str, str]:
     return {date: r["state"] for (p, date), r in rows.items() if p == product}
 
 
+def l1_without_version_then_a_new_input(m: MissionUnderTest) -> None:
+    """L1's format without {VERSION} (its plugin gives every file 1.0.0), L1 made,
+    then a new version of an L0 input of three L1 dates' windows ingested."""
+    conf = m.config.read_text().replace(
+        "format = hello_L1_{Y}{m}{d}_v{VERSION}.txt", "format = hello_L1_{Y}{m}{d}.txt")
+    m.config.write_text(conf.replace("version = inspector.extract_Version",
+                                     "version = inspector"))
+    plugin = m.root / "inspectors" / "hello_L1.py"
+    plugin.write_text(plugin.read_text().replace(
+        "version = inspector.extract_Version(self.basename)",
+        "version = Version.Version(1, 0, 0)"))
+    load_and_ingest(m)
+    assert process(m, "-o", "hello_L0toL1", "-q") == 0
+    m.add_incoming("hello_a_L0_20250103_v1.1.0.txt", "100\n")
+    assert process_queue.main(["-i", "-m", m.db_url, "-q"]) == 0
+
+
 def break_l2(m: MissionUnderTest) -> str:
     code = m.root / "codes" / "hello_L1toL2.py"
     good = code.read_text()

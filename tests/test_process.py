@@ -23,6 +23,7 @@ from .missions import (
     files,
     first_wave,
     hello_header,
+    l1_without_version_then_a_new_input,
     load_and_ingest,
     process,
     sha1,
@@ -202,18 +203,7 @@ def test_only_and_skip_run(hello, capsys):
 
 
 def test_format_without_version_is_a_clear_error(hello, capsys):
-    conf = hello.config.read_text().replace(
-        "format = hello_L1_{Y}{m}{d}_v{VERSION}.txt", "format = hello_L1_{Y}{m}{d}.txt")
-    conf = conf.replace("version = inspector.extract_Version", "version = inspector")
-    hello.config.write_text(conf)
-    (hello.root / "inspectors" / "hello_L1.py").write_text(
-        (hello.root / "inspectors" / "hello_L1.py").read_text().replace(
-            "version = inspector.extract_Version(self.basename)",
-            "version = Version.Version(1, 0, 0)"))
-    load_and_ingest(hello)
-    assert process(hello, "-o", "hello_L0toL1", "-q") == 0
-    hello.add_incoming("hello_a_L0_20250103_v1.1.0.txt", "100\n")
-    assert process_queue.main(["-i", "-m", hello.db_url, "-q"]) == 0
+    l1_without_version_then_a_new_input(hello)
     capsys.readouterr()
     assert process(hello, "-o", "hello_L0toL1") == 0
     out = capsys.readouterr().out

@@ -30,7 +30,14 @@ from dbprocessing.mission.tree import load_mission
 from dbprocessing.report.settled import settle
 from dbprocessing.report.status import StatusReader
 
-from .missions import break_l2, load_and_ingest, process, states, status
+from .missions import (
+    break_l2,
+    l1_without_version_then_a_new_input,
+    load_and_ingest,
+    process,
+    states,
+    status,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 L2 = "hello_counter_L2"
@@ -345,18 +352,7 @@ def test_stale_outputs_whose_name_cannot_hold_a_new_version(hello, capsys):
     """L1's format without {VERSION}, made, then a new version of an input: the
     window's dates are stale (nothing queued) and cannot be remade, each saying so,
     the same as by planning every date."""
-    conf = hello.config.read_text().replace(
-        "format = hello_L1_{Y}{m}{d}_v{VERSION}.txt", "format = hello_L1_{Y}{m}{d}.txt")
-    hello.config.write_text(conf.replace("version = inspector.extract_Version",
-                                         "version = inspector"))
-    plugin = hello.root / "inspectors" / "hello_L1.py"
-    plugin.write_text(plugin.read_text().replace(
-        "version = inspector.extract_Version(self.basename)",
-        "version = Version.Version(1, 0, 0)"))
-    load_and_ingest(hello)
-    assert process(hello, "-o", "hello_L0toL1", "-q") == 0
-    hello.add_incoming("hello_a_L0_20250103_v1.1.0.txt", "100\n")
-    assert process_queue.main(["-i", "-m", hello.db_url, "-q"]) == 0
+    l1_without_version_then_a_new_input(hello)
     assert flush_process_queue.main([hello.db_url]) == 0
     _compare_with_planning_every_date(hello)
     code, rows = status(hello, capsys, "-p", L1)
