@@ -154,9 +154,7 @@ class Children:
     def start(self, command: Sequence[str], workdir: Path) -> subprocess.Popen:
         if self.stopped:
             raise Stopped
-        child = subprocess.Popen(list(command), cwd=workdir, stdout=subprocess.PIPE,
-                                 stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                 start_new_session=True)
+        child = _start(command, workdir)
         with self._lock:  # (codes start outside it: several at once)
             if self.stopped:  # stopped while it started: it ends at once
                 _kill_group(child)
@@ -175,6 +173,13 @@ class Children:
                 _kill_group(child)
 
 
+def _start(command: Sequence[str], workdir: Path) -> subprocess.Popen:
+    """Start a code (no shell) in *workdir*, in a session of its own, output captured."""
+    return subprocess.Popen(list(command), cwd=workdir, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                            start_new_session=True)
+
+
 def _kill_group(child: subprocess.Popen) -> None:
     try:
         os.killpg(child.pid, signal.SIGKILL)
@@ -190,7 +195,8 @@ def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None,
     began = time.monotonic()
     started_at = utcnow()
     try:
-        child = (children or Children()).start(command, workdir)
+        child = (_start(command, workdir) if children is None
+                 else children.start(command, workdir))
     except OSError as exc:
         reason = f"cannot start the code: {exc.strerror or exc}" + (
             f": {exc.filename}" if exc.filename else "")
