@@ -128,6 +128,15 @@ class MissionUnderTest:
              *args], capture_output=True, text=True, timeout=timeout, env=full_env)
 
 
+def alive(pid: int) -> bool:
+    """Whether process *pid* runs (not gone, not a zombie waiting to be reaped)."""
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
+    except FileNotFoundError:
+        return False
+    return state != "Z"
+
+
 def sha1(path: Path) -> str:
     return hashlib.sha1(path.read_bytes()).hexdigest()
 

@@ -30,6 +30,7 @@ from dbprocessing.cli import add_from_config, create_db, db_runner
 from .missions import (
     BROKEN,
     MissionUnderTest,
+    alive,
     files,
     first_wave,
     hello_header,
@@ -259,14 +260,6 @@ SLEEPER = ("#!/usr/bin/env python3\nimport subprocess, sys, time\n"
            "time.sleep(60)\n")
 
 
-def _alive(pid: int) -> bool:
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0]
-    except FileNotFoundError:
-        return False
-    return state != "Z"
-
-
 def test_a_code_missing_from_disk_on_dask(hello, scheduler, capsys):
     """The reason a code could not start crosses from the worker: it names the file."""
     code = hello.root / "codes" / "hello_L0toL1.py"
@@ -312,9 +305,9 @@ def test_failing_codes_and_timeouts_on_dask(hello, scheduler, capsys):
     pids = [int(p.read_text()) for p in hello.errordir().glob("hello_L2_*.txt")]
     assert len(pids) == 5
     deadline = time.monotonic() + 10
-    while any(_alive(pid) for pid in pids) and time.monotonic() < deadline:
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not any(_alive(pid) for pid in pids)
+    assert not any(alive(pid) for pid in pids)
 
 
 TIMED = ("#!/usr/bin/env python3\nimport os, sys, time\n"
@@ -438,7 +431,7 @@ def cluster_processes(marker: str) -> set[int]:
             environ = (entry / "environ").read_bytes().split(b"\0") if entry.name.isdigit() else []
         except OSError:  # gone, or not ours
             continue
-        if f"{MARK}={marker}".encode() in environ and _alive(int(entry.name)):
+        if f"{MARK}={marker}".encode() in environ and alive(int(entry.name)):
             found.add(int(entry.name))
     return found
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 import datetime
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -12,7 +11,7 @@ from dbprocessing.cli import add_from_config
 from dbprocessing.db.engine import resolve_url
 from dbprocessing.errors import DatabaseNotFound, UsageError
 
-REPO = Path(__file__).resolve().parents[1]
+from .missions import REPO
 
 
 def test_existing_file_is_sqlite(tmp_path):

@@ -20,6 +20,8 @@ from dbprocessing.process.runner import run_plans
 from dbprocessing.process.settings import RunSettings
 
 from .missions import (
+    REPO,
+    alive,
     files,
     first_wave,
     hello_header,
@@ -29,8 +31,6 @@ from .missions import (
     sha1,
     take_waiting,
 )
-
-REPO = Path(__file__).resolve().parents[1]
 
 # One L1 file per day of channel A's data: the window gives each day its
 # neighbours' files as extra inputs, not extra days.
@@ -253,8 +253,7 @@ def test_an_interrupted_run_stops_its_codes_and_starts_no_more(hello, sig, code,
     (line,) = started.read_text().splitlines()  # one code started, no other
     pid = int(line.split()[0])
     time.sleep(0.2)
-    assert not Path(f"/proc/{pid}").exists() or \
-        Path(f"/proc/{pid}/stat").read_text().split(")")[-1].split()[0] == "Z"
+    assert not alive(pid)
     assert files(hello, "hello_L1_") == {} and hello.count("processqueue") == queued
     (hello.root / "codes" / "hello_L0toL1.py").write_text(good)
     assert hello.run("-p", "-o", "hello_L0toL1").returncode == 0

@@ -8,7 +8,6 @@ import os
 import subprocess
 import sys
 from collections import Counter
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -31,6 +30,7 @@ from dbprocessing.report.settled import settle
 from dbprocessing.report.status import StatusReader
 
 from .missions import (
+    REPO,
     break_l2,
     l1_without_version_then_a_new_input,
     load_and_ingest,
@@ -39,7 +39,6 @@ from .missions import (
     status,
 )
 
-REPO = Path(__file__).resolve().parents[1]
 L2 = "hello_counter_L2"
 L1 = "hello_counter_L1"
 DAY = datetime.timedelta(days=1)
