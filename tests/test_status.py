@@ -143,6 +143,18 @@ def test_missing_after_the_queue_is_flushed_and_table_output(hello, capsys):
     assert out[-1] == "missing: 2"
 
 
+def test_problems_only_says_when_there_are_none(hello, capsys):
+    """--problems with every date fine says so, not that there are no files."""
+    load_and_ingest(hello)
+    assert process(hello, "-q") == 0
+    capsys.readouterr()
+    assert print_status.main(["-m", hello.db_url, "-p", L1, "--problems"]) == 0
+    assert capsys.readouterr().out == "no problems among 5 product-date(s) (up_to_date: 5)\n"
+    assert print_status.main(["-m", hello.db_url, "-p", L1, "-s", "2030-01-01", "-e",
+                              "2030-01-01", "--problems"]) == 0
+    assert "no problems among 1 product-date(s) (blocked: 1)" in capsys.readouterr().out
+
+
 def test_explain_a_file_and_a_product_date(hello, capsys):
     load_and_ingest(hello)
     assert process(hello, "-q") == 0

@@ -51,6 +51,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         has_problems,
         mission_status,
         queue_length,
+        state_counts,
         status_summary,
         status_table,
         write_status,
@@ -73,6 +74,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         shown = [r for r in rows if r.state in PROBLEMS] if args.problems else rows
         if args.json:
             print(json.dumps([r.as_dict() for r in shown], indent=1, default=str))
+        elif args.problems and rows and not shown:
+            print(f"no problems among {len(rows)} product-date(s) ({state_counts(rows)})")
         elif not args.write_status or args.problems:
             print(status_table(shown))
         return EXIT_SOME_FAILED if has_problems(rows) else EXIT_OK

@@ -447,9 +447,14 @@ def status_table(rows: list[DateStatus]) -> str:
     for r in rows:
         lines.append(f"{r.product:<{width}}  {r.date}  {r.state:<10}  "
                      f"{r.version or '-':<7}  {r.reason}")
-    counts = Counter(r.state for r in rows)
-    lines.append("; ".join(f"{state}: {counts[state]}" for state in STATES if counts[state]))
+    lines.append(state_counts(rows))
     return "\n".join(lines)
+
+
+def state_counts(rows: list[DateStatus]) -> str:
+    """How many dates are in each state: "up_to_date: 40; stale: 2"."""
+    counts = Counter(r.state for r in rows)
+    return "; ".join(f"{state}: {counts[state]}" for state in STATES if counts[state])
 
 
 # -- the status file -----------------------------------------------------------
