@@ -97,6 +97,21 @@ def test_cron_prints_nothing_when_all_is_well(hello, tmp_path):
     assert result.stdout == "ingested 0 file(s), rejected 0\n"
 
 
+def test_a_missing_incoming_directory_is_named_not_an_error(hello):
+    """A new mission before its first delivery has no incoming directory: cron stays
+    quiet and the run succeeds, but the summary says why nothing came in."""
+    configure(hello)
+    assert not hello.incoming.exists()
+    assert (cron(hello, "-i").returncode, cron(hello, "-i").stdout) == (0, "")
+    result = cron(hello, "-i", "-v")
+    assert result.returncode == 0
+    assert result.stdout == (f"ingested 0 file(s), rejected 0 (no incoming directory "
+                             f"{hello.incoming})\n")
+    deliver(hello)
+    result = cron(hello, "-i", "-q")
+    assert result.stdout == "ingested 10 file(s), rejected 0\n"
+
+
 HEAVY = ("sqlalchemy.orm", "dbprocessing.db.models", "dbprocessing.process.planner",
          "dbprocessing.ingest.pipeline", "alembic")
 

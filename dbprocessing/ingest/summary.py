@@ -26,6 +26,7 @@ class IngestSummary:
     rejected: list[tuple[str, str]] = field(default_factory=list)
     recovered: int = 0
     dry_run: bool = False
+    no_incoming: str | None = None  # the incoming directory, when it does not exist
 
     def text(self) -> str:
         verb = "would ingest" if self.dry_run else "ingested"
@@ -36,6 +37,8 @@ class IngestSummary:
             line += " (" + "; ".join(f"{k}: {n}" for k, n in sorted(reasons.items())) + ")"
         if self.recovered:
             line += f"; finished {self.recovered} move(s) left by an interrupted run"
+        if self.no_incoming:
+            line += f" (no incoming directory {self.no_incoming})"
         return line
 
 
@@ -53,5 +56,8 @@ def idle_ingest(engine: Engine, tree: MissionTree, pattern: str = "*",
         with engine.connect() as conn:
             if conn.execute(select(core.ingest_pending.c.file_id).limit(1)).first():
                 return None
+    if not tree.incoming.exists():  # not an error: a new mission before its first delivery
+        logger.info("no incoming directory %s", tree.incoming)
+        return IngestSummary(dry_run=dry_run, no_incoming=str(tree.incoming))
     logger.info("0 file(s) waiting in %s", tree.incoming)
     return IngestSummary(dry_run=dry_run)
