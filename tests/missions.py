@@ -128,6 +128,15 @@ class MissionUnderTest:
              *args], capture_output=True, text=True, timeout=timeout, env=full_env)
 
 
+# A code that says it started (its pid and date, in the mission root) and then
+# takes its time.
+LINGERER = ("#!/usr/bin/env python3\nimport os, sys, time\n"
+            "with open(os.path.join(os.path.dirname(sys.argv[0]), '..', 'started.txt'),"
+            " 'a') as f:\n"
+            "    f.write(f'{os.getpid()} {sys.argv[2]}\\n')\n"
+            "time.sleep(60)\n")
+
+
 def alive(pid: int) -> bool:
     """Whether process *pid* runs (not gone, not a zombie waiting to be reaped)."""
     try:

@@ -29,6 +29,8 @@ from dbprocessing.cli import add_from_config, create_db, db_runner
 
 from .missions import (
     BROKEN,
+    LINGERER,
+    REPO,
     MissionUnderTest,
     alive,
     files,
@@ -51,7 +53,6 @@ from dbprocessing.process.executors.dask import (  # noqa: E402
 # distributed warns when its dashboard port is taken by another process.
 pytestmark = pytest.mark.filterwarnings("ignore:Port .* is already in use:UserWarning")
 
-REPO = Path(__file__).resolve().parents[1]
 EXAMPLE = REPO / "examples" / "hello"
 
 
@@ -646,3 +647,43 @@ def test_a_controller_stopping_early_cancels_the_tasks_still_out(tmp_path, own_s
     # The first round (and any task started as it ended) ran; the rest never started.
     assert 4 <= len(log.read_text().splitlines()) < 12
     assert not any(p.name.startswith("dask-") for p in (tmp_path / ".work").iterdir())
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("where", ["own cluster", "scheduler"])
+def test_an_interrupted_dask_run_stops_the_codes_on_the_workers(hello, request, where):
+    """Ctrl-C while codes run on Dask workers: the controller ends and the codes
+    (their process groups) are killed on the workers, on the command's own
+    cluster and on a cluster that stays; nothing is recorded, the queue stays."""
+    (hello.root / "codes" / "hello_L0toL1.py").write_text(LINGERER)
+    load_and_ingest(hello)
+    queued = hello.count("processqueue")
+    started = hello.root / "started.txt"
+    extra = [] if where == "own cluster" else [
+        "--scheduler", request.getfixturevalue("scheduler")]
+    child = subprocess.Popen(
+        [sys.executable, str(REPO / "scripts" / "ProcessQueue.py"), "-m", hello.db_url, "-p",
+         "-n", "2", "-o", "hello_L0toL1", "--executor", "dask", *extra],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 120
+        while not started.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert started.exists(), "no code started"
+        time.sleep(0.5)
+        child.send_signal(signal.SIGINT)
+        _, err = child.communicate(timeout=60)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.communicate()
+    assert child.returncode == 130, err
+    pids = [int(line.split()[0]) for line in started.read_text().splitlines()]
+    deadline = time.monotonic() + 10
+    while any(alive(pid) for pid in pids) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    left = [pid for pid in pids if alive(pid)]
+    for pid in left:  # only to leave the machine clean when the test fails
+        os.kill(pid, signal.SIGKILL)
+    assert not left, f"{len(left)} of {len(pids)} code(s) still running"
+    assert files(hello, "hello_L1_") == {} and hello.count("processqueue") == queued

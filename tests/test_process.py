@@ -20,6 +20,7 @@ from dbprocessing.process.runner import run_plans
 from dbprocessing.process.settings import RunSettings
 
 from .missions import (
+    LINGERER,
     REPO,
     alive,
     files,
@@ -208,15 +209,6 @@ def test_format_without_version_is_a_clear_error(hello, capsys):
     assert process(hello, "-o", "hello_L0toL1") == 0
     out = capsys.readouterr().out
     assert "has no {VERSION}" in out and "3 not possible" in out
-
-
-# A code that says it started (its pid and date, in the mission root) and then
-# takes its time.
-LINGERER = ("#!/usr/bin/env python3\nimport os, sys, time\n"
-            "with open(os.path.join(os.path.dirname(sys.argv[0]), '..', 'started.txt'),"
-            " 'a') as f:\n"
-            "    f.write(f'{os.getpid()} {sys.argv[2]}\\n')\n"
-            "time.sleep(60)\n")
 
 
 @pytest.mark.parametrize("sig, code, said", [(signal.SIGINT, 130, "interrupted"),

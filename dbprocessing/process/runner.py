@@ -36,7 +36,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -49,6 +49,7 @@ if TYPE_CHECKING:  # types only: ProcessQueue's idle check needs WORK, not the p
     from .planner import RunPlan
 
 WORK = ".work"
+WATCH = 0.5  # seconds between asking run_in_workdir's *wanted* whether to go on
 
 
 @dataclass(frozen=True)
@@ -188,10 +189,13 @@ def _kill_group(child: subprocess.Popen) -> None:
 
 
 def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None,
-                   children: Children | None = None) -> Completed:
+                   children: Children | None = None,
+                   wanted: Callable[[], bool] | None = None) -> Completed:
     """Run *command* (no shell) in *workdir* with captured output; past *timeout*
     seconds kill its whole process group.  With *children*, the code is one of
-    them while it runs (Stopped: they were stopped before it started)."""
+    them while it runs (Stopped: they were stopped before it started).  With
+    *wanted*, asked every WATCH seconds while the code runs, the code is killed
+    as soon as it says False (nobody waits for the run any more)."""
     began = time.monotonic()
     started_at = utcnow()
     try:
@@ -203,12 +207,21 @@ def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None,
         return Completed(127, f"{reason}\n", time.monotonic() - began, False, started_at,
                          reason)
     timed_out = False
+    deadline = None if timeout is None else began + timeout
     try:
-        output, _ = child.communicate(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        timed_out = True
-        _kill_group(child)
-        output, _ = child.communicate()
+        while True:
+            left = None if deadline is None else max(0.0, deadline - time.monotonic())
+            step = left if wanted is None else min(WATCH, WATCH if left is None else left)
+            try:
+                output, _ = child.communicate(timeout=step)
+                break
+            except subprocess.TimeoutExpired:
+                # communicate() may be called again: the output read so far is kept.
+                timed_out = deadline is not None and time.monotonic() >= deadline
+                if timed_out or (wanted is not None and not wanted()):
+                    _kill_group(child)
+                    output, _ = child.communicate()
+                    break
     finally:
         if children is not None:
             children.ended(child)

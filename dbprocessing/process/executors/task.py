@@ -10,7 +10,11 @@ What the run gave goes back through the shared filesystem, not through
 Dask: a JSON file in the run's outbox directory, written atomically by the
 attempt that finished (``read_outcome``).  The task returns nothing and
 nobody holds its future, so the controller gets no message per task: it
-looks in the outbox (executors/dask.py).
+looks in the outbox (executors/dask.py).  The outbox is also how the task
+learns that the controller stopped: it removes the outbox, and a task whose
+outbox is gone kills its code (with its process group) within
+``runner.WATCH`` seconds and reports nothing (Dask's cancel does not stop a
+task already running).
 """
 from __future__ import annotations
 
@@ -36,7 +40,13 @@ def run_attempt(command: list[str], workdir: str, timeout: float | None,
         reason = f"cannot make the work directory {attempt}: {exc.strerror or exc}"
         done = Completed(127, f"{reason}\n", 0.0, False, utcnow(), reason)
     else:
-        done = run_in_workdir(command, Path(attempt), timeout)
+        # The controller removes the outbox when it stops (Ctrl-C, SIGTERM, an error):
+        # then nobody waits for this run, and the code is killed.
+        outbox = os.path.dirname(outcome)
+        done = run_in_workdir(command, Path(attempt), timeout,
+                              wanted=lambda: os.path.isdir(outbox))
+        if not os.path.isdir(outbox):
+            return
     text = json.dumps({"command": command, "attempt": attempt, "returncode": done.returncode,
                        "output": done.output, "seconds": done.seconds,
                        "timed_out": done.timed_out, "started_at": done.started_at.isoformat(),
