@@ -234,6 +234,16 @@ def test_status_ignores_test_runs_logged_by_earlier_versions(built, capsys):
     assert rows["2025-01-02"]["last_attempt"]["state"] == "succeeded"
 
 
+@pytest.mark.parametrize("record", [[], ["-i"]])
+def test_db_runner_unknown_process_writes_nothing(built, capsys, record):
+    """A process name that is not there: one line, exit 2, and no invocation or
+    logging row (an invocation never ended would look like a crashed run)."""
+    before = built.count("invocation"), built.count("logging")
+    assert db_runner.main(["-m", built.db_url, "nosuch", *record]) == 2
+    assert "no process 'nosuch' (known: hello_L0toL1" in capsys.readouterr().err
+    assert (built.count("invocation"), built.count("logging")) == before
+
+
 def test_db_runner_nooptional(built, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     assert db_runner.main(["-m", built.db_url, "hello_L0toL1", "-s", "20250102",

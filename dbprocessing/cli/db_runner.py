@@ -55,6 +55,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     arguments = list(sys.argv[1:] if argv is None else argv)
 
     def body() -> int:
+        from sqlalchemy.orm import Session
+
+        from ..db.queries import find_process
         from ..process.pipeline import run_process  # the planner and runner: not for -h
 
         start = args.start or datetime.datetime.now(datetime.timezone.utc).date()
@@ -69,6 +72,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         dates = [start + datetime.timedelta(days=i) for i in range((end - start).days + 1)]
         with open_mission(args.mission) as mission:
             engine, tree = mission.engine, mission.tree
+            with Session(engine) as session:  # an unknown process: nothing logged
+                find_process(session, args.process)
             settings = RunSettings(slots=args.num_proc, timeout=args.timeout, say=print)
             options = dict(record=args.ingest, force=args.force, update_only=args.update,
                            use_optional=not args.nooptional)
