@@ -102,6 +102,27 @@ def test_changed_file_updates_and_says_what(created_db, example_dir, engine_for,
     assert [(q, bool(n), bool(a)) for q, n, a in codes] == [(0, False, False), (1, True, True)]
 
 
+def test_dates_said_as_written_and_absent_files_warned(created_db, example_dir, capsys):
+    """A changed date reads as in the config; a code or inspector file that is not
+    on disk is a warning (loaded all the same: the disk may be another host's)."""
+    conf = example_dir / "hello.conf"
+    assert add_from_config.main(["-m", created_db, str(conf)]) == 0
+    assert capsys.readouterr().err == ""
+    text = conf.read_text().replace("code_stop_date = 2030-12-31", "code_stop_date = 2031-06-30")
+    conf.write_text(text.replace("code_filename = hello_report.py",
+                                 "code_filename = not_here.py"))
+    assert add_from_config.main(["-m", created_db, str(conf)]) == 0
+    out, err = capsys.readouterr()
+    assert "hello_L0toL1.py 1.0.0: code_stop_date 2030-12-31 -> 2031-06-30" in out
+    assert err == (f"addFromConfig: warning: the code of process 'hello_report' (1.0.0) is "
+                   f"not at {example_dir / 'codes' / 'not_here.py'} (ProcessQueue -p runs "
+                   f"it from there)\n")
+    (example_dir / "inspectors" / "hello_L1.py").unlink()
+    assert add_from_config.main(["-m", created_db, "-v", str(conf)]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert len(err) == 2 and "the inspector of product 'hello_counter_L1' is not at" in err[0]
+
+
 SECOND = hello_header("second") + """
 [product_L2]
 product_name = hello_second_L2

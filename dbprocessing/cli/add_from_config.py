@@ -1,6 +1,7 @@
 """addFromConfig -m DB [-v] config_file: load products, processes and codes from a mission config."""
 from __future__ import annotations
 
+import sys
 from collections.abc import Sequence
 
 from . import ArgumentParser, parse, run_command
@@ -24,7 +25,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     from ..db.engine import for_writing
     from ..mission.config import read_config
-    from ..mission.rows import apply_config
+    from ..mission.rows import absent_files, apply_config
+    from ..mission.tree import load_mission
     from .context import open_mission
 
     def body() -> int:
@@ -32,6 +34,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         with open_mission(args.mission) as mission, \
                 Session(for_writing(mission.engine)) as session:
             changes = apply_config(session, config)
+            session.flush()
+            for line in absent_files(config, load_mission(session)):
+                print(f"{PROG}: warning: {line}", file=sys.stderr)
             if args.verify:
                 session.rollback()
                 print(f"{args.config_file}: valid; loading it would make "

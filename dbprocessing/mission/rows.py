@@ -18,6 +18,7 @@ The caller owns the transaction: on a ConfigError nothing has been committed.
 """
 from __future__ import annotations
 
+import datetime
 from typing import TypeVar
 
 from sqlalchemy import func, select
@@ -38,6 +39,8 @@ from ..db.models import (
 )
 from ..errors import ConfigError
 from .config import CodeSpec, InspectorSpec, MissionConfig, ProcessSpec, ProductSpec
+from .substitution import format_name
+from .tree import MissionTree
 
 _Versioned = TypeVar("_Versioned", Code, Inspector)
 
@@ -47,7 +50,34 @@ def _update(row: Base, label: str, changes: list[str], **values: object) -> None
         old = getattr(row, column)
         if old != value:
             setattr(row, column, value)
-            changes.append(f"{label}: {column} {old!r} -> {value!r}")
+            changes.append(f"{label}: {column} {_shown(old)} -> {_shown(value)}")
+
+
+def _shown(value: object) -> str:
+    """A column's value in a change line: dates as written in a config, text quoted."""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    return repr(value) if isinstance(value, str) else str(value)
+
+
+def absent_files(config: MissionConfig, tree: MissionTree) -> list[str]:
+    """The inspector and code files *config* names that are not on this host's disk
+    (where ingest and ProcessQueue -p look for them), each in words."""
+    absent = []
+    for product in config.products:
+        insp = product.inspector
+        path = tree.inspectordir / insp.relative_path / insp.filename
+        if not path.is_file():
+            absent.append(f"the inspector of product '{product.name}' is not at {path} "
+                          f"(ingest loads it from there)")
+    for process in config.processes:
+        code = process.code
+        relative = format_name(code.relative_path, {"CODEVERSION": str(code.version)})
+        path = tree.codedir / relative / code.filename
+        if not path.is_file():
+            absent.append(f"the code of process '{process.name}' ({code.version}) "
+                          f"is not at {path} (ProcessQueue -p runs it from there)")
+    return absent
 
 
 def apply_config(session: Session, config: MissionConfig) -> list[str]:
