@@ -125,6 +125,24 @@ def test_awkward_names_are_ingested(mission, name):
     assert mission.query("SELECT filename FROM file")[0][0] == name
 
 
+def test_a_name_that_is_not_utf8_is_rejected_not_fatal(mission, capsys):
+    """A byte that is not UTF-8 in a name (an uploader's Latin-1): that file goes to
+    the error directory with the reason, logged with the byte as \\xff; the others
+    are ingested (the run used to stop on it, every run after too)."""
+    bad = os.fsdecode(b"misc_\xff_20250101.dat")
+    mission.add_incoming(bad, "latin")
+    mission.add_incoming("misc_20250102.dat", "fine")
+    assert ingest(mission, "-v") == 1
+    out = capsys.readouterr().out
+    assert "rejected misc_\\xff_20250101.dat: the file name is not UTF-8" in out
+    assert "the file name is not UTF-8: 1" in out
+    assert (mission.errordir() / bad).read_text() == "latin"
+    assert [r[0] for r in mission.query("SELECT filename FROM file")] == ["misc_20250102.dat"]
+    assert mission.query("SELECT filename, accepted FROM ingest_event WHERE NOT accepted") \
+        == [("misc_\\xff_20250101.dat", False)]
+    assert not any(mission.incoming.iterdir())
+
+
 def test_identity_clash_is_rejected(mission, capsys):
     mission.add_incoming("x_20250101.dat", "x")
     mission.add_incoming("y_20250101.dat", "y")

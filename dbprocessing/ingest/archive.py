@@ -25,6 +25,7 @@ from ..errors import FormatError
 from ..mission.substitution import STAMP_FIELDS, fields_of, format_name, name_values
 from ..mission.tree import MissionTree
 from ..Version import Version
+from .incoming import shown_name
 
 if TYPE_CHECKING:  # ingest works on Core rows: the ORM is not imported for it
     from ..db.models import File, Product
@@ -168,7 +169,8 @@ def reject_file(path: Path, errordir: Path, reason: str) -> Path | None:
         move_file(path, target)
     except OSError as exc:
         logger.error("could not move rejected %s to %s (%s); it stays in incoming",
-                     path, errordir, exc)
+                     shown_name(str(path)), errordir, exc)
         return None
-    logger.info("rejected %s -> %s: %s", path.name, target, reason)
+    logger.info("rejected %s -> %s: %s", shown_name(path.name), shown_name(str(target)),
+                reason)
     return target

@@ -33,6 +33,16 @@ def _waiting(directory: Path, pattern: str) -> Iterator[str]:
                          f"{exc.strerror or exc}") from None
 
 
+def shown_name(name: str) -> str:
+    """*name* as text a database, a log and a terminal take: a byte that is not
+    UTF-8 (which Python holds as a lone surrogate) written as ``\\xNN``."""
+    try:
+        name.encode("utf-8")
+    except UnicodeEncodeError:
+        return name.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return name
+
+
 def list_incoming(directory: Path, pattern: str = "*") -> list[Path]:
     return [directory / name for name in sorted(_waiting(directory, pattern))]
 

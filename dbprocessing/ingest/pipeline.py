@@ -51,7 +51,7 @@ from ..progress import Progress
 from . import BATCH_SIZE
 from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
 from .identify import Candidate, PluginDatabase, identify_file, load_products
-from .incoming import incoming_status, list_incoming
+from .incoming import incoming_status, list_incoming, shown_name
 from .record import (
     PendingFile,
     clear_pending,
@@ -218,15 +218,17 @@ class _IngestRun:
         self.targets = ProductPaths(self.tree)
 
     def reject(self, path: Path, reason: str) -> None:
-        self.summary.rejected.append((path.name, reason))
+        name = shown_name(path.name)
+        self.summary.rejected.append((name, reason))
         if self.dry_run:
-            self.say(f"would reject {path.name}: {reason}")
+            self.say(f"would reject {name}: {reason}")
             return
         where = reject_file(path, self.tree.errordir, reason)
         if self.events is not None:
-            self.events.rejected(path.name, reason)
-        self.say(f"rejected {path.name}: {reason}"
-                 + (f" -> {where}" if where else " (left in incoming: could not move it)"))
+            self.events.rejected(name, reason)
+        self.say(f"rejected {name}: {reason}" + (
+            f" -> {shown_name(str(where))}" if where else
+            " (left in incoming: could not move it)"))
 
     def identify_batch(self, reader: Connection,
                        paths: list[Path]) -> list[tuple[Path, PendingFile | str]]:
@@ -235,11 +237,18 @@ class _IngestRun:
         Acts on no file and writes nothing (``sort_out`` rejects), so that it
         can run while the batch before is being recorded.
         """
-        in_db = known_names(reader, [p.name for p in paths])
+        texts = {p.name for p in paths if shown_name(p.name) == p.name}
+        in_db = known_names(reader, sorted(texts))
         outcomes: list[tuple[Path, PendingFile | str]] = []
         for path in paths:
-            outcomes.append((path, "already in the database" if path.name in in_db
-                             else _plan_one(path, self.targets, self.candidates, self.dbu)))
+            if path.name not in texts:
+                outcome: PendingFile | str = ("the file name is not UTF-8 (the database "
+                                              "holds names as text): rename it")
+            elif path.name in in_db:
+                outcome = "already in the database"
+            else:
+                outcome = _plan_one(path, self.targets, self.candidates, self.dbu)
+            outcomes.append((path, outcome))
             self.progress.advance()  # identifying (the plugins) is the slow part of ingest
         return outcomes
 
