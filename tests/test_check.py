@@ -337,6 +337,22 @@ def test_through_the_real_console_script(made):
     assert (made.errordir() / "hello_L1_20250109_v1.0.0.txt").exists()
 
 
+def test_a_stray_whose_name_is_not_utf8(made):
+    """Found, shown with the byte as \\xff (a UTF-8 terminal takes no lone
+    surrogate: the real console script, its output strict UTF-8), and moved."""
+    name = os.fsdecode(b"hello_L1_20250109_\xff.txt")
+    path_of(made, *L1_DIR, name).write_text("latin\n")
+    env = dict(os.environ, PYTHONIOENCODING="utf-8:strict")
+    for args, code in (([], 1), (["--fix"], 0)):
+        result = subprocess.run([sys.executable, str(REPO / "scripts" / "check.py"), "-m",
+                                 made.db_url, *args], capture_output=True, text=True,
+                                timeout=120, env=env)
+        assert result.returncode == code, result.stderr
+        assert "hello_L1_20250109_\\xff.txt is in the directory of hello_counter_L1" \
+            in result.stdout
+    assert (made.errordir() / name).read_text() == "latin\n"
+
+
 def test_the_views_through_their_real_console_scripts(made):
     remove_file(made)
     clear_newest_flags(made)

@@ -29,6 +29,7 @@ from ..db.models import File, IngestPending, Product
 from ..db.queries import newest_file_ids
 from ..errors import DBProcessingError
 from ..ingest.archive import ProductPaths, sha1_of
+from ..ingest.incoming import shown_name
 from ..mission.substitution import date_from_fields, name_regex, parse_name
 from ..mission.tree import MissionTree
 from ..process.provenance import RUNLOGS
@@ -188,7 +189,8 @@ def _strays(tree: MissionTree, products: list[Product], known: set[Path],
                 continue
             product = (owner or owners[0]).product_name
             findings.append(Finding(
-                STRAY_FILE, f"{path} is in the directory of {product} but no file row "
+                STRAY_FILE, f"{shown_name(str(path))} is in the directory of {product} but "
+                f"no file row "
                 f"knows it", f"move it to the error directory {tree.errordir} (never deleted)",
                 {"path": str(path), "product": product}, date, product))
     return findings, misplaced

@@ -31,6 +31,7 @@ from ..db.engine import for_writing
 from ..db.models import Code, File, Inspector, Logging, ProcessQueue
 from ..events import EventLog, record_repair
 from ..ingest.archive import reject_file, sha1_of
+from ..ingest.incoming import shown_name
 from ..lock import pid_alive, processing_lock, utcnow
 from ..mission.tree import MissionTree
 from .findings import (
@@ -95,13 +96,15 @@ def _stray(session: Session, finding: Finding, tree: MissionTree) -> str:
     path = Path(finding.objects["path"])
     if not (path.exists() or path.is_symlink()):
         raise NotRepaired("the file is gone since the check")
-    if session.scalar(select(File.file_id).where(File.filename == path.name)) is not None:
+    # A name that is not UTF-8 cannot be in the database (nor be asked about).
+    if shown_name(path.name) == path.name and session.scalar(
+            select(File.file_id).where(File.filename == path.name)) is not None:
         raise NotRepaired("a file row of that name exists now")
     target = reject_file(path, tree.errordir, "stray file: no file row knows it")
     if target is None:
         raise NotRepaired(f"could not move it to {tree.errordir} (see the log)")
     faults.checkpoint("check_stray_moved")
-    return f"moved {path} to {target}"
+    return f"moved {shown_name(str(path))} to {shown_name(str(target))}"
 
 
 def _newest_flag(session: Session, finding: Finding, tree: MissionTree) -> str:
