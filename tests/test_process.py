@@ -149,6 +149,31 @@ def test_a_code_missing_from_disk_is_named_as_the_failure(hello, capsys):
     assert messages == {reason}
 
 
+@pytest.mark.parametrize("body, reason", [
+    ("os.symlink('/etc/hostname', sys.argv[-1])",
+     "exited 0 but its output is a symbolic link (to /etc/hostname), not a file"),
+    ("os.mkdir(sys.argv[-1])", "exited 0 but its output is a directory, not a file"),
+    ("open(os.path.join(os.path.dirname(sys.argv[-1]), 'l2.txt'), 'w').write('x')",
+     "exited 0 but made no output file (it left: l2.txt)"),
+])
+def test_an_output_that_is_not_a_file_is_a_failure(hello, capsys, body, reason):
+    """A code that exits 0 with a symbolic link, a directory or a wrong name where
+    its output should be: the run failed, saying which; nothing is archived (a
+    link would have been archived as a link, its checksum that of its target)."""
+    (hello.root / "codes" / "hello_L1toL2.py").write_text(
+        f"#!/usr/bin/env python3\nimport os, sys\n{body}\n")
+    load_and_ingest(hello)
+    capsys.readouterr()
+    assert process(hello) == 1
+    out = capsys.readouterr().out
+    assert f"FAILED hello_L1toL2 2025-01-02: {reason} (see " in out
+    assert "made 5 file(s), 0 RUN-process run(s), 5 failed" in out
+    assert files(hello, "hello_L2_") == {}
+    assert not list((hello.root / "L2").rglob("*"))
+    assert {r[0] for r in hello.query(
+        "SELECT message FROM job_event WHERE state = 'failed'")} == {reason}
+
+
 SLEEPER = ("#!/usr/bin/env python3\nimport time, subprocess, sys\n"
            "subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
            "time.sleep(60)\n")

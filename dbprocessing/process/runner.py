@@ -31,6 +31,7 @@ import os
 import queue
 import shutil
 import signal
+import stat
 import subprocess
 import sys
 import threading
@@ -68,7 +69,7 @@ class RunResult:
     @property
     def ok(self) -> bool:
         return (self.returncode == 0 and not self.timed_out and self.problem is None
-                and (self.output_path is None or self.output_path.is_file()))
+                and (self.output_path is None or _regular_file(self.output_path)))
 
     def failure(self) -> str:
         if self.problem is not None:
@@ -77,7 +78,34 @@ class RunResult:
             return f"timed out after {self.plan.timeout:g} s and was killed"
         if self.returncode != 0:
             return f"exited with status {self.returncode}"
-        return "exited 0 but made no output file"
+        return f"exited 0 but {_what_is_at(self.output_path)}"
+
+
+def _regular_file(path: Path) -> bool:
+    """Whether *path* is a file itself: not a symbolic link (the archive would hold
+    the link, and its checksum would be of whatever it points to)."""
+    try:
+        return stat.S_ISREG(os.lstat(path).st_mode)
+    except OSError:
+        return False
+
+
+def _what_is_at(path: Path | None) -> str:
+    """Why the output at *path* is not one (a run's failure, in words)."""
+    if path is None:
+        return "made no output"
+    if path.is_symlink():
+        return f"its output is a symbolic link (to {os.readlink(path)}), not a file"
+    if path.is_dir():
+        return "its output is a directory, not a file"
+    if path.exists():
+        return "its output is not a regular file"
+    try:
+        left = sorted(entry.name for entry in os.scandir(path.parent))
+    except OSError:
+        left = []
+    shown = ", ".join(left[:5]) + (f" and {len(left) - 5} more" if len(left) > 5 else "")
+    return "made no output file" + (f" (it left: {shown})" if left else "")
 
 
 def _substitute(text: str, values: dict[str, str]) -> str:
