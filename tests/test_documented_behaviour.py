@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from dbprocessing.cli import add_from_config, process_queue
 
@@ -113,3 +114,34 @@ def test_process_keywords_fill_the_ingest_path(tmp_path, created_db):
     assert (m.root / "raw/042/2025/raw_042_20250103_v1.0.0.dat").read_text() == "y\n"
     assert sorted(r[0] for r in m.query("SELECT process_keywords FROM file")) == [
         "nnn=007", "nnn=042"]
+
+
+def test_a_code_printing_without_end_keeps_the_start_and_the_end(hello):
+    """A code that prints 8 MiB and succeeds, and one that prints until its timeout:
+    each keeps its first and last MiB of output (the controller holds no more),
+    with how much was left out between."""
+    replace_code(hello, "hello_report.py",
+                 "import sys\nsys.stdout.write('first line\\n' + 'x' * (8 << 20))\n"
+                 "print('\\nlast line')\n")
+    replace_code(hello, "hello_L1toL2.py",
+                 "import sys\nprint('started')\nwhile True:\n    sys.stdout.write('y' * 65536)\n")
+    hello.config.write_text(hello.config.read_text().replace("code_timeout = 60",
+                                                             "code_timeout = 2"))
+    load_and_ingest(hello)
+    # L1 made, every L2 timed out (retried at the next run): no report yet.
+    assert process(hello, "-q", "--retry-after", "0") == 1
+    prob = (hello.errordir() / "hello_L2_20250102_v1.0.0.txt.prob").read_text()
+    assert "timed out after 2 s" in prob.splitlines()[1]
+    assert prob.splitlines()[2] == "started"
+    assert 2 << 20 < len(prob) < (2 << 20) + 4096
+    assert re.search(r"\n\[\.\.\. \d+ bytes of output left out \.\.\.\]\ny", prob)
+    replace_code(hello, "hello_L1toL2.py", "import sys\nopen(sys.argv[-1], 'w').write('x')\n")
+    assert process(hello, "-q") == 0  # the failed L2 again, then the report
+    (log, *_) = sorted((hello.root / ".runlogs").glob("*/hello_report_*.log"))
+    text = log.read_text()
+    command, output = text.split("\n", 1)
+    assert output.startswith("first line\n")
+    assert output.endswith("x\nlast line\n")
+    assert f"[... {8 * (1 << 20) + 11 + 11 - (2 << 20)} bytes of output left out ...]" \
+        in output
+    assert len(output) < (2 << 20) + 100

@@ -11,9 +11,11 @@ the output path (left out for RUN processes); ``{DATE}``, ``{ROOTDIR}``,
 code that is not executable runs under this Python.
 
 Up to ``slots`` runs at once, a run taking ``cpu`` slots (capped at
-``slots``).  Output is captured; a run past its timeout is killed with its
-whole process group.  Finished runs are handed back as they complete; waiting
-on children costs no fixed sleep.  ``wait(timeout)`` of what ``run_plans``
+``slots``).  Output is captured (up to 3 MiB whole, beyond that its first
+and last MiB, so that a code stuck printing cannot fill the controller's
+memory); a run past its timeout is killed with its whole process group.
+Finished runs are handed back as they complete; waiting on children costs
+no fixed sleep.  ``wait(timeout)`` of what ``run_plans``
 returns says whether another run has finished, waiting at most *timeout*
 seconds for one (not at all once none is left running), so that the
 pipeline records runs finishing close together in one transaction.  When
@@ -27,8 +29,10 @@ workers run ``run_in_workdir`` too.
 from __future__ import annotations
 
 import datetime
+import math
 import os
 import queue
+import select
 import shutil
 import signal
 import stat
@@ -51,6 +55,8 @@ if TYPE_CHECKING:  # types only: ProcessQueue's idle check needs WORK, not the p
 
 WORK = ".work"
 WATCH = 0.5  # seconds between asking run_in_workdir's *wanted* whether to go on
+KEEP = 1 << 20  # bytes of a code's output kept from its start, and as many from its end
+DRAIN = 5.0  # seconds to read what a killed code wrote (a child outside its group may hold on)
 
 
 @dataclass(frozen=True)
@@ -234,27 +240,92 @@ def run_in_workdir(command: Sequence[str], workdir: Path, timeout: float | None,
             f": {exc.filename}" if exc.filename else "")
         return Completed(127, f"{reason}\n", time.monotonic() - began, False, started_at,
                          reason)
-    timed_out = False
-    deadline = None if timeout is None else began + timeout
     try:
-        while True:
-            left = None if deadline is None else max(0.0, deadline - time.monotonic())
-            step = left if wanted is None else min(WATCH, WATCH if left is None else left)
-            try:
-                output, _ = child.communicate(timeout=step)
-                break
-            except subprocess.TimeoutExpired:
-                # communicate() may be called again: the output read so far is kept.
-                timed_out = deadline is not None and time.monotonic() >= deadline
-                if timed_out or (wanted is not None and not wanted()):
-                    _kill_group(child)
-                    output, _ = child.communicate()
-                    break
+        output, timed_out = _follow(child, None if timeout is None else began + timeout,
+                                    wanted)
     finally:
         if children is not None:
             children.ended(child)
-    return Completed(child.returncode, output.decode("utf-8", "replace"),
-                     time.monotonic() - began, timed_out, started_at)
+    return Completed(child.returncode, output, time.monotonic() - began, timed_out,
+                     started_at)
+
+
+class _Output:
+    """A code's captured output: all of it up to 3 x KEEP bytes, else its first and
+    last KEEP bytes (a code stuck printing must not fill the controller's memory)."""
+
+    def __init__(self) -> None:
+        self.head = bytearray()
+        self.tail = bytearray()
+        self.dropped = 0
+
+    def add(self, chunk: bytes) -> None:
+        room = KEEP - len(self.head)
+        if room > 0:
+            self.head += chunk[:room]
+            chunk = chunk[room:]
+        self.tail += chunk
+        if len(self.tail) > 2 * KEEP:
+            cut = len(self.tail) - KEEP
+            del self.tail[:cut]
+            self.dropped += cut
+
+    def text(self) -> str:
+        if not self.dropped:
+            return bytes(self.head + self.tail).decode("utf-8", "replace")
+        tail = self.tail[-KEEP:]
+        middle = f"\n[... {self.dropped + len(self.tail) - len(tail)} bytes of output " \
+                 f"left out ...]\n"
+        return bytes(self.head + middle.encode() + tail).decode("utf-8", "replace")
+
+
+def _follow(child: subprocess.Popen, deadline: float | None,
+            wanted: Callable[[], bool] | None) -> tuple[str, bool]:
+    """Read *child*'s output until it ends; past *deadline*, or once *wanted* (asked
+    every WATCH seconds) says False, kill its process group.  Return the output
+    and whether it timed out."""
+    assert child.stdout is not None
+    output, fd = _Output(), child.stdout.fileno()
+    poller = select.poll()
+    poller.register(fd, select.POLLIN | select.POLLHUP | select.POLLERR)
+    reading, timed_out = True, False
+    next_ask = None if wanted is None else time.monotonic() + WATCH
+    try:
+        while True:
+            now = time.monotonic()
+            if deadline is not None and now >= deadline:
+                timed_out = True
+                break
+            if wanted is not None and next_ask is not None and now >= next_ask:
+                if not wanted():
+                    break
+                next_ask = now + WATCH
+            limits = [t - now for t in (deadline, next_ask) if t is not None]
+            wait = min(limits) if limits else None
+            if reading:  # until end of file: the code and whatever inherited its output
+                if poller.poll(None if wait is None else math.ceil(wait * 1000)):
+                    chunk = os.read(fd, 65536)
+                    if chunk:
+                        output.add(chunk)
+                    else:
+                        reading = False
+                continue
+            try:  # the output closed: the code itself may still run
+                child.wait(timeout=wait)
+                return output.text(), False
+            except subprocess.TimeoutExpired:
+                continue
+        _kill_group(child)
+        ends = time.monotonic() + DRAIN  # what it wrote before it was killed
+        while reading and (left := ends - time.monotonic()) > 0 \
+                and poller.poll(math.ceil(left * 1000)):
+            chunk = os.read(fd, 65536)
+            reading = bool(chunk)
+            output.add(chunk)
+        child.wait()
+        return output.text(), timed_out
+    finally:
+        child.stdout.close()
 
 
 def result_of(plan: RunPlan, command: Sequence[str], done: Completed, workdir: Path,
