@@ -28,6 +28,7 @@ last few events of work that was never committed either, never the reverse.
 from __future__ import annotations
 
 import os
+import re
 import shlex
 import socket
 from collections.abc import Mapping, Sequence
@@ -56,6 +57,14 @@ def _table(name: str) -> Table:
     return Base.metadata.tables[name]
 
 REPAIR_COMMAND = "check --fix"
+# The password of a database URL in an argument ("-m" or "--mission=..."): the
+# invocation row is read by anyone who can read the event log.
+_PASSWORD = re.compile(r"(://[^/:@\s]*:)[^/\s]*@")  # to the authority's last @
+
+
+def masked(arguments: Sequence[str]) -> list[str]:
+    """*arguments* with the password of any URL among them replaced by ``***``."""
+    return [_PASSWORD.sub(r"\1***@", a) for a in arguments]
 
 
 def record_repair(session: Session, kind: str, text: str, logging_id: int | None) -> None:
@@ -84,7 +93,7 @@ class EventLog:
             invocation_id = conn.execute(
                 insert(core.invocation).returning(core.invocation.c.invocation_id),
                 {"logging_id": logging_id, "command": command[:50],
-                 "arguments": shlex.join(arguments), "hostname": host,
+                 "arguments": shlex.join(masked(arguments)), "hostname": host,
                  "pid": os.getpid(), "user": user_name(), "started_at": utcnow()}).scalar_one()
         return cls(invocation_id, host)
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime
 import json
 import os
+import shlex
 import subprocess
 import sys
 from collections import Counter
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from dbprocessing.cli import (
@@ -24,6 +26,7 @@ from dbprocessing.cli import (
     run_command,
 )
 from dbprocessing.db.models import Product
+from dbprocessing.events import masked
 from dbprocessing.lock import utcnow
 from dbprocessing.mission.tree import load_mission
 from dbprocessing.report.settled import settle
@@ -42,6 +45,32 @@ from .missions import (
 L2 = "hello_counter_L2"
 L1 = "hello_counter_L1"
 DAY = datetime.timedelta(days=1)
+
+def test_masked_hides_the_password_of_every_url():
+    assert masked(["-i", "-m", "postgresql+psycopg://ops:p@ss:w0rd@db.example/m", "-q",
+                   "--mission=postgresql://u:x@h:5432/d", "postgresql://u@h/d",
+                   "sqlite:////data/m.sqlite", "a:b@c"]) == [
+        "-i", "-m", "postgresql+psycopg://ops:***@db.example/m", "-q",
+        "--mission=postgresql://u:***@h:5432/d", "postgresql://u@h/d",
+        "sqlite:////data/m.sqlite", "a:b@c"]
+
+
+def test_the_event_log_keeps_no_password(hello, backend, capsys):
+    """The invocation row (printHistory --invocations) holds the command line with the
+    database URL's password masked; a URL without one is kept as given."""
+    url = hello.db_url
+    if backend == "postgresql":  # trust authentication: any password is let in
+        url = make_url(url).set(password="s3cret").render_as_string(hide_password=False)
+    assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
+    assert process_queue.main(["-i", "-m", url, "-q"]) == 0
+    ((arguments,),) = hello.query("SELECT arguments FROM invocation")
+    assert "s3cret" not in arguments
+    expected = url.replace(":s3cret@", ":***@")
+    assert shlex.split(arguments) == ["-i", "-m", expected, "-q"]
+    capsys.readouterr()
+    assert print_history.main(["-m", hello.db_url, "--invocations"]) == 0
+    assert "s3cret" not in capsys.readouterr().out
+
 
 def test_event_log_records_ingest_and_runs(hello, capsys):
     break_l2(hello)
