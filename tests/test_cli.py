@@ -48,6 +48,18 @@ def test_bad_argument_exits_2(command, module, capsys):
     assert "error" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("module", ["process_queue", "db_runner"])
+@pytest.mark.parametrize("value", ["0", "-5", "nan", "inf", "soon"])
+def test_timeout_must_be_a_positive_finite_number(module, value, capsys):
+    """--timeout nan was taken (and meant no limit at all); DBRunner took any number."""
+    main = importlib.import_module(f"dbprocessing.cli.{module}").main
+    mode = ["-p"] if module == "process_queue" else ["proc"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["-m", "unused.sqlite", *mode, "--timeout", value])
+    assert exit_info.value.code == 2
+    assert f"--timeout: not a positive number of seconds: '{value}'" in capsys.readouterr().err
+
+
 # Every command's -h and argument errors come before its library (ProcessQueue's
 # too: its no-op run imports the Core queries once the arguments are parsed), as
 # cron and people call them often.

@@ -179,6 +179,17 @@ def date_argument(text: str) -> datetime.date:
         raise argparse.ArgumentTypeError(str(exc)) from None
 
 
+def seconds_argument(text: str) -> float:
+    """``--timeout``: a positive, finite number of seconds, for argparse."""
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0 < seconds < float("inf"):
+        raise argparse.ArgumentTypeError(f"not a positive number of seconds: {text!r}")
+    return seconds
+
+
 def add_reprocess_options(parser: argparse.ArgumentParser) -> None:
     """-m, -s, -e and --force, shared by the reprocessBy* commands."""
     parser.add_argument("-m", "--mission", required=True, help="the database")

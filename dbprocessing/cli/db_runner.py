@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from ..errors import EXIT_OK, EXIT_SOME_FAILED, UsageError
-from . import ArgumentParser, date_argument, parse, run_command
+from . import ArgumentParser, date_argument, parse, run_command, seconds_argument
 from .context import (
     add_executor_arguments,
     check_executor_arguments,
@@ -41,7 +41,8 @@ def build_parser() -> ArgumentParser:
                       help="with -i: remake every date with this bump "
                            "(0 interface, 1 quality, 2 revision)")
     parser.add_argument("--nooptional", action="store_true", help="leave out optional inputs")
-    parser.add_argument("--timeout", type=float, help="seconds before a run is killed")
+    parser.add_argument("--timeout", type=seconds_argument,
+                        help="seconds before a run is killed")
     parser.add_argument("-d", "--dryrun", action="store_true",
                         help="print what would run; change nothing")
     add_executor_arguments(parser)

@@ -17,7 +17,7 @@ from ..errors import EXIT_OK, EXIT_SOME_FAILED, LockHeld, UsageError
 from ..ingest import BATCH_SIZE
 from ..process import RETRY_AFTER_HOURS
 from ..process.settings import RunSettings
-from . import ArgumentParser, parse, run_command
+from . import ArgumentParser, parse, run_command, seconds_argument
 from .console import Console
 from .context import (
     OpenMission,
@@ -63,7 +63,7 @@ def build_parser() -> ArgumentParser:
     parser.add_argument("--batch-size", type=int, default=BATCH_SIZE,
                         help=f"files recorded per transaction when ingesting "
                              f"(default {BATCH_SIZE})")
-    parser.add_argument("--timeout", type=float, default=None,
+    parser.add_argument("--timeout", type=seconds_argument, default=None,
                         help="seconds a run may take before it is killed, for codes "
                              "without their own code_timeout (default: no limit)")
     parser.add_argument("-r", "--report", nargs="?", const="", metavar="FILE",
@@ -119,8 +119,6 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise UsageError("-n must be at least 1")
         if args.batch_size < 1:
             raise UsageError("--batch-size must be at least 1")
-        if args.timeout is not None and args.timeout <= 0:
-            raise UsageError("--timeout must be a positive number of seconds")
         if args.report is not None and args.dryrun:
             raise UsageError("-r reports a run that did the work; a dry run (-d) has "
                              "nothing to report")

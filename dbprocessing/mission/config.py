@@ -381,7 +381,7 @@ def _read_process(sec: _Section) -> ProcessSpec:
                                           f"{code.start_date}")
     if code.cpu < 1:
         raise sec.error("code_cpu", "must be at least 1")
-    if code.timeout is not None and code.timeout <= 0:
+    if code.timeout is not None and not 0 < code.timeout < float("inf"):
         raise sec.error("code_timeout", "must be a positive number of seconds")
     name = sec.required_text("process_name")
     if len(name) > 50:
