@@ -143,6 +143,24 @@ def test_a_name_that_is_not_utf8_is_rejected_not_fatal(mission, capsys):
     assert not any(mission.incoming.iterdir())
 
 
+def test_a_file_where_the_product_directory_should_be(mission, capsys):
+    """The archive directory cannot be made (a file in its way): the file is rejected
+    before it is recorded, saying why; -d says so too; other files are ingested."""
+    (mission.root / "misc").mkdir()
+    (mission.root / "misc" / "2025").write_text("in the way\n")
+    mission.add_incoming("misc_20250101.dat", "blocked")
+    mission.add_incoming("misc_20240101.dat", "fine")
+    reason = f"cannot make its archive directory {mission.root / 'misc' / '2025'}"
+    assert ingest(mission, "-d", "-v") == 0
+    assert f"would reject misc_20250101.dat: {reason}: Not a directory" in \
+        capsys.readouterr().out
+    assert ingest(mission, "-v") == 1
+    assert f"rejected misc_20250101.dat: {reason}: File exists" in capsys.readouterr().out
+    assert (mission.errordir() / "misc_20250101.dat").read_text() == "blocked"
+    assert [r[0] for r in mission.query("SELECT filename FROM file")] == ["misc_20240101.dat"]
+    assert mission.count("ingest_pending") == 0
+
+
 def test_identity_clash_is_rejected(mission, capsys):
     mission.add_incoming("x_20250101.dat", "x")
     mission.add_incoming("y_20250101.dat", "y")

@@ -88,3 +88,34 @@ def test_sigkill_anywhere_loses_nothing(created_db, tmp_path, monkeypatch, kills
     assert len(locks) == len(kills) + 1
     assert not any(running for running, _ in locks)
     assert all("was dead" in comment for _, comment in locks[:-1])
+
+
+def test_a_promised_move_that_cannot_be_made_waits_and_blocks_nothing(created_db, tmp_path,
+                                                                     monkeypatch):
+    """Killed after recording, then the product's directory blocked (a file where it
+    should be): each run says which file cannot be moved and why (exit 1), keeps its
+    promise and the file in incoming (never rejected: it is recorded), and ingests
+    the rest; once the way is clear the next run finishes the move."""
+    monkeypatch.setenv("DBPROCESSING_LOG_DIR", str(tmp_path / "logs"))
+    m = build_mission(tmp_path / "m", created_db, [A])
+    for name in NAMES[:4]:
+        m.add_incoming(name, f"content of {name}\n")
+    result = m.run("-i", "--batch-size", "4", env={"DBPROCESSING_KILL_AT": "recorded:1"})
+    assert result.returncode == -signal.SIGKILL
+    (m.root / "prod_a" / "2025").rmdir()  # made before recording, still empty
+    (m.root / "prod_a" / "2025").write_text("in the way\n")
+    m.add_incoming("a_20260101_v1.0.0.dat", "a new year\n")
+    for _ in range(2):
+        result = m.run("-i", "-v")
+        assert result.returncode == 1, result.stderr
+        assert result.stdout.count("is recorded but cannot be moved to") == 4
+        assert "Not a directory" in result.stdout
+        assert "4 recorded but not moved into the archive" in result.stdout
+        assert sorted(p.name for p in m.incoming.iterdir()) == NAMES[:4]
+        assert m.count("ingest_pending") == 4 and not m.errordir().exists()
+    assert (m.root / "prod_a" / "2026" / "a_20260101_v1.0.0.dat").exists()
+    (m.root / "prod_a" / "2025").unlink()
+    result = m.run("-i")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert list(m.incoming.iterdir()) == [] and m.count("ingest_pending") == 0
+    assert sorted(p.name for p in (m.root / "prod_a" / "2025").iterdir()) == NAMES[:4]

@@ -188,9 +188,10 @@ def _ingest(mission: OpenMission, args: argparse.Namespace, console: Console) ->
             if summary.rejected:
                 run.lock.comment = f"Nominal Exit; {len(summary.rejected)} file(s) rejected"
     # A dry run reports what would be rejected; only doing the work can fail it.
-    failed = bool(summary.rejected) and not args.dryrun
-    console.finish(summary.text(), failed,
-                   (f"rejected {name}: {reason}" for name, reason in summary.rejected))
+    failed = bool(summary.rejected or summary.stuck) and not args.dryrun
+    console.finish(summary.text(), failed, [
+        *(f"rejected {name}: {reason}" for name, reason in summary.rejected),
+        *summary.stuck])
     if args.report is not None and not _report(mission, args, run.events.invocation_id,
                                                summary.text(), console):
         failed = True
@@ -243,7 +244,8 @@ def _process(mission: OpenMission, args: argparse.Namespace, only: set[str] | No
             if summary.stopped:
                 run.lock.comment = f"Stopped: {summary.stopped}"
     failed = bool(summary.some_failed) and not args.dryrun
-    console.finish(summary.text(), failed, (f"FAILED {line}" for line in summary.failed))
+    console.finish(summary.text(), failed, [*(f"FAILED {line}" for line in summary.failed),
+                                            *summary.stuck])
     if args.report is not None and not _report(mission, args, run.events.invocation_id,
                                                summary.text(), console):
         failed = True

@@ -29,13 +29,14 @@ files; a plugin asking ``self.dbu`` for a row does (``PluginDatabase``).
 """
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, select
 
@@ -68,43 +69,72 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 
-def recover_pending(db: Connection | Session) -> int:
-    """Carry out the moves promised by committed rows of an interrupted run (and commit)."""
+@dataclass
+class Recovery:
+    """What ``recover_pending`` did: the moves finished, and those it could not
+    carry out (each in words; their promises are kept for the next run)."""
+
+    finished: int = 0
+    stuck: list[str] = field(default_factory=list)
+    kept: set[str] = field(default_factory=set)  # the source paths of those moves
+
+
+def recover_pending(db: Connection | Session) -> Recovery:
+    """Carry out the moves promised by committed rows of an interrupted run (and
+    commit).  A move that fails (the product's directory cannot be made, say) is
+    said and kept for the next run; the others go on."""
     pending = core.ingest_pending.c
     promises = db.execute(select(pending.file_id, pending.source_path, pending.target_path,
                                  pending.is_link)).all()
+    done, stuck, kept = [], [], set()
     for promise in promises:
-        source, target = Path(promise.source_path), Path(promise.target_path)
-        if promise.is_link:
-            if source.is_symlink():
-                source.unlink()
-        elif os.path.lexists(source):
-            if target.exists():
-                # A cross-filesystem move finished its copy but not its unlink, or
-                # a relocation (changeProductDir) its link but not the unlink.
-                shasum = db.scalar(select(core.file.c.shasum)
-                                   .where(core.file.c.file_id == promise.file_id))
-                if os.path.samefile(source, target) or (
-                        shasum is not None and shasum == sha1_of(target)):
-                    source.unlink()
-                else:
-                    logger.error("both %s and %s exist and differ; leaving both for an "
-                                 "operator", source, target)
-                    continue
-            else:
-                stray = partial_name(target)
-                if stray.exists():
-                    stray.unlink()
-                move_file(source, target)
-        elif not target.exists():
-            logger.error("file %s (file_id %s) is neither in incoming nor at %s",
-                         source.name, promise.file_id, target)
-        logger.warning("finished the move of %s to %s left by an interrupted run",
-                       source.name, target)
-        faults.checkpoint("recover_moved")
-    clear_pending(db, [p.file_id for p in promises])
+        try:
+            _keep_promise(db, promise)
+        except OSError as exc:
+            source = shown_name(Path(promise.source_path).name)
+            line = (f"{source} (file_id {promise.file_id}) is recorded but cannot be moved "
+                    f"to {shown_name(promise.target_path)}: {exc.strerror or exc}; it "
+                    f"stays where it is until the next run can move it")
+            logger.error("%s", line)
+            stuck.append(line)
+            kept.add(promise.source_path)
+            continue
+        done.append(promise.file_id)
+    clear_pending(db, done)
     db.commit()
-    return len(promises)
+    return Recovery(len(done), stuck, kept)
+
+
+def _keep_promise(db: Connection | Session, promise: Any) -> None:
+    """Carry out one promised move (see ``recover_pending``)."""
+    source, target = Path(promise.source_path), Path(promise.target_path)
+    if promise.is_link:
+        if source.is_symlink():
+            source.unlink()
+    elif os.path.lexists(source):
+        if target.exists():
+            # A cross-filesystem move finished its copy but not its unlink, or
+            # a relocation (changeProductDir) its link but not the unlink.
+            shasum = db.scalar(select(core.file.c.shasum)
+                               .where(core.file.c.file_id == promise.file_id))
+            if os.path.samefile(source, target) or (
+                    shasum is not None and shasum == sha1_of(target)):
+                source.unlink()
+            else:
+                logger.error("both %s and %s exist and differ; leaving both for an "
+                             "operator", source, target)
+                return
+        else:
+            stray = partial_name(target)
+            if stray.exists():
+                stray.unlink()
+            move_file(source, target)
+    elif not target.exists():
+        logger.error("file %s (file_id %s) is neither in incoming nor at %s",
+                     source.name, promise.file_id, target)
+    logger.warning("finished the move of %s to %s left by an interrupted run",
+                   source.name, target)
+    faults.checkpoint("recover_moved")
 
 
 def _target_for(candidate: Candidate, paths: ProductPaths, name: str, params: dict) -> Path:
@@ -163,11 +193,18 @@ def ingest_incoming(engine: Engine, tree: MissionTree, *, pattern: str = "*",
     # is recorded through ``writer`` in short transactions.
     with engine.connect() as reader, for_writing(engine).connect() as writer:
         if not dry_run:
-            summary.recovered = recover_pending(writer)
+            recovery = recover_pending(writer)
+            summary.recovered, summary.stuck = recovery.finished, recovery.stuck
+            kept = recovery.kept
+            for line in recovery.stuck:
+                say(line)
+        else:  # every file promised a move is recorded already
+            kept = set(reader.scalars(select(core.ingest_pending.c.source_path)))
         run = _IngestRun(tree, load_products(reader, tree), PluginDatabase(reader), summary,
                          dry_run, say, events, progress or Progress(),
                          in_another_process(engine))
-        paths = list_incoming(tree.incoming, pattern)
+        # A recorded file whose move failed stays in incoming: not a new file.
+        paths = [p for p in list_incoming(tree.incoming, pattern) if str(p) not in kept]
         logger.info("%d file(s) waiting in %s", len(paths), tree.incoming)
         run.progress.add(len(paths))
         try:
@@ -213,6 +250,7 @@ class _IngestRun:
     # committed whose files are still to be moved (move_batch).
     recording: _Recording | None = None
     committed: _Recording | None = None
+    directories: set[Path] = field(default_factory=set)  # archive directories in place
 
     def __post_init__(self) -> None:
         self.targets = ProductPaths(self.tree)
@@ -256,11 +294,33 @@ class _IngestRun:
         """Reject the files that cannot be ingested; return the rest."""
         planned: list[PendingFile] = []
         for path, outcome in outcomes:
+            if isinstance(outcome, PendingFile) and not outcome.is_link:
+                outcome = self.directory_problem(outcome.target.parent) or outcome
             if isinstance(outcome, str):
                 self.reject(path, outcome)
             else:
                 planned.append(outcome)
         return planned
+
+    def directory_problem(self, directory: Path) -> str | None:
+        """Why a file's directory in the archive cannot be made (a file where a
+        directory should be, say), or None: made before the file is recorded, so
+        that its move cannot fail for it (a dry run only looks)."""
+        if directory in self.directories:
+            return None
+        try:
+            if self.dry_run:
+                there = directory
+                while not os.path.lexists(there) and there != there.parent:
+                    there = there.parent
+                if not there.is_dir():
+                    raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+            else:
+                directory.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"cannot make its archive directory {directory}: {exc.strerror or exc}"
+        self.directories.add(directory)
+        return None
 
     def clear_moved(self, writer: Connection) -> None:
         """Delete the promises of the files moved so far (the caller commits)."""
@@ -333,9 +393,12 @@ class _IngestRun:
                     move_file(item.source, item.target)
             except OSError as exc:
                 # The row is committed with its promise: the next run retries the move.
-                logger.error("recorded %s but could not move it to %s (%s); the next run "
-                             "will retry", item.source.name, item.target, exc)
-                self.say(f"recorded {item.source.name} but could not move it yet: {exc}")
+                line = (f"{shown_name(item.source.name)} is recorded but cannot be moved "
+                        f"to {item.target}: {exc.strerror or exc}; it stays where it is "
+                        f"until the next run can move it")
+                logger.error("%s", line)
+                self.summary.stuck.append(line)
+                self.say(line)
                 continue
             faults.checkpoint("moved")
             self.moved.append(ids[item.row["filename"]])

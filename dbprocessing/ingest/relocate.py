@@ -222,7 +222,11 @@ def change_product_dir(engine: Engine, tree: MissionTree, product_ref: str, new_
     (crash-safe, see the module docstring).  The caller holds the processing lock."""
     with Session(for_writing(engine)) as session:
         # An interrupted ingest or relocation first: its promises name old places.
-        finished = recover_pending(session)
+        recovery = recover_pending(session)
+        if recovery.stuck:  # its promise names a place this move may change
+            raise DBProcessingError(f"{recovery.stuck[0]}: move it by hand (or clear the "
+                                    f"way), then run changeProductDir again")
+        finished = recovery.finished
         plan = plan_relocation(session, tree, product_ref, new_dir)
         plan.finished = finished
         session.rollback()

@@ -27,6 +27,7 @@ class IngestSummary:
     recovered: int = 0
     dry_run: bool = False
     no_incoming: str | None = None  # the incoming directory, when it does not exist
+    stuck: list[str] = field(default_factory=list)  # recorded, not moved: why (a line each)
 
     def text(self) -> str:
         verb = "would ingest" if self.dry_run else "ingested"
@@ -37,6 +38,9 @@ class IngestSummary:
             line += " (" + "; ".join(f"{k}: {n}" for k, n in sorted(reasons.items())) + ")"
         if self.recovered:
             line += f"; finished {self.recovered} move(s) left by an interrupted run"
+        if self.stuck:
+            line += (f"; {len(self.stuck)} recorded but not moved into the archive "
+                     f"(kept for the next run)")
         if self.no_incoming:
             line += f" (no incoming directory {self.no_incoming})"
         return line

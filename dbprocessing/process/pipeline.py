@@ -86,7 +86,10 @@ class _Processing:
 
     def recover(self) -> None:
         """Complete what a killed run left (moves promised, work directories)."""
-        self.summary.recovered = recover_pending(self.writer)
+        recovery = recover_pending(self.writer)
+        self.summary.recovered, self.summary.stuck = recovery.finished, recovery.stuck
+        for line in recovery.stuck:
+            self.settings.say(line)
         clear_work(self.tree)
 
     def log_wave(self, wave: Wave, planner: Planner) -> None:

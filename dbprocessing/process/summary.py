@@ -30,19 +30,22 @@ class ProcessSummary:
     recovered: int = 0
     dry_run: bool = False
     stopped: str | None = None  # why processing stopped early (the cluster went away)
+    stuck: list[str] = field(default_factory=list)  # ingested files not moved yet: why
 
     def text(self) -> str:
         if self.dry_run:
             return (f"would run {self.planned} code(s); {self.up_to_date} output(s) up to "
                     f"date, {len(self.blocked)} not possible (dry run: nothing changed)")
         stopped = f"; STOPPED: {self.stopped}, the rest stays queued" if self.stopped else ""
+        stuck = (f"; {len(self.stuck)} ingested file(s) not yet moved into the archive"
+                 if self.stuck else "")
         return (f"made {self.made} file(s), {self.ran} RUN-process run(s), "
                 f"{len(self.failed)} failed, {self.up_to_date} up to date, "
-                f"{len(self.blocked)} not possible, in {self.waves} wave(s){stopped}")
+                f"{len(self.blocked)} not possible, in {self.waves} wave(s){stopped}{stuck}")
 
     @property
     def some_failed(self) -> bool:
-        return bool(self.failed or self.stopped)
+        return bool(self.failed or self.stopped or self.stuck)
 
 
 def idle_process(engine: Engine, tree: MissionTree,
