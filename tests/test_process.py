@@ -296,6 +296,58 @@ def test_sigkill_during_processing_loses_nothing(hello, kill):
     assert not list(Path(hello.root).rglob(".*.partial"))
 
 
+def test_an_output_directory_that_cannot_be_made_is_a_failed_run(hello, capsys):
+    """A file where the L1 year directory should be: each L1 run fails saying so,
+    its output goes to the error directory, nothing is recorded; cleared, the
+    retry makes them."""
+    load_and_ingest(hello)
+    (hello.root / "L1").mkdir()
+    (hello.root / "L1" / "2025").write_text("in the way\n")
+    capsys.readouterr()
+    assert process(hello, "--retry-after", "0") == 1
+    out = capsys.readouterr().out
+    assert (f"FAILED hello_L0toL1 2025-01-02: cannot make its archive directory "
+            f"{hello.root / 'L1' / '2025'}: File exists") in out
+    assert files(hello, "hello_L1_") == {} and hello.count("ingest_pending") == 0
+    assert (hello.errordir() / "hello_L1_20250102_v1.0.0.txt").exists()
+    (hello.root / "L1" / "2025").unlink()
+    assert process(hello) == 0
+    assert len(files(hello, "hello_L1_")) == 5 and len(files(hello, "hello_L2_")) == 5
+
+
+@pytest.mark.slow
+def test_a_recorded_output_whose_move_fails_waits_and_is_kept(hello):
+    """Killed after recording an L1 output, then its directory blocked: the next runs
+    say which output cannot be moved (exit 1), keep it in its work directory (not
+    cleared) and its promise; cleared, the next run moves it and goes on."""
+    load_and_ingest(hello)
+    result = hello.run("-p", env={"DBPROCESSING_KILL_AT": "output_recorded:1"})
+    assert result.returncode == -signal.SIGKILL, result.stderr
+    names = sorted(r[0] for r in hello.query(
+        "SELECT f.filename FROM file f JOIN ingest_pending p ON p.file_id = f.file_id"))
+    assert names  # recorded together before the first move
+    year = hello.root / "L1" / "2025"
+    assert not list(year.iterdir())  # killed before the first move
+    year.rmdir()
+    year.write_text("in the way\n")
+    for _ in range(2):
+        result = hello.run("-p", "-v", "--retry-after", "0")
+        assert result.returncode == 1
+        for name in names:
+            assert f"is recorded but cannot be moved to {year / name}: Not a directory" \
+                in result.stdout
+            assert [p.name for p in (hello.root / ".work").rglob(name)] == [name]
+        assert f"{len(names)} recorded file(s) not yet moved into the archive" \
+            in result.stdout
+        assert hello.count("ingest_pending") == len(names)
+    year.unlink()
+    result = hello.run("-p")
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert hello.count("ingest_pending") == 0
+    assert sorted(p.name for p in year.iterdir()) == sorted(files(hello, "hello_L1_"))
+    assert len(files(hello, "hello_L1_")) == 5 and len(files(hello, "hello_L2_")) == 5
+
+
 PERIOD_CONF = hello_header("summary") + """
 [product_period]
 product_name = hello_period

@@ -90,7 +90,7 @@ class _Processing:
         self.summary.recovered, self.summary.stuck = recovery.finished, recovery.stuck
         for line in recovery.stuck:
             self.settings.say(line)
-        clear_work(self.tree)
+        clear_work(self.tree, keep=recovery.kept)
 
     def log_wave(self, wave: Wave, planner: Planner) -> None:
         """End the planning transaction; log the wave's jobs (their own commit)."""
@@ -163,10 +163,13 @@ class _Processing:
                     self.retries.succeeded(plan)
                     outputs.append(made)
         if outputs:
-            recorder.record(outputs)
+            stuck = recorder.record(outputs)
             for output in outputs:
                 summary.made += 1
                 say(f"made {output.result.plan.output_name} ({output.result.seconds:.1f} s)")
+            for line in stuck:
+                summary.stuck.append(line)
+                say(line)
         else:
             self.writer.commit()
         for result, problem in failed:

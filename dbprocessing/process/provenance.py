@@ -121,13 +121,19 @@ class OutputRecorder:
         target = plan.output_dir / plan.output_name
         if target.exists() or target.is_symlink():
             return f"{target} already exists (not in the database?); refusing to overwrite it"
+        try:  # before it is recorded, so that its move cannot fail for want of it
+            target.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            return f"cannot make its archive directory {target.parent}: {exc.strerror or exc}"
         row = file_row(plan.output_name, params, candidate.product_id, candidate.level,
                        sha1_of(path), path.stat().st_mtime)
         return Output(result, row, target)
 
-    def record(self, outputs: Sequence[Output]) -> None:
+    def record(self, outputs: Sequence[Output]) -> list[str]:
         """Record *outputs* in one transaction (with whatever the caller added to it),
-        commit, then archive each."""
+        commit, then archive each.  Return a line for each that could not be moved
+        (recorded all the same: its promise is kept for the next run)."""
+        stuck: list[str] = []
         conn = self.writer.connection()
         file_ids = self._insert(conn, outputs)
         if self.events is not None:
@@ -141,11 +147,20 @@ class OutputRecorder:
         self.writer.commit()
         for output, file_id in zip(outputs, file_ids, strict=True):
             faults.checkpoint("output_recorded")
-            move_file(output.source, output.target)
+            try:
+                move_file(output.source, output.target)
+            except OSError as exc:
+                line = (f"{output.target.name} is recorded but cannot be moved to "
+                        f"{output.target}: {exc.strerror or exc}; it stays where it is "
+                        f"until the next run can move it")
+                logger.error("%s", line)
+                stuck.append(line)
+                continue
             self.settled.append(file_id)
             plan = output.result.plan
             logger.info("made %s (version %s) by %s", plan.output_name, plan.output_version,
                         plan.code_path.name)
+        return stuck
 
     def _insert(self, conn: Connection, outputs: Sequence[Output]) -> list[int]:
         """The outputs' rows, as ``ingest.record.record_files`` writes a file's, and their

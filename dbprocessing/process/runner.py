@@ -41,7 +41,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -135,9 +135,22 @@ def build_command(plan: RunPlan, tree: MissionTree, output_path: Path | None) ->
     return command
 
 
-def clear_work(tree: MissionTree) -> None:
-    """Remove what killed runs left in the work directory (call holding the lock)."""
-    shutil.rmtree(tree.rootdir / WORK, ignore_errors=True)
+def clear_work(tree: MissionTree, keep: Collection[str] = ()) -> None:
+    """Remove what killed runs left in the work directory (call holding the lock),
+    but the run directories holding *keep* (outputs recorded, whose moves wait)."""
+    work = tree.rootdir / WORK
+    kept = {Path(path).relative_to(work).parts[0] for path in keep
+            if Path(path).is_relative_to(work)}
+    if not kept:
+        shutil.rmtree(work, ignore_errors=True)
+        return
+    for entry in os.scandir(work):
+        if entry.name in kept:
+            continue
+        if entry.is_dir(follow_symlinks=False):
+            shutil.rmtree(entry.path, ignore_errors=True)
+        else:
+            os.unlink(entry.path)
 
 
 class _Slots:

@@ -37,7 +37,7 @@ class ProcessSummary:
             return (f"would run {self.planned} code(s); {self.up_to_date} output(s) up to "
                     f"date, {len(self.blocked)} not possible (dry run: nothing changed)")
         stopped = f"; STOPPED: {self.stopped}, the rest stays queued" if self.stopped else ""
-        stuck = (f"; {len(self.stuck)} ingested file(s) not yet moved into the archive"
+        stuck = (f"; {len(self.stuck)} recorded file(s) not yet moved into the archive"
                  if self.stuck else "")
         return (f"made {self.made} file(s), {self.ran} RUN-process run(s), "
                 f"{len(self.failed)} failed, {self.up_to_date} up to date, "
