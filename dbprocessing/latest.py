@@ -114,7 +114,7 @@ def read_link_config(path: Path, filters: Sequence[str] = ()) -> list[LinkSet]:
     """The sections of *path* whose names contain every string of *filters*."""
     parser = configparser.ConfigParser(interpolation=None, strict=True)
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:
             parser.read_file(handle)
     except OSError as exc:
         raise UsageError(f"cannot read the config {path}: {exc.strerror or exc}") from None

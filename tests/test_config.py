@@ -324,6 +324,21 @@ def test_config_path_that_is_a_directory(created_db, tmp_path, capsys):
         f"addFromConfig: error: cannot read config file {tmp_path}: Is a directory"]
 
 
+def test_a_config_saved_on_windows_loads_the_same(created_db, example_dir, engine_for,
+                                                   capsys):
+    """CRLF line ends and a UTF-8 byte-order mark (Notepad's "UTF-8") change nothing."""
+    conf = example_dir / "hello.conf"
+    text = conf.read_text()
+    assert add_from_config.main(["-m", created_db, str(conf)]) == 0
+    first = snapshot(engine_for(created_db))
+    windows = example_dir / "windows.conf"
+    windows.write_bytes(b"\xef\xbb\xbf" + text.replace("\n", "\r\n").encode())
+    capsys.readouterr()
+    assert add_from_config.main(["-m", created_db, str(windows)]) == 0
+    assert "nothing changed" in capsys.readouterr().out
+    assert snapshot(engine_for(created_db)) == first
+
+
 FREE_TEXT = [
     # (key line in hello.conf, new value, what is stored)
     ("product_description = Daily summary in words",

@@ -218,7 +218,7 @@ def read_config(path: str | Path) -> MissionConfig:
     parser = CaseSensitiveConfigParser(interpolation=None, strict=True,
                                        inline_comment_prefixes=None)
     try:
-        with path.open(encoding="utf-8") as handle:
+        with path.open(encoding="utf-8-sig") as handle:
             parser.read_file(handle)
     except FileNotFoundError:
         raise ConfigError(f"config file not found: {path}") from None
