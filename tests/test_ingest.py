@@ -349,7 +349,7 @@ def test_plugins_in_the_original_style(created_db, tmp_path, log_dir, kind, caps
     assert (filename in names) == claims
     log = "".join(p.read_text() for p in log_dir.iterdir())
     out = capsys.readouterr().out
-    if kind in ("raises", "syntax"):  # the reject reason names the plugin and its error
+    if kind == "raises":  # the reject reason names the plugin and its error
         (reason,) = [r[0] for r in m.query("SELECT reason FROM ingest_event "
                                            "WHERE accepted = false")]
         assert "no product claims it" not in reason
@@ -360,9 +360,12 @@ def test_plugins_in_the_original_style(created_db, tmp_path, log_dir, kind, caps
                                  "always fails (product raises)")
         assert "rejected 1 (plugin insp_raises.py raised ValueError: 1)" in out
         assert f"rejected {filename}: plugin insp_raises.py raised ValueError" in out
-    if kind == "syntax":
+    if kind == "syntax":  # held in incoming until it loads, the plugin and error named
         assert "cannot be loaded" in log and "SyntaxError" in log
-        assert reason.startswith("plugin insp_syntax.py could not be loaded (SyntaxError:")
+        assert f"held {filename}: plugin insp_syntax.py could not be loaded (SyntaxError:" \
+            in out
+        assert (m.incoming / filename).exists()
+        assert m.count("ingest_event") == 1  # a_20250101_v1.0.0.dat only
     if kind == "level":
         assert names[filename] == 1  # the product's level, not the plugin's 7
         assert "set data_level" in log
@@ -556,19 +559,37 @@ def test_small_batches_record_every_decision_once(mission):
     assert list(mission.incoming.iterdir()) == []
 
 
-def test_a_broken_plugin_two_products_share_is_named_once(hello, capsys):
-    """hello_L0.py serves both L0 products: a syntax error in it is said once a file."""
+def test_a_broken_plugin_holds_the_files_nobody_else_claims(hello, capsys):
+    """hello_L0.py serves both L0 products: with a syntax error in it (a bad deploy),
+    the files no other inspector claims wait in incoming, each said once a run
+    (exit 1) and nothing logged as rejected; the L1 file is ingested as usual; once
+    the plugin is mended the next run ingests the rest."""
     assert add_from_config.main(["-m", hello.db_url, str(hello.config)]) == 0
     plugin = hello.root / "inspectors" / "hello_L0.py"
-    plugin.write_text(plugin.read_text() + "\ndef broken(:\n")
+    good = plugin.read_text()
+    plugin.write_text(good + "\ndef broken(:\n")
     hello.add_incoming("hello_a_L0_20250101_v1.0.0.txt", "1\n")
+    hello.add_incoming("hello_b_L0_20250101_v1.0.0.txt", "2\n")
+    hello.add_incoming("hello_L1_20250101_v1.0.0.txt", "20250101 1 2\n")
     capsys.readouterr()
-    assert process_queue.main(["-i", "-m", hello.db_url]) == 1
-    (reason,) = [r[0] for r in hello.query("SELECT reason FROM ingest_event")]
-    assert reason.count("could not be loaded") == 1, reason
-    assert reason.startswith("plugin hello_L0.py could not be loaded (SyntaxError:")
-    assert reason.endswith("; no other product claims it")
-    assert (hello.root / "errors" / "hello_a_L0_20250101_v1.0.0.txt").is_file()
+    for _ in range(2):
+        assert process_queue.main(["-i", "-m", hello.db_url, "-v"]) == 1
+        out = capsys.readouterr().out
+        held = [line for line in out.splitlines() if line.startswith("held ")]
+        assert len(held) == 2 and all(line.count("could not be loaded") == 1 for line in held)
+        assert held[0].startswith("held hello_a_L0_20250101_v1.0.0.txt: plugin hello_L0.py "
+                                  "could not be loaded (SyntaxError:")
+        assert held[0].endswith("; no other product claims it: kept in incoming until the "
+                                "inspector loads")
+        assert "2 held in incoming (an inspector could not be loaded)" in out
+        assert sorted(p.name for p in hello.incoming.iterdir()) == [
+            "hello_a_L0_20250101_v1.0.0.txt", "hello_b_L0_20250101_v1.0.0.txt"]
+        assert hello.query("SELECT filename, accepted FROM ingest_event") == [
+            ("hello_L1_20250101_v1.0.0.txt", True)]
+        assert not hello.errordir().exists()
+    plugin.write_text(good)
+    assert process_queue.main(["-i", "-m", hello.db_url]) == 0
+    assert hello.count("file") == 3 and list(hello.incoming.iterdir()) == []
 
 
 def test_sigterm_while_a_plugin_loads_stops_the_run_and_keeps_the_files(hello):

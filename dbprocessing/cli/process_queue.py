@@ -188,9 +188,10 @@ def _ingest(mission: OpenMission, args: argparse.Namespace, console: Console) ->
             if summary.rejected:
                 run.lock.comment = f"Nominal Exit; {len(summary.rejected)} file(s) rejected"
     # A dry run reports what would be rejected; only doing the work can fail it.
-    failed = bool(summary.rejected or summary.stuck) and not args.dryrun
+    failed = bool(summary.rejected or summary.stuck or summary.held) and not args.dryrun
     console.finish(summary.text(), failed, [
         *(f"rejected {name}: {reason}" for name, reason in summary.rejected),
+        *(f"held {name}: {reason}" for name, reason in summary.held),
         *summary.stuck])
     if args.report is not None and not _report(mission, args, run.events.invocation_id,
                                                summary.text(), console):

@@ -129,6 +129,9 @@ class Identification:
     candidate: Candidate | None
     params: dict[str, Any] | None
     reason: str | None = None  # set when candidate is None
+    # Nothing claimed it while an inspector could not be loaded: it may be that
+    # inspector's file, so it waits in incoming rather than going to the errors.
+    held: bool = False
 
 
 @dataclass(frozen=True)
@@ -317,10 +320,14 @@ def inspect_file(candidate: Candidate, path: Path, dbu: PluginDatabase,
         if problems is not None:
             problems.append(f"{who} claimed it but {outcome.error} (product {candidate.name})")
     elif outcome.verdict == "not_loaded" and problems is not None and candidate.load_error:
-        problems.append(f"{who} could not be loaded ({candidate.load_error})")
+        problems.append(_not_loaded(candidate))
     for warning in outcome.warnings:
         logger.warning("inspector %s on %s: %s", name, path.name, warning)
     return outcome.params
+
+
+def _not_loaded(candidate: Candidate) -> str:
+    return f"plugin {candidate.plugin_path.name} could not be loaded ({candidate.load_error})"
 
 
 def identify_file(path: Path, candidates: list[Candidate],
@@ -342,6 +349,10 @@ def identify_file(path: Path, candidates: list[Candidate],
                 break
     if len(claims) == 1:
         return Identification(*claims[0])
+    if not claims and any(c.load_error for c in candidates):
+        loads = dict.fromkeys(_not_loaded(c) for c in candidates if c.load_error)
+        return Identification(None, None, "; ".join(loads) + "; no other product claims "
+                              "it: kept in incoming until the inspector loads", held=True)
     if not claims and problems:  # say what failed, not just that nothing claimed it
         # Each once: a plugin two products share fails to load the same way for both.
         return Identification(None, None, "; ".join(dict.fromkeys(problems))

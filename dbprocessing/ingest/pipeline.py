@@ -144,9 +144,16 @@ def _target_for(candidate: Candidate, paths: ProductPaths, name: str, params: di
     return paths.path(candidate.relative_path, name, values)
 
 
+@dataclass(frozen=True)
+class Held:
+    """A file left in incoming for a later run, and why (no error: nothing moves)."""
+
+    reason: str
+
+
 def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
-              dbu: PluginDatabase) -> PendingFile | str:
-    """A PendingFile for *path*, or the reason to reject it."""
+              dbu: PluginDatabase) -> PendingFile | Held | str:
+    """A PendingFile for *path*, a Held, or the reason to reject it."""
     name = path.name
     status = incoming_status(path)
     if isinstance(status, str):
@@ -155,6 +162,8 @@ def _plan_one(path: Path, paths: ProductPaths, candidates: list[Candidate],
     found = identify_file(path, candidates, dbu)
     faults.checkpoint("identified")
     if found.candidate is None:
+        if found.held:
+            return Held(found.reason or "an inspector could not be loaded")
         return found.reason or "no product claims it"
     assert found.params is not None  # a claimed file has its inspector's params
     try:
@@ -269,7 +278,7 @@ class _IngestRun:
             " (left in incoming: could not move it)"))
 
     def identify_batch(self, reader: Connection,
-                       paths: list[Path]) -> list[tuple[Path, PendingFile | str]]:
+                       paths: list[Path]) -> list[tuple[Path, PendingFile | Held | str]]:
         """Identify a batch: each file with its PendingFile, or why to reject it.
 
         Acts on no file and writes nothing (``sort_out`` rejects), so that it
@@ -277,10 +286,10 @@ class _IngestRun:
         """
         texts = {p.name for p in paths if shown_name(p.name) == p.name}
         in_db = known_names(reader, sorted(texts))
-        outcomes: list[tuple[Path, PendingFile | str]] = []
+        outcomes: list[tuple[Path, PendingFile | Held | str]] = []
         for path in paths:
             if path.name not in texts:
-                outcome: PendingFile | str = ("the file name is not UTF-8 (the database "
+                outcome: PendingFile | Held | str = ("the file name is not UTF-8 (the database "
                                               "holds names as text): rename it")
             elif path.name in in_db:
                 outcome = "already in the database"
@@ -290,13 +299,21 @@ class _IngestRun:
             self.progress.advance()  # identifying (the plugins) is the slow part of ingest
         return outcomes
 
-    def sort_out(self, outcomes: list[tuple[Path, PendingFile | str]]) -> list[PendingFile]:
-        """Reject the files that cannot be ingested; return the rest."""
+    def sort_out(self, outcomes: list[tuple[Path, PendingFile | Held | str]]
+                 ) -> list[PendingFile]:
+        """Reject the files that cannot be ingested, hold those that wait; return the
+        rest."""
         planned: list[PendingFile] = []
         for path, outcome in outcomes:
             if isinstance(outcome, PendingFile) and not outcome.is_link:
                 outcome = self.directory_problem(outcome.target.parent) or outcome
-            if isinstance(outcome, str):
+            if isinstance(outcome, Held):
+                name = shown_name(path.name)
+                self.summary.held.append((name, outcome.reason))
+                logger.warning("%s stays in incoming: %s", name, outcome.reason)
+                self.say(f"{'would hold' if self.dry_run else 'held'} {name}: "
+                         f"{outcome.reason}")
+            elif isinstance(outcome, str):
                 self.reject(path, outcome)
             else:
                 planned.append(outcome)

@@ -28,6 +28,7 @@ class IngestSummary:
     dry_run: bool = False
     no_incoming: str | None = None  # the incoming directory, when it does not exist
     stuck: list[str] = field(default_factory=list)  # recorded, not moved: why (a line each)
+    held: list[tuple[str, str]] = field(default_factory=list)  # left in incoming, and why
 
     def text(self) -> str:
         verb = "would ingest" if self.dry_run else "ingested"
@@ -38,6 +39,9 @@ class IngestSummary:
             line += " (" + "; ".join(f"{k}: {n}" for k, n in sorted(reasons.items())) + ")"
         if self.recovered:
             line += f"; finished {self.recovered} move(s) left by an interrupted run"
+        if self.held:
+            line += (f"; {len(self.held)} held in incoming (an inspector could not be "
+                     f"loaded)")
         if self.stuck:
             line += (f"; {len(self.stuck)} recorded but not moved into the archive "
                      f"(kept for the next run)")
