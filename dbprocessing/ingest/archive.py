@@ -161,6 +161,15 @@ def unique_path(directory: Path, name: str) -> Path:
     return candidate
 
 
+def unmovable(name: str, target: str | Path, exc: OSError) -> str:
+    """Why a recorded file (*name*, its promise kept) is not in the archive yet, in
+    words, logged as an error."""
+    line = (f"{shown_name(name)} is recorded but cannot be moved to {shown_name(str(target))}"
+            f": {exc.strerror or exc}; it stays where it is until the next run can move it")
+    logger.error("%s", line)
+    return line
+
+
 def reject_file(path: Path, errordir: Path, reason: str) -> Path | None:
     """Move *path* into *errordir* (a new name if taken); None if it could not be moved."""
     try:

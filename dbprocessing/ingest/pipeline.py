@@ -50,7 +50,14 @@ from ..mission.substitution import name_values
 from ..mission.tree import MissionTree
 from ..progress import Progress
 from . import BATCH_SIZE
-from .archive import ProductPaths, move_file, partial_name, reject_file, sha1_of
+from .archive import (
+    ProductPaths,
+    move_file,
+    partial_name,
+    reject_file,
+    sha1_of,
+    unmovable,
+)
 from .identify import Candidate, PluginDatabase, identify_file, load_products
 from .incoming import incoming_status, list_incoming, shown_name
 from .record import (
@@ -91,12 +98,7 @@ def recover_pending(db: Connection | Session) -> Recovery:
         try:
             _keep_promise(db, promise)
         except OSError as exc:
-            source = shown_name(Path(promise.source_path).name)
-            line = (f"{source} (file_id {promise.file_id}) is recorded but cannot be moved "
-                    f"to {shown_name(promise.target_path)}: {exc.strerror or exc}; it "
-                    f"stays where it is until the next run can move it")
-            logger.error("%s", line)
-            stuck.append(line)
+            stuck.append(unmovable(Path(promise.source_path).name, promise.target_path, exc))
             kept.add(promise.source_path)
             continue
         done.append(promise.file_id)
@@ -410,10 +412,7 @@ class _IngestRun:
                     move_file(item.source, item.target)
             except OSError as exc:
                 # The row is committed with its promise: the next run retries the move.
-                line = (f"{shown_name(item.source.name)} is recorded but cannot be moved "
-                        f"to {item.target}: {exc.strerror or exc}; it stays where it is "
-                        f"until the next run can move it")
-                logger.error("%s", line)
+                line = unmovable(item.source.name, item.target, exc)
                 self.summary.stuck.append(line)
                 self.say(line)
                 continue

@@ -32,7 +32,7 @@ from sqlalchemy.orm import Session
 from .. import faults
 from ..db.models import File, FileCodeLink, FileFileLink, IngestPending, ProcessQueue, UnixTime
 from ..events import EventLog
-from ..ingest.archive import move_file, sha1_of, unique_path
+from ..ingest.archive import move_file, sha1_of, unique_path, unmovable
 from ..ingest.identify import Candidate, PluginDatabase, inspect_file
 from ..ingest.record import epoch, file_row
 from ..mission.tree import MissionTree
@@ -150,11 +150,7 @@ class OutputRecorder:
             try:
                 move_file(output.source, output.target)
             except OSError as exc:
-                line = (f"{output.target.name} is recorded but cannot be moved to "
-                        f"{output.target}: {exc.strerror or exc}; it stays where it is "
-                        f"until the next run can move it")
-                logger.error("%s", line)
-                stuck.append(line)
+                stuck.append(unmovable(output.target.name, output.target, exc))
                 continue
             self.settled.append(file_id)
             plan = output.result.plan
