@@ -161,6 +161,16 @@ def test_a_file_where_the_product_directory_should_be(mission, capsys):
     assert mission.count("ingest_pending") == 0
 
 
+def test_a_reject_when_the_error_directory_cannot_be_made(mission, capsys):
+    """The file stays in incoming, and the reason says so (cron mails the line)."""
+    mission.errordir().write_text("in the way\n")
+    mission.add_incoming("nobody_wants_me.txt")
+    assert ingest(mission) == 1
+    assert (f"rejected nobody_wants_me.txt: no product claims it (left in incoming: "
+            f"cannot move it into {mission.errordir()})") in capsys.readouterr().out
+    assert (mission.incoming / "nobody_wants_me.txt").exists()
+
+
 def test_identity_clash_is_rejected(mission, capsys):
     mission.add_incoming("x_20250101.dat", "x")
     mission.add_incoming("y_20250101.dat", "y")

@@ -296,6 +296,28 @@ def test_sigkill_during_processing_loses_nothing(hello, kill):
     assert not list(Path(hello.root).rglob(".*.partial"))
 
 
+def test_a_failure_when_the_error_directory_cannot_be_written(hello, capsys, tmp_path,
+                                                            monkeypatch):
+    """A file where the error directory should be: a failing run is still a failed
+    run (it stopped -p with FileExistsError), its .prob's text goes to the log."""
+    monkeypatch.setenv("DBPROCESSING_LOG_DIR", str(tmp_path / "logs"))
+    (hello.root / "codes" / "hello_L1toL2.py").write_text(
+        "#!/usr/bin/env python3\nimport sys\nprint('broke on', sys.argv[-1][-30:])\n"
+        "sys.exit(4)\n")
+    load_and_ingest(hello)
+    hello.errordir().write_text("in the way\n")
+    capsys.readouterr()
+    assert process(hello) == 1
+    out = capsys.readouterr().out
+    assert "made 5 file(s), 0 RUN-process run(s), 5 failed" in out
+    assert (f"FAILED hello_L1toL2 2025-01-02: exited with status 4 (no .prob: cannot write "
+            f"in {hello.errordir()}: File exists; see the log)") in out
+    log = "".join(p.read_text() for p in (tmp_path / "logs").iterdir())
+    assert "its .prob would have said:" in log and "broke on" in log
+    assert {r[0] for r in hello.query("SELECT log_path FROM job_event "
+                                      "WHERE state = 'failed'")} == {None}
+
+
 def test_an_output_directory_that_cannot_be_made_is_a_failed_run(hello, capsys):
     """A file where the L1 year directory should be: each L1 run fails saying so,
     its output goes to the error directory, nothing is recorded; cleared, the

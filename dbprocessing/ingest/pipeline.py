@@ -268,16 +268,18 @@ class _IngestRun:
 
     def reject(self, path: Path, reason: str) -> None:
         name = shown_name(path.name)
-        self.summary.rejected.append((name, reason))
         if self.dry_run:
+            self.summary.rejected.append((name, reason))
             self.say(f"would reject {name}: {reason}")
             return
         where = reject_file(path, self.tree.errordir, reason)
+        if where is None:  # the error directory cannot be made or written (logged)
+            reason += f" (left in incoming: cannot move it into {self.tree.errordir})"
+        self.summary.rejected.append((name, reason))
         if self.events is not None:
             self.events.rejected(name, reason)
-        self.say(f"rejected {name}: {reason}" + (
-            f" -> {shown_name(str(where))}" if where else
-            " (left in incoming: could not move it)"))
+        self.say(f"rejected {name}: {reason}"
+                 + (f" -> {shown_name(str(where))}" if where else ""))
 
     def identify_batch(self, reader: Connection,
                        paths: list[Path]) -> list[tuple[Path, PendingFile | Held | str]]:

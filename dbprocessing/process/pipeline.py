@@ -281,10 +281,12 @@ def _failed(result: RunResult, errordir: Path, problem: str, summary: ProcessSum
     plan = result.plan
     prob = record_failure(result, errordir, problem)
     summary.failed.append(f"{plan.process_name} {plan.date}: {problem}")
-    say(f"FAILED {plan.process_name} {plan.date}: {problem} (see {prob})")
+    say(f"FAILED {plan.process_name} {plan.date}: {problem} "
+        + (f"(see {prob})" if isinstance(prob, Path) else f"({prob})"))
     if events is not None:
         events.finished(result, "timed_out" if result.timed_out else "failed",
-                        log_path=str(prob), message=problem)
+                        log_path=str(prob) if isinstance(prob, Path) else None,
+                        message=problem)
 
 
 # -- DBRunner ------------------------------------------------------------------

@@ -20,6 +20,7 @@ recorded in the database.
 from __future__ import annotations
 
 import logging
+import os
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -200,17 +201,29 @@ class OutputRecorder:
         self.writer.commit()
 
 
-def record_failure(result: RunResult, errordir: Path, reason: str) -> Path:
+def record_failure(result: RunResult, errordir: Path, reason: str) -> Path | str:
     """Write the .prob file and keep any partial output in *errordir* (the
     mission's error directory, or DBRunner's output directory without -i);
-    return the .prob path."""
+    return the .prob path, or, when it cannot be written there, why (the .prob's
+    text then goes to the log instead)."""
     plan = result.plan
     stem = plan.output_name or f"{plan.process_name}_{plan.date:%Y%m%d}"
-    errordir.mkdir(parents=True, exist_ok=True)
-    prob = unique_path(errordir, f"{stem}.prob")
-    prob.write_text(f"{command_line(result)}\n# {reason}\n{result.output}", encoding="utf-8")
-    if result.output_path is not None and result.output_path.exists():
-        move_file(result.output_path, unique_path(errordir, result.output_path.name))
+    text = f"{command_line(result)}\n# {reason}\n{result.output}"
+    try:
+        errordir.mkdir(parents=True, exist_ok=True)
+        prob = unique_path(errordir, f"{stem}.prob")
+        prob.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        why = f"no .prob: cannot write in {errordir}: {exc.strerror or exc}; see the log"
+        logger.error("%s %s failed: %s; %s; its .prob would have said:\n%s",
+                     plan.process_name, plan.date, reason, why, text)
+        return why
+    if result.output_path is not None and os.path.lexists(result.output_path):
+        try:
+            move_file(result.output_path, unique_path(errordir, result.output_path.name))
+        except OSError as exc:  # left in its work directory, cleared by a later run
+            logger.error("could not keep the partial output %s in %s: %s",
+                         result.output_path, errordir, exc.strerror or exc)
     logger.error("%s %s failed: %s; see %s", plan.process_name, plan.date, reason, prob)
     return prob
 
