@@ -116,6 +116,21 @@ def test_process_keywords_fill_the_ingest_path(tmp_path, created_db):
         "nnn=007", "nnn=042"]
 
 
+def test_runlogs_that_cannot_be_written_do_not_undo_the_run(hello, tmp_path, monkeypatch):
+    """A file where .runlogs should be: the runs succeed and are recorded (it stopped
+    -p before their commit), what the code printed goes to the log."""
+    monkeypatch.setenv("DBPROCESSING_LOG_DIR", str(tmp_path / "logs"))
+    replace_code(hello, "hello_report.py", "import sys\nprint('report for', sys.argv[-1])\n")
+    load_and_ingest(hello)
+    (hello.root / ".runlogs").write_text("in the way\n")
+    assert process(hello, "-q") == 0
+    assert len(files(hello, "hello_L2_")) == 5
+    assert hello.query("SELECT count(*) FROM job_event WHERE state = 'succeeded' "
+                       "AND log_path IS NULL")[0][0] == 15
+    log = "".join(p.read_text() for p in (tmp_path / "logs").iterdir())
+    assert "could not keep the output" in log and "report for" in log
+
+
 def test_a_code_printing_without_end_keeps_the_start_and_the_end(hello):
     """A code that prints 8 MiB and succeeds, and one that prints until its timeout:
     each keeps its first and last MiB of output (the controller holds no more),

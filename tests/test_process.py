@@ -318,6 +318,20 @@ def test_a_failure_when_the_error_directory_cannot_be_written(hello, capsys, tmp
                                       "WHERE state = 'failed'")} == {None}
 
 
+def test_a_work_directory_that_cannot_be_made_stops_before_any_run(hello, capsys):
+    """A file named .work in the mission root: one line, exit 2, the queue kept."""
+    load_and_ingest(hello)
+    queued = hello.count("processqueue")
+    (hello.root / ".work").write_text("not ours to remove\n")
+    capsys.readouterr()
+    assert process(hello) == 2
+    assert capsys.readouterr().err.strip().splitlines() == [
+        f"ProcessQueue: error: cannot make the work directory {hello.root / '.work'}, "
+        f"where codes run: File exists"]
+    assert hello.count("processqueue") == queued and hello.count("file") == 10
+    assert (hello.root / ".work").read_text() == "not ours to remove\n"
+
+
 def test_an_output_directory_that_cannot_be_made_is_a_failed_run(hello, capsys):
     """A file where the L1 year directory should be: each L1 run fails saying so,
     its output goes to the error directory, nothing is recorded; cleared, the

@@ -35,7 +35,7 @@ from ..mission.tree import MissionTree
 from .executors.local import LocalExecutor
 from .planner import Planner, RunPlan, SkipKind, Wave
 from .provenance import Output, OutputRecorder, discard_workdir, keep_output, record_failure
-from .runner import RunResult, clear_work
+from .runner import RunResult, clear_work, make_work
 from .schedule import (
     RetryBook,
     clear_retries,
@@ -91,6 +91,7 @@ class _Processing:
         for line in recovery.stuck:
             self.settings.say(line)
         clear_work(self.tree, keep=recovery.kept)
+        make_work(self.tree)
 
     def log_wave(self, wave: Wave, planner: Planner) -> None:
         """End the planning transaction; log the wave's jobs (their own commit)."""

@@ -239,9 +239,15 @@ def keep_output(result: RunResult, tree: MissionTree | None) -> str | None:
     plan = result.plan
     stem = plan.output_name or f"{plan.process_name}_{plan.date:%Y%m%d}"
     directory = tree.rootdir / RUNLOGS / f"{result.started_at:%Y-%m-%d}"
-    directory.mkdir(parents=True, exist_ok=True)
-    path = unique_path(directory, f"{stem}.log")
-    path.write_text(f"{command_line(result)}\n{result.output}", encoding="utf-8")
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        path = unique_path(directory, f"{stem}.log")
+        path.write_text(f"{command_line(result)}\n{result.output}", encoding="utf-8")
+    except OSError as exc:  # the run succeeded all the same: its output is recorded
+        logger.warning("could not keep the output %s printed in %s: %s; it printed:\n%s",
+                       plan.output_name or stem, directory, exc.strerror or exc,
+                       result.output)
+        return None
     return str(path)
 
 

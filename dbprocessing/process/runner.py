@@ -47,6 +47,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..errors import DBProcessingError
 from ..lock import utcnow
 
 if TYPE_CHECKING:  # types only: ProcessQueue's idle check needs WORK, not the planner
@@ -345,6 +346,16 @@ def result_of(plan: RunPlan, command: Sequence[str], done: Completed, workdir: P
               output_path: Path | None) -> RunResult:
     return RunResult(plan, tuple(command), done.returncode, done.output, done.seconds,
                      done.timed_out, workdir, output_path, done.started_at, done.problem)
+
+
+def make_work(tree: MissionTree) -> None:
+    """Make ``rootdir/.work`` (where every code runs), or say why it cannot be."""
+    work = tree.rootdir / WORK
+    try:
+        work.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DBProcessingError(f"cannot make the work directory {work}, where codes run: "
+                                f"{exc.strerror or exc}") from None
 
 
 def new_workdir(tree: MissionTree) -> Path:
