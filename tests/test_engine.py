@@ -2,10 +2,14 @@
 from __future__ import annotations
 
 import datetime
+import resource
+import signal
 import subprocess
 import sys
 
 import pytest
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from dbprocessing.cli import add_from_config
 from dbprocessing.db.engine import resolve_url
@@ -191,3 +195,38 @@ def test_insert_rows_ids_and_one_of(hello, engine_for):
             assert insert_rows_ids(session, File.__table__, rows("c", 2),
                                    "filename") == [1000, 1001]
             session.rollback()
+
+
+def test_the_database_failing_midway_is_one_line_and_writes_nothing(created_db, backend,
+                                                                     example_dir):
+    """The database refusing a write halfway (SQLite: the disk full, by a file size
+    limit on the command; PostgreSQL: a table locked elsewhere past lock_timeout):
+    one line with the driver's words, no SQL, exit 1, nothing of the config kept."""
+    conf = str(example_dir / "hello.conf")
+    command = [sys.executable, str(REPO / "scripts" / "addFromConfig.py")]
+    if backend == "sqlite":
+        def limit() -> None:  # writes past 40,000 bytes fail (EFBIG), as on a full disk
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (40_000, 40_000))
+
+        result = subprocess.run([*command, "-m", created_db, conf], preexec_fn=limit,
+                                capture_output=True, text=True, timeout=120)
+        said = "the database failed: disk I/O error"
+    else:
+        url = make_url(created_db)
+        slow = url.update_query_dict({"options": url.query["options"] + " -clock_timeout=300"})
+        engine = sa.create_engine(created_db)
+        with engine.connect() as holder:  # holds the table until the command gave up
+            holder.execute(sa.text("LOCK TABLE satellite IN ACCESS EXCLUSIVE MODE"))
+            result = subprocess.run(
+                [*command, "-m", slow.render_as_string(hide_password=False), conf],
+                capture_output=True, text=True, timeout=120)
+            holder.rollback()
+        engine.dispose()
+        said = "the database failed: canceling statement due to lock timeout"
+    assert result.returncode == 1, result.stderr
+    assert result.stderr.strip().splitlines() == [f"addFromConfig: error: {said}"]
+    engine = sa.create_engine(created_db)
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM product")).scalar() == 0
+    engine.dispose()

@@ -118,12 +118,19 @@ def _catch_sigterm() -> Any:
 
 
 def _unexpected(prog: str, exc: Exception) -> int:
-    """One line naming an error that is not ours (the traceback with --traceback)."""
+    """One line naming an error that is not ours (the traceback with --traceback).
+    The database failing to do its part (a full disk, a lost connection: the
+    driver's OperationalError) is said as the driver says it, without SQL."""
     if _show_traceback:
         traceback.print_exception(exc)
         hint = ""
     else:
         hint = f" (run again with {TRACEBACK} to see where)"
+    errors = sys.modules.get("sqlalchemy.exc")  # imported by then, if it is the database's
+    if errors is not None and isinstance(exc, errors.OperationalError):
+        said = str(exc.orig).strip().splitlines()[0] if str(exc.orig).strip() else str(exc)
+        print(f"{prog}: error: the database failed: {said}", file=sys.stderr)
+        return EXIT_SOME_FAILED
     print(f"{prog}: error: unexpected {type(exc).__name__}: {exc}{hint}", file=sys.stderr)
     return EXIT_SOME_FAILED
 
