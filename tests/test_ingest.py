@@ -6,6 +6,7 @@ import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 import pytest
 
@@ -620,3 +621,36 @@ def test_sigterm_while_a_plugin_loads_stops_the_run_and_keeps_the_files(hello):
     plugin.write_text(good)
     assert hello.run("-i").returncode == 0 and hello.count("file") == 1
 
+
+
+MOVE_WITH_A_SIZE_LIMIT = """
+import resource, signal, sys
+from pathlib import Path
+from dbprocessing.ingest.archive import move_file
+signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+resource.setrlimit(resource.RLIMIT_FSIZE, (4096, 4096))  # as a full disk, for the copy
+try:
+    move_file(Path(sys.argv[1]), Path(sys.argv[2]))
+except OSError as exc:
+    print(type(exc).__name__)
+"""
+
+
+def test_a_copy_across_filesystems_that_fails_leaves_no_partial_file(tmp_path):
+    """A move to another filesystem copies; when the copy fails (the disk full) the
+    half copy is removed (it only took room) and the source stays."""
+    shm = Path("/dev/shm")
+    if not shm.is_dir() or shm.stat().st_dev == tmp_path.stat().st_dev:
+        pytest.skip("needs /dev/shm on a filesystem of its own")
+    source = shm / f"dbprocessing-test-{os.getpid()}.dat"
+    source.write_bytes(b"x" * 100_000)
+    try:
+        target = tmp_path / "archive" / "a.dat"
+        target.parent.mkdir()
+        result = subprocess.run([sys.executable, "-c", MOVE_WITH_A_SIZE_LIMIT, str(source),
+                                 str(target)], capture_output=True, text=True, timeout=60)
+        assert result.stdout.strip() == "OSError", result.stderr
+        assert list(target.parent.iterdir()) == []
+        assert source.stat().st_size == 100_000
+    finally:
+        source.unlink()

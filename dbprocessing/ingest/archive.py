@@ -11,6 +11,7 @@
 """
 from __future__ import annotations
 
+import contextlib
 import datetime
 import errno
 import hashlib
@@ -145,9 +146,14 @@ def move_file(source: Path, target: Path) -> None:
         if exc.errno != errno.EXDEV:
             raise
     partial = partial_name(target)
-    shutil.copy2(source, partial, follow_symlinks=False)
-    with open(partial, "rb") as handle:
-        os.fsync(handle.fileno())
+    try:
+        shutil.copy2(source, partial, follow_symlinks=False)
+        with open(partial, "rb") as handle:
+            os.fsync(handle.fileno())
+    except OSError:  # a full disk, say: the half copy would only take more room
+        with contextlib.suppress(OSError):
+            os.unlink(partial)
+        raise
     os.rename(partial, target)
     os.unlink(source)
 
