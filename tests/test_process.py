@@ -193,6 +193,24 @@ def test_code_timeout_kills_the_run_and_its_children(hello, capsys):
     assert (hello.errordir() / "hello_L2_20250101_v1.0.0.txt.prob").exists()
 
 
+def test_a_code_that_closes_its_output_is_still_timed(hello, capsys):
+    """A code that closes stdout and stderr, then runs on: its timeout still kills it
+    (the end of its output is not its end), and what it printed is kept."""
+    (hello.root / "codes" / "hello_L1toL2.py").write_text(
+        "#!/usr/bin/env python3\nimport os, sys, time\nprint('closing now', flush=True)\n"
+        "os.close(1)\nos.close(2)\ntime.sleep(60)\n")
+    hello.config.write_text(hello.config.read_text().replace("code_timeout = 60",
+                                                             "code_timeout = 1"))
+    load_and_ingest(hello)
+    capsys.readouterr()
+    began = time.monotonic()
+    assert process(hello, "-n", "4", "-o", "hello_L0toL1,hello_L1toL2") == 1
+    assert time.monotonic() - began < 25
+    assert "timed out after 1 s and was killed" in capsys.readouterr().out
+    prob = (hello.errordir() / "hello_L2_20250103_v1.0.0.txt.prob").read_text()
+    assert prob.splitlines()[1:] == ["# timed out after 1 s and was killed", "closing now"]
+
+
 def test_command_line_timeout_for_codes_without_one(hello, capsys):
     (hello.root / "codes" / "hello_L0toL1.py").write_text(SLEEPER)
     load_and_ingest(hello)
