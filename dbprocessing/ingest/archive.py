@@ -167,6 +167,28 @@ def unique_path(directory: Path, name: str) -> Path:
     return candidate
 
 
+def archive_directory(directory: Path, made: set[Path], look_only: bool = False) -> str | None:
+    """Make *directory* (a file's place in the archive) before the file is recorded,
+    so that its move cannot fail for want of it; None, or why it cannot be made (a
+    file in its way, say).  *made* holds those made already (one call each);
+    *look_only* (a dry run) makes nothing, only looks."""
+    if directory in made:
+        return None
+    try:
+        if look_only:
+            there = directory
+            while not os.path.lexists(there) and there != there.parent:
+                there = there.parent
+            if not there.is_dir():
+                raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
+        else:
+            directory.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        return f"cannot make its archive directory {directory}: {exc.strerror or exc}"
+    made.add(directory)
+    return None
+
+
 def unmovable(name: str, target: str | Path, exc: OSError) -> str:
     """Why a recorded file (*name*, its promise kept) is not in the archive yet, in
     words, logged as an error."""

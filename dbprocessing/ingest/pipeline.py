@@ -29,7 +29,6 @@ files; a plugin asking ``self.dbu`` for a row does (``PluginDatabase``).
 """
 from __future__ import annotations
 
-import errno
 import logging
 import os
 import threading
@@ -52,6 +51,7 @@ from ..progress import Progress
 from . import BATCH_SIZE
 from .archive import (
     ProductPaths,
+    archive_directory,
     move_file,
     partial_name,
     reject_file,
@@ -310,7 +310,8 @@ class _IngestRun:
         planned: list[PendingFile] = []
         for path, outcome in outcomes:
             if isinstance(outcome, PendingFile) and not outcome.is_link:
-                outcome = self.directory_problem(outcome.target.parent) or outcome
+                outcome = archive_directory(outcome.target.parent, self.directories,
+                                            self.dry_run) or outcome
             if isinstance(outcome, Held):
                 name = shown_name(path.name)
                 self.summary.held.append((name, outcome.reason))
@@ -322,26 +323,6 @@ class _IngestRun:
             else:
                 planned.append(outcome)
         return planned
-
-    def directory_problem(self, directory: Path) -> str | None:
-        """Why a file's directory in the archive cannot be made (a file where a
-        directory should be, say), or None: made before the file is recorded, so
-        that its move cannot fail for it (a dry run only looks)."""
-        if directory in self.directories:
-            return None
-        try:
-            if self.dry_run:
-                there = directory
-                while not os.path.lexists(there) and there != there.parent:
-                    there = there.parent
-                if not there.is_dir():
-                    raise NotADirectoryError(errno.ENOTDIR, os.strerror(errno.ENOTDIR))
-            else:
-                directory.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            return f"cannot make its archive directory {directory}: {exc.strerror or exc}"
-        self.directories.add(directory)
-        return None
 
     def clear_moved(self, writer: Connection) -> None:
         """Delete the promises of the files moved so far (the caller commits)."""

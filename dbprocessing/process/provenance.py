@@ -33,7 +33,13 @@ from sqlalchemy.orm import Session
 from .. import faults
 from ..db.models import File, FileCodeLink, FileFileLink, IngestPending, ProcessQueue, UnixTime
 from ..events import EventLog
-from ..ingest.archive import move_file, sha1_of, unique_path, unmovable
+from ..ingest.archive import (
+    archive_directory,
+    move_file,
+    sha1_of,
+    unique_path,
+    unmovable,
+)
 from ..ingest.identify import Candidate, PluginDatabase, inspect_file
 from ..ingest.record import epoch, file_row
 from ..mission.tree import MissionTree
@@ -102,6 +108,7 @@ class OutputRecorder:
         self.events = events  # EventLog or None
         self.tree = tree      # where captured output is kept (with events)
         self.settled: list[int] = []
+        self.directories: set[Path] = set()  # archive directories made (archive_directory)
         self.sql = _Statements()
 
     def prepare(self, result: RunResult, candidate: Candidate) -> Output | str:
@@ -122,10 +129,9 @@ class OutputRecorder:
         target = plan.output_dir / plan.output_name
         if target.exists() or target.is_symlink():
             return f"{target} already exists (not in the database?); refusing to overwrite it"
-        try:  # before it is recorded, so that its move cannot fail for want of it
-            target.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            return f"cannot make its archive directory {target.parent}: {exc.strerror or exc}"
+        problem = archive_directory(target.parent, self.directories)
+        if problem is not None:
+            return problem
         row = file_row(plan.output_name, params, candidate.product_id, candidate.level,
                        sha1_of(path), path.stat().st_mtime)
         return Output(result, row, target)
