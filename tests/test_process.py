@@ -179,11 +179,16 @@ SLEEPER = ("#!/usr/bin/env python3\nimport time, subprocess, sys\n"
            "time.sleep(60)\n")
 
 
-def test_code_timeout_kills_the_run_and_its_children(hello, capsys):
-    (hello.root / "codes" / "hello_L1toL2.py").write_text(SLEEPER)
+def l2_code_with_a_second(hello, text: str) -> None:
+    """The L2 code replaced by *text*, with a code_timeout of 1 s; loaded and ingested."""
+    (hello.root / "codes" / "hello_L1toL2.py").write_text(text)
     hello.config.write_text(hello.config.read_text().replace("code_timeout = 60",
                                                              "code_timeout = 1"))
     load_and_ingest(hello)
+
+
+def test_code_timeout_kills_the_run_and_its_children(hello, capsys):
+    l2_code_with_a_second(hello, SLEEPER)
     capsys.readouterr()
     began = time.monotonic()
     assert process(hello, "-n", "4", "--timeout", "30") == 1
@@ -196,12 +201,9 @@ def test_code_timeout_kills_the_run_and_its_children(hello, capsys):
 def test_a_code_that_closes_its_output_is_still_timed(hello, capsys):
     """A code that closes stdout and stderr, then runs on: its timeout still kills it
     (the end of its output is not its end), and what it printed is kept."""
-    (hello.root / "codes" / "hello_L1toL2.py").write_text(
-        "#!/usr/bin/env python3\nimport os, sys, time\nprint('closing now', flush=True)\n"
-        "os.close(1)\nos.close(2)\ntime.sleep(60)\n")
-    hello.config.write_text(hello.config.read_text().replace("code_timeout = 60",
-                                                             "code_timeout = 1"))
-    load_and_ingest(hello)
+    l2_code_with_a_second(
+        hello, "#!/usr/bin/env python3\nimport os, sys, time\n"
+        "print('closing now', flush=True)\nos.close(1)\nos.close(2)\ntime.sleep(60)\n")
     capsys.readouterr()
     began = time.monotonic()
     assert process(hello, "-n", "4", "-o", "hello_L0toL1,hello_L1toL2") == 1
